@@ -1,0 +1,93 @@
+//! Wiring: open the database, load the snapshot, bind the server.
+
+use crate::config::ServeArgs;
+use crate::db::Db;
+use crate::http::{self, AppState, cursor::CursorKey};
+use crate::service::{Service, ServiceError};
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+/// The fictional sample directory bundled into the binary, loaded into an empty database.
+pub const SAMPLE_CSV: &[u8] = include_bytes!("../data/providers.csv");
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("the seed file has {0} problem(s); the first: {1}")]
+    Seed(usize, String),
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    pub server: Server,
+    pub addr: SocketAddr,
+    pub service: Arc<Service>,
+}
+
+/// Opens the database (migrating it), seeds it when empty, loads the snapshot and binds.
+/// `bind` may use port 0; `addr` reports the real port.
+pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppError> {
+    let db = Db::open(database_url)?;
+    let service = Arc::new(Service::open(db)?);
+    if !args.no_seed {
+        let csv = match &args.seed_csv {
+            Some(path) => std::fs::read(path)
+                .map_err(|source| AppError::Read { path: path.display().to_string(), source })?,
+            None => SAMPLE_CSV.to_vec(),
+        };
+        if let Some(report) = service.seed_if_empty(&csv)? {
+            if let Some(first) = report.problems.first() {
+                return Err(AppError::Seed(
+                    report.problems.len(),
+                    format!("line {}: {}", first.line, first.message),
+                ));
+            }
+            tracing::info!(created = report.created, "seeded an empty database");
+        }
+    }
+    let listener =
+        TcpListener::bind(&args.bind).map_err(|source| AppError::Bind { addr: args.bind.clone(), source })?;
+    let addr = listener.local_addr().map_err(|source| AppError::Bind { addr: args.bind.clone(), source })?;
+    let state = web::Data::new(AppState {
+        index: service.index().clone(),
+        service: service.clone(),
+        cursor_key: CursorKey::random(),
+    });
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(http::problem_handlers())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer")),
+            )
+            // Public, read-only, no credentials: any site may call it.
+            .wrap(
+                Cors::default()
+                    .allow_any_origin()
+                    .allowed_methods(["GET", "POST"])
+                    .allow_any_header()
+                    .max_age(3600),
+            )
+            .wrap(from_fn(http::log_request))
+            .configure(http::configure)
+    })
+    .listen(listener)
+    .map_err(|source| AppError::Bind { addr: args.bind.clone(), source })?;
+    if let Some(workers) = args.workers {
+        server = server.workers(workers);
+    }
+    Ok(Application { server: server.run(), addr, service })
+}

@@ -1,0 +1,59 @@
+//! Command line and environment. One clap struct; every setting has a safe default.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "bellmap", version, about = "A map API of domestic-violence service providers")]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE` (created if missing).
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://bellmap.db")]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default when no command is given).
+    Serve(ServeArgs),
+    /// Import a CSV file: all rows or nothing.
+    Import {
+        file: PathBuf,
+        /// Validate and count what would change, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Write fictional sample providers as CSV to standard output.
+    Sample {
+        #[arg(long, default_value_t = 2500)]
+        count: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BELLMAP_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// CSV to load into an empty database at start; the bundled fictional sample by default.
+    #[arg(long, env = "BELLMAP_SEED_CSV")]
+    pub seed_csv: Option<PathBuf>,
+    /// Do not seed an empty database.
+    #[arg(long, env = "BELLMAP_NO_SEED")]
+    pub no_seed: bool,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "BELLMAP_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs { bind: "127.0.0.1:8080".into(), seed_csv: None, no_seed: false, workers: None }
+    }
+}

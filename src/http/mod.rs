@@ -1,0 +1,102 @@
+//! The actix adapter: route table, errors, DTOs and thin handlers.
+
+pub mod cursor;
+pub mod dto;
+mod meta;
+pub mod openapi;
+mod params;
+pub mod problem;
+mod providers;
+
+use crate::index::LiveIndex;
+use crate::service::Service;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlers, Next};
+use actix_web::{HttpResponse, web};
+use cursor::CursorKey;
+use std::sync::Arc;
+use std::time::Instant;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+/// Shared by every worker.
+pub struct AppState {
+    pub index: Arc<LiveIndex>,
+    pub service: Arc<Service>,
+    pub cursor_key: CursorKey,
+}
+
+/// The whole route table, used by the server and by tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(providers::SEARCH_BODY_LIMIT))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| problem::ApiError::field("path", e.to_string()).into()),
+        )
+        .service(get("/", || async { redirect("/docs/") }))
+        .service(get("/health", meta::health))
+        .service(get("/ready", meta::ready))
+        .service(get("/openapi.json", || async {
+            HttpResponse::Ok().content_type("application/json").body(openapi::spec_json())
+        }))
+        .service(get("/docs", || async { redirect("/docs/") }))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
+        .service(get("/v1/categories", meta::categories))
+        .service(get("/v1/providers", providers::list))
+        .service(get("/v1/providers/nearest", providers::nearest))
+        .service(get("/v1/providers/within", providers::within))
+        .service(
+            web::resource("/v1/providers/search")
+                .route(web::post().to(providers::search))
+                .default_service(web::to(|| async { method_not_allowed("POST") })),
+        )
+        .service(get("/v1/providers/{id}", providers::get_one));
+}
+
+/// A GET-only resource (HEAD too); other methods get a 405 naming the allowed ones.
+fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .route(web::head().to(|| async { HttpResponse::Ok().finish() }))
+        .default_service(web::to(|| async { method_not_allowed("GET, HEAD") }))
+}
+
+fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, allow)).finish()
+}
+
+fn redirect(to: &'static str) -> HttpResponse {
+    HttpResponse::TemporaryRedirect().insert_header((header::LOCATION, to)).finish()
+}
+
+/// Every error response becomes problem+json.
+pub fn problem_handlers<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(problem::render_problem)
+}
+
+/// One log line per request: method, path (never the query string, which may hold a caller's
+/// location), status and time taken.
+pub async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let res = next.call(req).await?;
+    tracing::info!(
+        target: "bellmap::http",
+        %method,
+        %path,
+        status = res.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(res)
+}

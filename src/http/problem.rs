@@ -1,0 +1,183 @@
+//! RFC 9457 problem details: the only place that knows HTTP status codes.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid input, named by its query parameter, JSON path or CSV column.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+/// A problem details body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every error the HTTP layer returns.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    BadRequest { detail: String, errors: Vec<FieldError> },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// The cause is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(errors: Vec<FieldError>) -> ApiError {
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        ApiError::BadRequest { detail: format!("invalid input: {}", fields.join(", ")), errors }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::invalid(vec![FieldError::new(field, message)])
+    }
+
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::BadRequest { .. } => ("invalid-input", "Your request has invalid input"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
+            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported content type"),
+            ApiError::NotAcceptable(_) => ("not-acceptable", "Not acceptable"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (slug, title) = self.kind();
+        let (detail, errors) = match self {
+            ApiError::BadRequest { detail, errors } => (detail.clone(), errors.clone()),
+            ApiError::Internal(_) => {
+                ("Something went wrong on our side; please try again.".to_string(), vec![])
+            }
+            other => (other.to_string(), vec![]),
+        };
+        Problem {
+            kind: format!("https://bellmap.org/problems/{slug}"),
+            title: title.to_string(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+        HttpResponse::build(self.status_code()).content_type(PROBLEM_JSON).json(self.to_problem())
+    }
+}
+
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+/// A problem body for a status that came from actix itself (routing, payload limits).
+fn problem_for_status(status: StatusCode, detail: Option<String>) -> Problem {
+    let (slug, detail) = match status {
+        StatusCode::NOT_FOUND => {
+            ("not-found", "There is nothing at this address. See /docs for the API.".to_string())
+        }
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "This address does not accept that HTTP method. See /docs for the API.".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("payload-too-large", detail.unwrap_or_else(|| "The request body is too large.".into()))
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported-media-type", detail.unwrap_or_else(|| "Unsupported content type.".into()))
+        }
+        s if s.is_server_error() => {
+            ("internal", "Something went wrong on our side; please try again.".to_string())
+        }
+        _ => {
+            ("http-error", detail.unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_string()))
+        }
+    };
+    Problem {
+        kind: format!("https://bellmap.org/problems/{slug}"),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail,
+        errors: vec![],
+    }
+}
+
+/// Middleware hook: turns any error response that is not already problem+json (actix's 404,
+/// 405, payload errors) into one, so every failure has the same shape.
+pub fn render_problem<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = res.response().error().map(|e| e.to_string());
+    if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), cause = ?detail, "unhandled error");
+    }
+    let detail = if status.is_server_error() { None } else { detail };
+    let body = serde_json::to_string(&problem_for_status(status, detail)).unwrap_or_default();
+    let (req, res) = res.into_parts();
+    let mut res = res.set_body(BoxBody::new(body));
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, res).map_into_right_body()))
+}

@@ -1,0 +1,442 @@
+//! Public provider routes. Each handler takes one snapshot, parses input, calls one query and
+//! maps the hits to DTOs.
+
+use super::AppState;
+use super::cursor::{Cursor, CursorError};
+use super::dto::{NearestAnswer, ProviderDto, ProviderPage, feature_collection};
+use super::params::{Params, bbox_from_numbers};
+use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
+use crate::index::Snapshot;
+use crate::model::fields::parse_languages;
+use crate::model::{Category, LonLat, ProviderId, check_lat, check_lon};
+use crate::query::{self, Area, Filters, Hit};
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Most providers a nearest query returns.
+pub const MAX_K: u64 = 100;
+/// Largest radius accepted, in km.
+pub const MAX_RADIUS_KM: f64 = 500.0;
+/// Largest max_distance_km accepted for nearest (half the Earth's circumference).
+pub const MAX_DISTANCE_KM: f64 = 20_016.0;
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 500;
+
+/// JSON or GeoJSON, from `format=` or the Accept header.
+fn wants_geojson(req: &HttpRequest, params: &mut Params) -> bool {
+    match params.str("format") {
+        Some("geojson") => true,
+        Some("json") => false,
+        Some(other) => {
+            params
+                .errors
+                .push(FieldError::new("format", format!("'{other}' is not a format; use json or geojson")));
+            false
+        }
+        None => accepts_geojson(req),
+    }
+}
+
+fn accepts_geojson(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/geo+json"))
+}
+
+/// Location answers must never be cached: they reveal where someone searched.
+fn location_response(body: Value, geojson: bool) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .content_type(if geojson { "application/geo+json" } else { "application/json" })
+        .json(body)
+}
+
+/// Slices `hits` at the cursor's offset and makes the next cursor.
+fn paginate(
+    state: &AppState,
+    snap: &Snapshot,
+    hits: Vec<Hit>,
+    limit: u64,
+    cursor: Option<&str>,
+    query_key: &str,
+    geojson: bool,
+) -> Result<HttpResponse, ApiError> {
+    let offset = match cursor {
+        None => 0,
+        Some(raw) => match state.cursor_key.decode(raw, query_key, snap.version) {
+            Ok(Cursor { offset, .. }) => offset as usize,
+            Err(e @ (CursorError::Invalid | CursorError::Stale)) => {
+                return Err(ApiError::field("cursor", e.to_string()));
+            }
+        },
+    };
+    let total = hits.len();
+    let end = offset.saturating_add(limit as usize).min(total);
+    let page = if offset < total { &hits[offset..end] } else { &[][..] };
+    let next = (end < total)
+        .then(|| state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64 }, query_key));
+    let items = ProviderDto::from_hits(snap, page);
+    let body = if geojson {
+        feature_collection(&items, next.as_deref(), total)
+    } else {
+        serde_json::to_value(ProviderPage { items, next_cursor: next, total }).unwrap_or(Value::Null)
+    };
+    Ok(location_response(body, geojson))
+}
+
+/// The request's parameters other than cursor and format, sorted: what a cursor is bound to.
+fn query_key(route: &str, req: &HttpRequest) -> String {
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    pairs.retain(|(k, _)| k != "cursor" && k != "format");
+    pairs.sort();
+    format!("{route}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+}
+
+/// The k nearest active providers to a point.
+#[utoipa::path(
+    get, path = "/v1/providers/nearest", tag = "providers",
+    params(
+        ("lat" = f64, Query, description = "Latitude, WGS84 degrees (-90..90)"),
+        ("lon" = f64, Query, description = "Longitude, WGS84 degrees (-180..180)"),
+        ("k" = Option<u32>, Query, description = "How many providers (1..100, default 10)"),
+        ("max_distance_km" = Option<f64>, Query, description = "Only providers at most this far (km)"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
+        ("format" = Option<String>, Query, description = "json (default) or geojson"),
+    ),
+    responses(
+        (status = 200, description = "Nearest first, each with distance_m", body = NearestAnswer),
+        (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let snap = state.index.load();
+    let mut p = Params::parse(req.query_string())?;
+    let origin = p.point();
+    let k = p.int_in("k", 1, MAX_K, 10);
+    let max_km = p.positive_up_to("max_distance_km", MAX_DISTANCE_KM, "km");
+    let filters = p.filters();
+    let geojson = wants_geojson(&req, &mut p);
+    p.finish()?;
+    let origin = origin.expect("checked by finish");
+    let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
+    let items = ProviderDto::from_hits(&snap, &hits);
+    let total = items.len();
+    let body = if geojson {
+        feature_collection(&items, None, total)
+    } else {
+        serde_json::to_value(NearestAnswer { items, total }).unwrap_or(Value::Null)
+    };
+    Ok(location_response(body, geojson))
+}
+
+/// Every active provider within a radius, nearest first, paged.
+#[utoipa::path(
+    get, path = "/v1/providers/within", tag = "providers",
+    params(
+        ("lat" = f64, Query, description = "Latitude, WGS84 degrees"),
+        ("lon" = f64, Query, description = "Longitude, WGS84 degrees"),
+        ("radius_km" = f64, Query, description = "Radius in km (greater than 0, at most 500)"),
+        ("limit" = Option<u32>, Query, description = "Page size (1..500, default 50)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
+        ("format" = Option<String>, Query, description = "json (default) or geojson"),
+    ),
+    responses(
+        (status = 200, description = "A page, nearest first", body = ProviderPage),
+        (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn within(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let snap = state.index.load();
+    let mut p = Params::parse(req.query_string())?;
+    let origin = p.point();
+    let radius = if p.str("radius_km").is_none() {
+        p.errors.push(FieldError::new("radius_km", "is required"));
+        None
+    } else {
+        p.positive_up_to("radius_km", MAX_RADIUS_KM, "km")
+    };
+    let limit = p.int_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
+    let filters = p.filters();
+    let geojson = wants_geojson(&req, &mut p);
+    let cursor = p.str("cursor").map(str::to_string);
+    p.finish()?;
+    let hits = query::within(&snap, origin.expect("checked"), radius.expect("checked") * 1000.0, &filters);
+    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("within", &req), geojson)
+}
+
+/// Every active provider in a viewport, by id, paged.
+#[utoipa::path(
+    get, path = "/v1/providers", tag = "providers",
+    params(
+        ("bbox" = String, Query, description = "west,south,east,north in degrees; west > east crosses the antimeridian"),
+        ("limit" = Option<u32>, Query, description = "Page size (1..500, default 50)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
+        ("format" = Option<String>, Query, description = "json (default) or geojson"),
+    ),
+    responses(
+        (status = 200, description = "A page, by id", body = ProviderPage),
+        (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let snap = state.index.load();
+    let mut p = Params::parse(req.query_string())?;
+    let bbox = p.bbox();
+    let limit = p.int_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
+    let filters = p.filters();
+    let geojson = wants_geojson(&req, &mut p);
+    let cursor = p.str("cursor").map(str::to_string);
+    p.finish()?;
+    let hits = query::in_bbox(&snap, &bbox.expect("checked"), &filters);
+    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("bbox", &req), geojson)
+}
+
+/// One active provider.
+#[utoipa::path(
+    get, path = "/v1/providers/{id}", tag = "providers",
+    params(("id" = i64, Path, description = "Provider id")),
+    responses(
+        (status = 200, description = "The provider", body = ProviderDto),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No active provider has this id", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn get_one(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let snap = state.index.load();
+    let raw = path.into_inner();
+    let id: i64 = raw
+        .parse()
+        .map_err(|_| ApiError::field("id", format!("'{raw}' is not a provider id (a whole number)")))?;
+    let slot = snap
+        .slot_of(ProviderId(id))
+        .ok_or_else(|| ApiError::NotFound(format!("no active provider has id {id}")))?;
+    let dto = ProviderDto::public(&snap, slot, None);
+    if accepts_geojson(&req) {
+        return Ok(HttpResponse::Ok().content_type("application/geo+json").json(dto.to_feature()));
+    }
+    Ok(HttpResponse::Ok().json(dto))
+}
+
+/// A point in a search body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NearBody {
+    pub lat: f64,
+    pub lon: f64,
+    /// Only providers at most this far (km).
+    pub max_distance_km: Option<f64>,
+}
+
+/// A circle in a search body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithinBody {
+    pub lat: f64,
+    pub lon: f64,
+    /// Greater than 0, at most 500.
+    pub radius_km: f64,
+}
+
+/// A search whose location stays out of URLs and logs. Exactly one of near, within, bbox, polygon.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    pub near: Option<NearBody>,
+    pub within: Option<WithinBody>,
+    /// [west, south, east, north]; west > east crosses the antimeridian.
+    pub bbox: Option<Vec<f64>>,
+    /// GeoJSON Polygon, MultiPolygon, or Feature with one; at most 10,000 vertices.
+    #[schema(value_type = Object)]
+    pub polygon: Option<Value>,
+    /// For near: how many (1..100, default 10).
+    pub k: Option<u64>,
+    /// For within, bbox, polygon: page size (1..500, default 50).
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+    /// Category slugs (any of).
+    pub category: Option<Vec<String>>,
+    /// ISO 639 codes (any of).
+    pub language: Option<Vec<String>>,
+    pub open_24_7: Option<bool>,
+}
+
+/// Largest search body accepted (a 10,000-vertex polygon fits easily).
+pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Search by point, circle, box or polygon, with the location in the body.
+#[utoipa::path(
+    post, path = "/v1/providers/search", tag = "providers",
+    request_body(content = SearchBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Near: the k nearest, nearest first. Within: a page nearest first. Bbox and polygon: a page by id.", body = ProviderPage),
+        (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM_JSON),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn search(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "application/json" && !mime.ends_with("+json") {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send the search as application/json, not '{}'",
+            if content_type.is_empty() { "nothing" } else { content_type }
+        )));
+    }
+    let snap = state.index.load();
+    let geojson = accepts_geojson(&req);
+    let raw: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::field("body", format!("is not valid JSON: {e}")))?;
+    let b: SearchBody = serde_path_to_error::deserialize(&raw).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_string() } else { path };
+        ApiError::field(&field, e.inner().to_string())
+    })?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let filters = body_filters(&b, &mut errors);
+    let kinds = [b.near.is_some(), b.within.is_some(), b.bbox.is_some(), b.polygon.is_some()];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        errors.push(FieldError::new("body", "give exactly one of near, within, bbox or polygon"));
+        return Err(ApiError::invalid(errors));
+    }
+    let limit = match b.limit {
+        None => DEFAULT_LIMIT,
+        Some(l) if (1..=MAX_LIMIT).contains(&l) => l,
+        Some(l) => {
+            errors.push(FieldError::new(
+                "limit",
+                format!("must be a whole number from 1 to {MAX_LIMIT}, not {l}"),
+            ));
+            DEFAULT_LIMIT
+        }
+    };
+    let mut cursor_query = raw.clone();
+    if let Value::Object(m) = &mut cursor_query {
+        m.remove("cursor");
+    }
+    let query_key = format!("search:{cursor_query}");
+    if let Some(near) = &b.near {
+        let origin = body_point(near.lat, near.lon, "near", &mut errors);
+        let k = match b.k {
+            None => 10,
+            Some(k) if (1..=MAX_K).contains(&k) => k,
+            Some(k) => {
+                errors
+                    .push(FieldError::new("k", format!("must be a whole number from 1 to {MAX_K}, not {k}")));
+                10
+            }
+        };
+        let max_km = near.max_distance_km.filter(|km| {
+            let ok = *km > 0.0 && *km <= MAX_DISTANCE_KM;
+            if !ok {
+                errors.push(FieldError::new(
+                    "near.max_distance_km",
+                    format!("must be greater than 0 and at most {MAX_DISTANCE_KM} km"),
+                ));
+            }
+            ok
+        });
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        let hits = query::nearest(
+            &snap,
+            origin.expect("checked"),
+            k as usize,
+            max_km.map(|km| km * 1000.0),
+            &filters,
+        );
+        let items = ProviderDto::from_hits(&snap, &hits);
+        let total = items.len();
+        let body = if geojson {
+            feature_collection(&items, None, total)
+        } else {
+            serde_json::to_value(ProviderPage { items, next_cursor: None, total }).unwrap_or(Value::Null)
+        };
+        return Ok(location_response(body, geojson));
+    }
+    let hits = if let Some(w) = &b.within {
+        let origin = body_point(w.lat, w.lon, "within", &mut errors);
+        if !(w.radius_km > 0.0 && w.radius_km <= MAX_RADIUS_KM) {
+            errors.push(FieldError::new(
+                "within.radius_km",
+                format!("must be greater than 0 and at most {MAX_RADIUS_KM} km"),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        query::within(&snap, origin.expect("checked"), w.radius_km * 1000.0, &filters)
+    } else if let Some(parts) = &b.bbox {
+        let bbox = match <[f64; 4]>::try_from(parts.as_slice()) {
+            Ok(four) => bbox_from_numbers(four).map_err(|m| errors.push(FieldError::new("bbox", m))).ok(),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    "bbox",
+                    format!("needs exactly four numbers [west, south, east, north]; got {}", parts.len()),
+                ));
+                None
+            }
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        query::in_bbox(&snap, &bbox.expect("checked"), &filters)
+    } else {
+        let polygon = b.polygon.as_ref().expect("one kind is set");
+        let area = Area::from_geojson(polygon, "polygon")
+            .map_err(|e| errors.push(FieldError::new(e.field, e.message)))
+            .ok();
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        query::in_area(&snap, &area.expect("checked"), &filters)
+    };
+    paginate(&state, &snap, hits, limit, b.cursor.as_deref(), &query_key, geojson)
+}
+
+fn body_point(lat: f64, lon: f64, field: &str, errors: &mut Vec<FieldError>) -> Option<LonLat> {
+    let lat =
+        check_lat(lat).map_err(|e| errors.push(FieldError::new(format!("{field}.lat"), e.to_string()))).ok();
+    let lon =
+        check_lon(lon).map_err(|e| errors.push(FieldError::new(format!("{field}.lon"), e.to_string()))).ok();
+    Some(LonLat { lon: lon?, lat: lat? })
+}
+
+fn body_filters(b: &SearchBody, errors: &mut Vec<FieldError>) -> Filters {
+    let mut f = Filters { open_24_7: b.open_24_7, ..Filters::default() };
+    for slug in b.category.iter().flatten() {
+        match slug.parse::<Category>() {
+            Ok(c) if !f.categories.contains(&c) => f.categories.push(c),
+            Ok(_) => {}
+            Err(e) => errors.push(FieldError::new("category", e.to_string())),
+        }
+    }
+    if let Some(langs) = &b.language {
+        match parse_languages(&langs.join(";")) {
+            Ok(l) => f.languages = l,
+            Err(m) => errors.push(FieldError::new("language", m)),
+        }
+    }
+    f
+}

@@ -1,0 +1,16 @@
+//! Bellmap: a map API of domestic-violence service providers.
+//!
+//! Data flows one way: CSV / DB → model → index → query → HTTP.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod query;
+pub mod sample;
+pub mod service;

@@ -1,0 +1,22 @@
+//! Parse the command line, start logging, call into the library.
+
+use bellmap::config::{Cli, Command, ServeArgs};
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BELLMAP_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match bellmap::cli::run(cli.command.unwrap_or(Command::Serve(ServeArgs::default())), &cli.database_url) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

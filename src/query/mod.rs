@@ -1,0 +1,129 @@
+//! Pure answers over one snapshot. Every distance, order and containment decision uses the
+//! providers' public points (`Snapshot::points`), never a confidential exact location.
+
+mod area;
+mod envelope;
+mod filters;
+
+pub use area::{Area, AreaError};
+pub use filters::Filters;
+
+use crate::index::Snapshot;
+use crate::model::{LonLat, chord2_for_distance_m};
+use envelope::{BBox, envelope_for};
+
+/// One provider in an answer: its slot in the snapshot and, for point queries, its distance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub slot: u32,
+    pub distance_m: Option<f64>,
+}
+
+pub use envelope::BBox as BoundingBox;
+
+/// Loosens a chord² bound so float rounding never drops a provider that haversine keeps.
+fn loosen(chord2: f64) -> f64 {
+    chord2 * (1.0 + 1e-9) + 1e-15
+}
+
+/// Sorts by distance, then by id (slots are in id order), so ties are stable.
+fn sort_by_distance(hits: &mut [Hit]) {
+    hits.sort_by(|a, b| {
+        a.distance_m.unwrap_or(0.0).total_cmp(&b.distance_m.unwrap_or(0.0)).then(a.slot.cmp(&b.slot))
+    });
+}
+
+/// The `k` providers nearest to `origin` that pass `filters`, optionally within `max_distance_m`,
+/// nearest first (ties by id).
+pub fn nearest(
+    snap: &Snapshot,
+    origin: LonLat,
+    k: usize,
+    max_distance_m: Option<f64>,
+    filters: &Filters,
+) -> Vec<Hit> {
+    let q = origin.to_xyz();
+    let max_chord2 = max_distance_m.map(|m| loosen(chord2_for_distance_m(m)));
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut cutoff: Option<f64> = None;
+    if k == 0 {
+        return hits;
+    }
+    for (point, chord2) in snap.tree.nearest_neighbor_iter_with_distance_2(&q) {
+        if max_chord2.is_some_and(|m| chord2 > m) || cutoff.is_some_and(|c| chord2 > c) {
+            break;
+        }
+        let slot = point.data;
+        if !filters.matches(&snap.records[slot as usize].data) {
+            continue;
+        }
+        let d = origin.distance_m(snap.points[slot as usize]);
+        if max_distance_m.is_some_and(|m| d > m) {
+            continue;
+        }
+        hits.push(Hit { slot, distance_m: Some(d) });
+        // Keep collecting anything as near as the k-th (ties and rounding), then cut.
+        if hits.len() == k {
+            cutoff = Some(loosen(chord2));
+        }
+    }
+    sort_by_distance(&mut hits);
+    hits.truncate(k);
+    hits
+}
+
+/// Every provider within `radius_m` of `origin` that passes `filters`, nearest first.
+pub fn within(snap: &Snapshot, origin: LonLat, radius_m: f64, filters: &Filters) -> Vec<Hit> {
+    let q = origin.to_xyz();
+    let mut hits: Vec<Hit> = snap
+        .tree
+        .locate_within_distance(q, loosen(chord2_for_distance_m(radius_m)))
+        .filter(|p| filters.matches(&snap.records[p.data as usize].data))
+        .filter_map(|p| {
+            let d = origin.distance_m(snap.points[p.data as usize]);
+            (d <= radius_m).then_some(Hit { slot: p.data, distance_m: Some(d) })
+        })
+        .collect();
+    sort_by_distance(&mut hits);
+    hits
+}
+
+/// Every provider inside the box (edges included) that passes `filters`, by id.
+pub fn in_bbox(snap: &Snapshot, bbox: &BBox, filters: &Filters) -> Vec<Hit> {
+    let mut slots: Vec<u32> = Vec::new();
+    for (w, e) in bbox.lon_ranges() {
+        let env = envelope_for(bbox.south, bbox.north, w, e);
+        slots.extend(
+            snap.tree
+                .locate_in_envelope_intersecting(&env)
+                .map(|p| p.data)
+                .filter(|slot| bbox.contains(snap.points[*slot as usize])),
+        );
+    }
+    finish_by_id(snap, slots, filters)
+}
+
+/// Every provider inside the area (boundary included) that passes `filters`, by id.
+pub fn in_area(snap: &Snapshot, area: &Area, filters: &Filters) -> Vec<Hit> {
+    let mut slots: Vec<u32> = Vec::new();
+    for (w, e) in area.lon_ranges() {
+        let env = envelope_for(area.south(), area.north(), w, e);
+        slots.extend(
+            snap.tree
+                .locate_in_envelope_intersecting(&env)
+                .map(|p| p.data)
+                .filter(|slot| area.contains(snap.points[*slot as usize])),
+        );
+    }
+    finish_by_id(snap, slots, filters)
+}
+
+fn finish_by_id(snap: &Snapshot, mut slots: Vec<u32>, filters: &Filters) -> Vec<Hit> {
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+        .into_iter()
+        .filter(|s| filters.matches(&snap.records[*s as usize].data))
+        .map(|slot| Hit { slot, distance_m: None })
+        .collect()
+}

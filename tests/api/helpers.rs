@@ -1,0 +1,92 @@
+//! Spawning the app and calling it over HTTP.
+
+use bellmap::app;
+use bellmap::config::ServeArgs;
+use reqwest::{Client, Response};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+/// A running app on a loopback port with its own database file. Dropping it stops the server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: Client,
+    pub service: Arc<bellmap::service::Service>,
+    pub dir: TempDir,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    /// Starts the app seeded with `csv` (an empty database first, so the seed is imported).
+    pub async fn spawn(csv: &str) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let seed = dir.path().join("seed.csv");
+        std::fs::write(&seed, csv).expect("write seed");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let args =
+            ServeArgs { bind: "127.0.0.1:0".into(), seed_csv: Some(seed), no_seed: false, workers: Some(1) };
+        let application = app::build(&url, &args).expect("app builds");
+        let handle = application.server.handle();
+        tokio::spawn(application.server);
+        TestApp { addr: application.addr, client: Client::new(), service: application.service, dir, handle }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+    }
+
+    /// GET expecting 200 and JSON; prints the body when the status is wrong.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        ok_json(self.get(path).await, path).await
+    }
+
+    pub async fn post_ok(&self, path: &str, body: &Value) -> Value {
+        ok_json(self.post_json(path, body).await, path).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop without waiting; the runtime ends with the test.
+        drop(self.handle.stop(false));
+    }
+}
+
+pub async fn ok_json(res: Response, what: &str) -> Value {
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    assert!(status.is_success(), "{what}: status {status}, body {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {text}"))
+}
+
+/// Asserts a problem+json answer with `status` whose `errors` name `field`; returns the body.
+pub async fn assert_problem(res: Response, status: u16, field: Option<&str>) -> Value {
+    let got = res.status().as_u16();
+    let content_type =
+        res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body {text}");
+    assert_eq!(content_type, "application/problem+json", "body {text}");
+    let body: Value = serde_json::from_str(&text).expect("problem is JSON");
+    assert_eq!(body["status"].as_u64(), Some(status as u64), "{text}");
+    for key in ["type", "title", "detail"] {
+        assert!(body[key].is_string(), "problem lacks {key}: {text}");
+    }
+    if let Some(field) = field {
+        let named = body["errors"].as_array().is_some_and(|errs| errs.iter().any(|e| e["field"] == field));
+        assert!(named, "expected an error naming '{field}': {text}");
+    }
+    body
+}
+
+/// The header every generated CSV in the tests uses (the export format).
+pub const CSV_HEADER: &str = "external_id,name,organization,description,categories,lat,lon,public_lat,public_lon,confidential,address,locality,district,state,postal_code,country,phone,hotline,sms,intake_phone,email,website,languages,hours,open_24_7,eligibility,cost,wheelchair,verified_on,status";
