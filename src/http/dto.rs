@@ -60,7 +60,7 @@ pub struct ProviderDto {
     /// How to reach a confidential provider.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_note: Option<&'static str>,
-    /// Great-circle distance in metres from the query point (point queries only).
+    /// Great-circle distance in metres from the query point, to 0.1 m (point queries only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
 }
@@ -105,7 +105,7 @@ impl ProviderDto {
             status: d.status,
             updated_at: p.updated_at.format(&Rfc3339).unwrap_or_default(),
             contact_note: secret.then_some(CONFIDENTIAL_NOTE),
-            distance_m: distance_m.map(|m| (m * 10.0).round() / 10.0),
+            distance_m,
         }
     }
 
@@ -117,8 +117,8 @@ impl ProviderDto {
     pub fn to_feature(&self) -> Value {
         let mut props = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Value::Object(m) = &mut props {
-            m.remove("lat");
-            m.remove("lon");
+            m.shift_remove("lat");
+            m.shift_remove("lon");
         }
         json!({
             "type": "Feature",

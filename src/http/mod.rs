@@ -54,7 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/v1/providers/{id}", providers::get_one));
 }
 
-/// A GET-only resource (HEAD too); other methods get a 405 naming the allowed ones.
+/// A GET resource (HEAD runs the same handler; actix drops the body); other methods get a 405
+/// naming the allowed ones.
 fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
 where
     F: actix_web::Handler<Args>,
@@ -62,8 +63,8 @@ where
     F::Output: actix_web::Responder + 'static,
 {
     web::resource(path)
-        .route(web::get().to(handler))
-        .route(web::head().to(|| async { HttpResponse::Ok().finish() }))
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
         .default_service(web::to(|| async { method_not_allowed("GET, HEAD") }))
 }
 

@@ -13,13 +13,20 @@ pub struct Params {
 }
 
 impl Params {
-    pub fn parse(query_string: &str) -> Result<Params, ApiError> {
+    /// Parses a query string. Parameters outside `allowed` are errors: a mistyped filter
+    /// (`categories=` for `category=`) must not silently widen an answer.
+    pub fn parse(query_string: &str, allowed: &[&str]) -> Result<Params, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query_string)
             .map_err(|_| ApiError::field("query", "the query string is not valid URL encoding"))?;
         let mut values = HashMap::new();
         let mut errors = Vec::new();
         for (k, v) in pairs {
-            if values.insert(k.clone(), v).is_some() {
+            if !allowed.contains(&k.as_str()) {
+                errors.push(FieldError::new(
+                    &k,
+                    format!("is not a parameter of this route; allowed: {}", allowed.join(", ")),
+                ));
+            } else if values.insert(k.clone(), v).is_some() {
                 errors.push(FieldError::new(
                     &k,
                     "is given more than once; give it once (lists are comma-separated)",

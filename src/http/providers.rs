@@ -25,6 +25,21 @@ pub const MAX_DISTANCE_KM: f64 = 20_016.0;
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 500;
 
+/// Query parameters every location list accepts besides its own.
+const FILTER_PARAMS: [&str; 4] = ["category", "language", "open_24_7", "format"];
+
+fn allowed(own: &[&'static str]) -> Vec<&'static str> {
+    own.iter().copied().chain(FILTER_PARAMS).collect()
+}
+
+/// JSON or GeoJSON for routes whose only query parameter is `format`.
+fn format_only(req: &HttpRequest) -> Result<bool, ApiError> {
+    let mut p = Params::parse(req.query_string(), &["format"])?;
+    let geojson = wants_geojson(req, &mut p);
+    p.finish()?;
+    Ok(geojson)
+}
+
 /// JSON or GeoJSON, from `format=` or the Accept header.
 fn wants_geojson(req: &HttpRequest, params: &mut Params) -> bool {
     match params.str("format") {
@@ -116,7 +131,7 @@ fn query_key(route: &str, req: &HttpRequest) -> String {
 )]
 pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
-    let mut p = Params::parse(req.query_string())?;
+    let mut p = Params::parse(req.query_string(), &allowed(&["lat", "lon", "k", "max_distance_km"]))?;
     let origin = p.point();
     let k = p.int_in("k", 1, MAX_K, 10);
     let max_km = p.positive_up_to("max_distance_km", MAX_DISTANCE_KM, "km");
@@ -156,7 +171,7 @@ pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
 )]
 pub async fn within(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
-    let mut p = Params::parse(req.query_string())?;
+    let mut p = Params::parse(req.query_string(), &allowed(&["lat", "lon", "radius_km", "limit", "cursor"]))?;
     let origin = p.point();
     let radius = if p.str("radius_km").is_none() {
         p.errors.push(FieldError::new("radius_km", "is required"));
@@ -192,7 +207,7 @@ pub async fn within(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
 )]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
-    let mut p = Params::parse(req.query_string())?;
+    let mut p = Params::parse(req.query_string(), &allowed(&["bbox", "limit", "cursor"]))?;
     let bbox = p.bbox();
     let limit = p.int_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
     let filters = p.filters();
@@ -206,7 +221,10 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 /// One active provider.
 #[utoipa::path(
     get, path = "/v1/providers/{id}", tag = "providers",
-    params(("id" = i64, Path, description = "Provider id")),
+    params(
+        ("id" = i64, Path, description = "Provider id"),
+        ("format" = Option<String>, Query, description = "json (default) or geojson"),
+    ),
     responses(
         (status = 200, description = "The provider", body = ProviderDto),
         (status = 400, description = "The id is not a number", body = Problem, content_type = PROBLEM_JSON),
@@ -218,6 +236,7 @@ pub async fn get_one(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let geojson = format_only(&req)?;
     let snap = state.index.load();
     let raw = path.into_inner();
     let id: i64 = raw
@@ -227,7 +246,7 @@ pub async fn get_one(
         .slot_of(ProviderId(id))
         .ok_or_else(|| ApiError::NotFound(format!("no active provider has id {id}")))?;
     let dto = ProviderDto::public(&snap, slot, None);
-    if accepts_geojson(&req) {
+    if geojson {
         return Ok(HttpResponse::Ok().content_type("application/geo+json").json(dto.to_feature()));
     }
     Ok(HttpResponse::Ok().json(dto))
@@ -282,6 +301,7 @@ pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
 /// Search by point, circle, box or polygon, with the location in the body.
 #[utoipa::path(
     post, path = "/v1/providers/search", tag = "providers",
+    params(("format" = Option<String>, Query, description = "json (default) or geojson")),
     request_body(content = SearchBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Near: the k nearest, nearest first. Within: a page nearest first. Bbox and polygon: a page by id.", body = ProviderPage),
@@ -303,8 +323,8 @@ pub async fn search(
             if content_type.is_empty() { "nothing" } else { content_type }
         )));
     }
+    let geojson = format_only(&req)?;
     let snap = state.index.load();
-    let geojson = accepts_geojson(&req);
     let raw: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::field("body", format!("is not valid JSON: {e}")))?;
     let b: SearchBody = serde_path_to_error::deserialize(&raw).map_err(|e| {

@@ -46,7 +46,7 @@ impl Area {
                 })?;
                 return Area::from_geojson(geometry, &format!("{field}.geometry"));
             }
-            "Polygon" => vec![parse_polygon(coords(value)?, &format!("{field}.coordinates"))?],
+            "Polygon" => vec![parse_polygon(coords(value)?, &format!("{field}.coordinates"), &mut 0)?],
             "MultiPolygon" => {
                 let list = coords(value)?
                     .as_array()
@@ -54,9 +54,11 @@ impl Area {
                 if list.is_empty() {
                     return Err(err(format!("{field}.coordinates"), "must hold at least one polygon"));
                 }
+                // The vertex limit holds for all polygons together.
+                let mut vertices = 0;
                 list.iter()
                     .enumerate()
-                    .map(|(i, p)| parse_polygon(p, &format!("{field}.coordinates[{i}]")))
+                    .map(|(i, p)| parse_polygon(p, &format!("{field}.coordinates[{i}]"), &mut vertices))
                     .collect::<Result<Vec<_>, _>>()?
             }
             other => {
@@ -109,19 +111,19 @@ impl Area {
     }
 }
 
-fn parse_polygon(v: &Value, path: &str) -> Result<Polygon<f64>, AreaError> {
+/// Parses one polygon; `total` counts vertices across every polygon of the request.
+fn parse_polygon(v: &Value, path: &str, total: &mut usize) -> Result<Polygon<f64>, AreaError> {
     let rings = v.as_array().ok_or_else(|| err(path, "must be an array of linear rings"))?;
     if rings.is_empty() {
         return Err(err(path, "a polygon needs an exterior ring"));
     }
     let mut parsed: Vec<Vec<Coord<f64>>> = Vec::with_capacity(rings.len());
-    let mut total = 0usize;
     for (r, ring) in rings.iter().enumerate() {
         let rpath = format!("{path}[{r}]");
         let positions =
             ring.as_array().ok_or_else(|| err(&rpath, "a ring must be an array of [lon, lat] positions"))?;
-        total += positions.len();
-        if total > MAX_VERTICES {
+        *total += positions.len();
+        if *total > MAX_VERTICES {
             return Err(err(path, format!("too many vertices: at most {MAX_VERTICES} are accepted")));
         }
         if positions.len() < 4 {

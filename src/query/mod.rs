@@ -26,6 +26,13 @@ fn loosen(chord2: f64) -> f64 {
     chord2 * (1.0 + 1e-9) + 1e-15
 }
 
+/// Distances are answered to 0.1 m. Ordering uses the same rounded value, so two providers a
+/// caller sees at equal distances are always in id order (float noise such as lon 180 vs -180,
+/// or longitude at a pole, never decides).
+fn shown(distance_m: f64) -> f64 {
+    (distance_m * 10.0).round() / 10.0
+}
+
 /// Sorts by distance, then by id (slots are in id order), so ties are stable.
 fn sort_by_distance(hits: &mut [Hit]) {
     hits.sort_by(|a, b| {
@@ -61,10 +68,10 @@ pub fn nearest(
         if max_distance_m.is_some_and(|m| d > m) {
             continue;
         }
-        hits.push(Hit { slot, distance_m: Some(d) });
-        // Keep collecting anything as near as the k-th (ties and rounding), then cut.
+        hits.push(Hit { slot, distance_m: Some(shown(d)) });
+        // Keep collecting anything that rounds to the k-th distance (a tie settled by id), then cut.
         if hits.len() == k {
-            cutoff = Some(loosen(chord2));
+            cutoff = Some(loosen(chord2_for_distance_m(shown(d) + 0.05)).max(loosen(chord2)));
         }
     }
     sort_by_distance(&mut hits);
@@ -81,7 +88,7 @@ pub fn within(snap: &Snapshot, origin: LonLat, radius_m: f64, filters: &Filters)
         .filter(|p| filters.matches(&snap.records[p.data as usize].data))
         .filter_map(|p| {
             let d = origin.distance_m(snap.points[p.data as usize]);
-            (d <= radius_m).then_some(Hit { slot: p.data, distance_m: Some(d) })
+            (d <= radius_m).then_some(Hit { slot: p.data, distance_m: Some(shown(d)) })
         })
         .collect();
     sort_by_distance(&mut hits);

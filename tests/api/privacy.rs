@@ -1,0 +1,578 @@
+//! A confidential provider's exact point, address, locality, postal code and intake phone never
+//! appear in any public answer, JSON or GeoJSON; every distance, order and containment decision
+//! uses its public point.
+
+use crate::helpers::{CSV_HEADER, TestApp};
+use bellmap::model::LonLat;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// One seeded provider.
+struct Seed {
+    ext: &'static str,
+    name: &'static str,
+    lat: f64,
+    lon: f64,
+    /// The admin-given public point (lat, lon).
+    public: Option<(f64, f64)>,
+    confidential: bool,
+    address: &'static str,
+    locality: &'static str,
+    postal_code: &'static str,
+    intake_phone: &'static str,
+    /// The E.164 form the server derives from `intake_phone`.
+    intake_e164: &'static str,
+}
+
+const SEEDS: &[Seed] = &[
+    Seed {
+        ext: "conf-admin-lko",
+        name: "Safe House Alpha",
+        lat: 26.834567,
+        lon: 80.912378,
+        public: Some((26.8, 80.9)),
+        confidential: true,
+        address: "14 Gulmohar Hidden Lane",
+        locality: "Zzyzx Ward Alpha",
+        postal_code: "PIN-A7731X",
+        intake_phone: "0522 271 9183",
+        intake_e164: "+915222719183",
+    },
+    Seed {
+        ext: "conf-grid-lko",
+        name: "Safe House Bravo",
+        lat: 26.871234,
+        lon: 80.987654,
+        public: None,
+        confidential: true,
+        address: "7 Banyan Hidden Court",
+        locality: "Zzyzx Ward Bravo",
+        postal_code: "PIN-B8842Y",
+        intake_phone: "0522 398 4471",
+        intake_e164: "+915223984471",
+    },
+    Seed {
+        ext: "conf-admin-far",
+        name: "Safe House Charlie",
+        lat: 26.923456,
+        lon: 80.856789,
+        public: Some((26.95, 80.75)),
+        confidential: true,
+        address: "3 Neem Hidden Gali",
+        locality: "Zzyzx Ward Charlie",
+        postal_code: "PIN-C9953Z",
+        intake_phone: "0522 417 6629",
+        intake_e164: "+915224176629",
+    },
+    Seed {
+        ext: "conf-grid-del",
+        name: "Safe House Delta",
+        lat: 28.613579,
+        lon: 77.209135,
+        public: None,
+        confidential: true,
+        address: "22 Hidden Kothi Marg",
+        locality: "Zzyzx Ward Delta",
+        postal_code: "PIN-D1064W",
+        intake_phone: "011 4155 7302",
+        intake_e164: "+911141557302",
+    },
+    Seed {
+        ext: "open-1",
+        name: "Open Centre One",
+        lat: 26.8412,
+        lon: 80.9301,
+        public: None,
+        confidential: false,
+        address: "5 Open Road Hazratganj",
+        locality: "Hazratganj",
+        postal_code: "226001",
+        intake_phone: "0522 230 5550",
+        intake_e164: "+915222305550",
+    },
+    Seed {
+        ext: "open-2",
+        name: "Open Centre Two",
+        lat: 26.8501,
+        lon: 80.9499,
+        public: None,
+        confidential: false,
+        address: "9 Open Marg Aliganj",
+        locality: "Aliganj",
+        postal_code: "226024",
+        intake_phone: "0522 232 1111",
+        intake_e164: "+915222321111",
+    },
+    Seed {
+        ext: "open-3",
+        name: "Open Centre Three",
+        lat: 26.8203,
+        lon: 80.9015,
+        public: None,
+        confidential: false,
+        address: "1 Open Chowk Charbagh",
+        locality: "Charbagh",
+        postal_code: "226004",
+        intake_phone: "0522 240 2222",
+        intake_e164: "+915222402222",
+    },
+    Seed {
+        ext: "open-4",
+        name: "Open Centre Four",
+        lat: 26.8866,
+        lon: 80.9788,
+        public: None,
+        confidential: false,
+        address: "12 Open Path Indiranagar",
+        locality: "Indiranagar",
+        postal_code: "226016",
+        intake_phone: "0522 250 3333",
+        intake_e164: "+915222503333",
+    },
+    Seed {
+        ext: "open-5",
+        name: "Open Centre Five",
+        lat: 28.6304,
+        lon: 77.2177,
+        public: None,
+        confidential: false,
+        address: "40 Open Circus Connaught Place",
+        locality: "Connaught Place",
+        postal_code: "110001",
+        intake_phone: "011 2334 4444",
+        intake_e164: "+911123344444",
+    },
+];
+
+/// Filters every seeded provider passes.
+const FILTERS: &str = "category=shelter,police&language=hi,ta&open_24_7=true";
+
+fn csv() -> String {
+    let mut csv = format!("{CSV_HEADER}\n");
+    for s in SEEDS {
+        let (plat, plon) = s.public.map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or_default();
+        let cells = [
+            s.ext.to_string(),
+            s.name.to_string(),
+            "Sample Org".into(),
+            "A fictional provider for tests".into(),
+            "shelter;helpline".into(),
+            s.lat.to_string(),
+            s.lon.to_string(),
+            plat,
+            plon,
+            s.confidential.to_string(),
+            s.address.into(),
+            s.locality.into(),
+            "Lucknow".into(),
+            "Uttar Pradesh".into(),
+            s.postal_code.into(),
+            "IN".into(),
+            "181".into(),
+            "1800 102 7282".into(),
+            String::new(),
+            s.intake_phone.into(),
+            "help@example.org".into(),
+            "https://example.org/".into(),
+            "hi;en".into(),
+            "24/7".into(),
+            "true".into(),
+            "Women and children".into(),
+            "Free".into(),
+            "yes".into(),
+            "2026-01-15".into(),
+            "active".into(),
+        ];
+        assert_eq!(cells.len(), CSV_HEADER.split(',').count());
+        csv.push_str(&cells.map(|c| format!("\"{c}\"")).join(","));
+        csv.push('\n');
+    }
+    csv
+}
+
+/// `v` cut (not rounded) to `places` decimals.
+fn truncated(v: f64, places: usize) -> String {
+    let full = format!("{v:.12}");
+    let dot = full.find('.').expect("a decimal point");
+    full[..dot + 1 + places].to_string()
+}
+
+/// Every string that must never appear in a public body.
+fn secrets() -> Vec<String> {
+    let mut out = Vec::new();
+    for s in SEEDS.iter().filter(|s| s.confidential) {
+        out.extend([s.address, s.locality, s.postal_code, s.intake_phone, s.intake_e164].map(String::from));
+        // The phone's digits in any formatting.
+        out.push(s.intake_e164.trim_start_matches("+91").to_string());
+        for v in [s.lat, s.lon] {
+            for places in [3, 4] {
+                out.push(format!("{v:.places$}"));
+                out.push(truncated(v, places));
+            }
+            out.push(v.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One public request.
+enum Req {
+    Get(String),
+    Post(Value),
+}
+
+struct Probe {
+    what: String,
+    req: Req,
+    /// The query point, for answers with distance_m.
+    origin: Option<LonLat>,
+}
+
+fn get(what: impl Into<String>, path: impl Into<String>, origin: Option<LonLat>) -> Probe {
+    Probe { what: what.into(), req: Req::Get(path.into()), origin }
+}
+
+fn post(what: impl Into<String>, body: Value, origin: Option<LonLat>) -> Probe {
+    Probe { what: what.into(), req: Req::Post(body), origin }
+}
+
+/// Every (description, status, content type, body) for a probe in JSON and both GeoJSON forms.
+async fn fetch_all(app: &TestApp, probe: &Probe) -> Vec<(String, u16, String, String)> {
+    let mut out = Vec::new();
+    let requests: Vec<(String, reqwest::RequestBuilder)> = match &probe.req {
+        Req::Get(path) => {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            vec![
+                (format!("GET {path}"), app.client.get(app.url(path))),
+                (
+                    format!("GET {path}{sep}format=geojson"),
+                    app.client.get(app.url(&format!("{path}{sep}format=geojson"))),
+                ),
+                (
+                    format!("GET {path} (Accept: application/geo+json)"),
+                    app.client.get(app.url(path)).header("accept", "application/geo+json"),
+                ),
+            ]
+        }
+        Req::Post(body) => {
+            let url = app.url("/v1/providers/search");
+            vec![
+                (format!("POST search {body}"), app.client.post(&url).json(body)),
+                (
+                    format!("POST search {body} (Accept: application/geo+json)"),
+                    app.client.post(&url).json(body).header("accept", "application/geo+json"),
+                ),
+                (
+                    format!("POST search?format=geojson {body}"),
+                    app.client.post(app.url("/v1/providers/search?format=geojson")).json(body),
+                ),
+            ]
+        }
+    };
+    for (label, rb) in requests {
+        let res = rb.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let text = res.text().await.expect("body");
+        out.push((format!("{} — {label}", probe.what), status, ct, text));
+    }
+    out
+}
+
+/// A provider in an answer: its properties and the point it is served at.
+struct Served {
+    props: Value,
+    point: LonLat,
+}
+
+/// The providers in any public answer shape: a page, a FeatureCollection, one DTO or one Feature.
+fn providers_in(body: &Value) -> Vec<Served> {
+    let one = |v: &Value| -> Served {
+        if v["type"] == "Feature" {
+            let c = &v["geometry"]["coordinates"];
+            let point = LonLat { lon: c[0].as_f64().unwrap(), lat: c[1].as_f64().unwrap() };
+            assert!(v["properties"].get("lat").is_none(), "GeoJSON properties carry no lat: {v}");
+            assert_eq!(v["id"], v["properties"]["id"], "feature id is the provider id");
+            Served { props: v["properties"].clone(), point }
+        } else {
+            let point = LonLat { lon: v["lon"].as_f64().unwrap(), lat: v["lat"].as_f64().unwrap() };
+            Served { props: v.clone(), point }
+        }
+    };
+    if let Some(items) = body["items"].as_array() {
+        items.iter().map(one).collect()
+    } else if let Some(features) = body["features"].as_array() {
+        features.iter().map(one).collect()
+    } else if body.get("id").is_some() {
+        vec![one(body)]
+    } else {
+        vec![]
+    }
+}
+
+/// What the sweep learns: each confidential provider's public point, as served.
+struct Sweep {
+    seeds: HashMap<i64, &'static Seed>,
+    secrets: Vec<String>,
+    public_points: HashMap<i64, LonLat>,
+    seen_confidential: HashMap<i64, usize>,
+}
+
+impl Sweep {
+    /// Checks one answer body; `origin` is the query point of a distance answer.
+    fn check(&mut self, label: &str, status: u16, ct: &str, text: &str, origin: Option<LonLat>) {
+        assert_eq!(status, 200, "{label}: {text}");
+        for s in &self.secrets {
+            assert!(!text.contains(s.as_str()), "{label}: the body contains the secret '{s}': {text}");
+        }
+        let body: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{label}: {e}: {text}"));
+        let geo = body["type"] == "FeatureCollection" || body["type"] == "Feature";
+        let want_ct = if geo { "application/geo+json" } else { "application/json" };
+        assert_eq!(ct, want_ct, "{label}: content type");
+        for Served { props, point } in providers_in(&body) {
+            let id = props["id"].as_i64().unwrap_or_else(|| panic!("{label}: no id in {props}"));
+            let seed = self.seeds[&id];
+            for key in ["address", "locality", "postal_code", "intake_phone", "location_precision", "lat"] {
+                if key == "lat" && geo {
+                    continue;
+                }
+                assert!(props.get(key).is_some(), "{label}: provider {id} lacks the '{key}' key: {props}");
+            }
+            if let (Some(origin), Some(d)) = (origin, props.get("distance_m")) {
+                let d = d.as_f64().unwrap();
+                let want = origin.distance_m(point);
+                assert!(
+                    (d - want).abs() <= 0.051,
+                    "{label}: provider {id} distance_m {d} is not the distance to its served point ({want})"
+                );
+            }
+            if seed.confidential {
+                *self.seen_confidential.entry(id).or_default() += 1;
+                for key in ["address", "locality", "postal_code", "intake_phone"] {
+                    assert!(props[key].is_null(), "{label}: confidential {id} has {key}: {props}");
+                }
+                assert_eq!(props["location_precision"], "approximate", "{label}: {props}");
+                assert_eq!(props["confidential"], true, "{label}: {props}");
+                let note = props["contact_note"].as_str().unwrap_or("");
+                assert!(!note.trim().is_empty(), "{label}: confidential {id} has no contact_note: {props}");
+                let exact = LonLat { lon: seed.lon, lat: seed.lat };
+                assert!(
+                    exact.distance_m(point) > 1_000.0,
+                    "{label}: confidential {id} is served within 1 km of its exact point: {point:?}"
+                );
+                assert!(
+                    exact.distance_m(point) < 15_000.0,
+                    "{label}: confidential {id} is served implausibly far away: {point:?}"
+                );
+                if let Some((lat, lon)) = seed.public {
+                    assert_eq!(
+                        point,
+                        LonLat { lon, lat },
+                        "{label}: {id} is served at the admin's public point"
+                    );
+                }
+                let first = *self.public_points.entry(id).or_insert(point);
+                assert_eq!(first, point, "{label}: confidential {id} is served at one fixed point");
+            } else {
+                assert_eq!(
+                    point,
+                    LonLat { lon: seed.lon, lat: seed.lat },
+                    "{label}: ordinary point is exact"
+                );
+                assert_eq!(props["address"], seed.address, "{label}: {props}");
+                assert_eq!(props["locality"], seed.locality, "{label}: {props}");
+                assert_eq!(props["postal_code"], seed.postal_code, "{label}: {props}");
+                assert_eq!(props["intake_phone"]["display"], seed.intake_phone, "{label}: {props}");
+                assert_eq!(props["location_precision"], "exact", "{label}: {props}");
+                assert_eq!(props["confidential"], false, "{label}: {props}");
+                assert!(props.get("contact_note").is_none_or(Value::is_null), "{label}: {props}");
+            }
+        }
+    }
+}
+
+/// Ids of the seeds, from the store (ids are server-assigned).
+fn ids(app: &TestApp) -> HashMap<i64, &'static Seed> {
+    let all = app.service.db().load_all().expect("load");
+    all.iter()
+        .map(|p| {
+            let seed = SEEDS.iter().find(|s| s.ext == p.data.external_id).expect("a seeded provider");
+            (p.id.0, seed)
+        })
+        .collect()
+}
+
+/// A closed GeoJSON Polygon ring around a box.
+fn square(w: f64, s: f64, e: f64, n: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]})
+}
+
+fn ll(lat: f64, lon: f64) -> LonLat {
+    LonLat { lon, lat }
+}
+
+#[tokio::test]
+async fn confidential_details_never_leave_the_server() {
+    let app = TestApp::spawn(&csv()).await;
+    let by_id = ids(&app);
+    assert_eq!(by_id.len(), SEEDS.len());
+    let mut sweep = Sweep {
+        seeds: by_id.clone(),
+        secrets: secrets(),
+        public_points: HashMap::new(),
+        seen_confidential: HashMap::new(),
+    };
+
+    let mut probes: Vec<Probe> = Vec::new();
+    for s in SEEDS.iter().filter(|s| s.confidential) {
+        let mut points = vec![(s.lat, s.lon)];
+        for (dlat, dlon) in
+            [(0.001, 0.0), (-0.001, 0.0), (0.0, 0.001), (0.0, -0.001), (0.02, 0.02), (-0.05, 0.03)]
+        {
+            points.push((s.lat + dlat, s.lon + dlon));
+        }
+        if let Some(p) = s.public {
+            points.push(p);
+        }
+        for (lat, lon) in points {
+            let o = Some(ll(lat, lon));
+            probes.push(get(s.name, format!("/v1/providers/nearest?lat={lat}&lon={lon}&k=100"), o));
+            probes.push(get(s.name, format!("/v1/providers/nearest?lat={lat}&lon={lon}&k=3"), o));
+            probes.push(get(s.name, format!("/v1/providers/within?lat={lat}&lon={lon}&radius_km=25"), o));
+        }
+        let (lat, lon) = (s.lat, s.lon);
+        let o = Some(ll(lat, lon));
+        probes.push(get(
+            s.name,
+            format!("/v1/providers/within?lat={lat}&lon={lon}&radius_km=500&limit=3"),
+            o,
+        ));
+        probes.push(get(
+            s.name,
+            format!("/v1/providers/nearest?lat={lat}&lon={lon}&k=10&max_distance_km=50&{FILTERS}"),
+            o,
+        ));
+        probes.push(get(
+            s.name,
+            format!("/v1/providers?bbox={},{},{},{}", lon - 0.2, lat - 0.2, lon + 0.2, lat + 0.2),
+            None,
+        ));
+        probes.push(post(s.name, json!({"near": {"lat": lat, "lon": lon}, "k": 100}), o));
+        probes.push(post(s.name, json!({"within": {"lat": lat, "lon": lon, "radius_km": 30}}), o));
+        probes.push(post(s.name, json!({"bbox": [lon - 0.3, lat - 0.3, lon + 0.3, lat + 0.3]}), None));
+        let (w, so, e, n) = (lon - 0.3, lat - 0.3, lon + 0.3, lat + 0.3);
+        let area = square(w, so, e, n);
+        probes.push(post(s.name, json!({"polygon": area}), None));
+        probes.push(post(
+            s.name,
+            json!({"polygon": {"type": "Feature", "properties": {}, "geometry": area}}),
+            None,
+        ));
+    }
+    probes.push(get("city", "/v1/providers?bbox=80.5,26.5,81.5,27.2", None));
+    probes.push(get("world", "/v1/providers?bbox=-180,-90,180,90&limit=500", None));
+    probes.push(get("world, paged", "/v1/providers?bbox=-180,-90,180,90&limit=2", None));
+    for id in by_id.keys() {
+        probes.push(get("by id", format!("/v1/providers/{id}"), None));
+    }
+
+    for probe in &probes {
+        for (label, status, ct, text) in fetch_all(&app, probe).await {
+            sweep.check(&label, status, &ct, &text, probe.origin);
+        }
+    }
+    for path in ["/v1/categories", "/ready", "/health", "/openapi.json"] {
+        let text = app.get(path).await.text().await.unwrap();
+        for s in &sweep.secrets {
+            assert!(!text.contains(s.as_str()), "{path}: contains the secret '{s}'");
+        }
+    }
+    for (id, seed) in &by_id {
+        if seed.confidential {
+            assert!(
+                sweep.seen_confidential.get(id).copied().unwrap_or(0) > 0,
+                "{} was never served",
+                seed.name
+            );
+        }
+    }
+}
+
+/// Order, radius, box and polygon decisions use the public point: probes around the exact point
+/// cannot find a confidential provider there, and nearest order equals order by public point.
+#[tokio::test]
+async fn spatial_decisions_use_the_public_point() {
+    let app = TestApp::spawn(&csv()).await;
+    let by_id = ids(&app);
+    let id_of = |ext: &str| *by_id.iter().find(|(_, s)| s.ext == ext).unwrap().0;
+    // Served points of everyone, from the world listing.
+    let world = app.get_ok("/v1/providers?bbox=-180,-90,180,90&limit=500").await;
+    let served: HashMap<i64, LonLat> =
+        providers_in(&world).into_iter().map(|s| (s.props["id"].as_i64().unwrap(), s.point)).collect();
+    assert_eq!(served.len(), SEEDS.len());
+    let admin = id_of("conf-admin-lko");
+    assert_eq!(served[&admin], ll(26.8, 80.9), "the admin-given public point is the one served");
+    let admin_far = id_of("conf-admin-far");
+    assert_eq!(served[&admin_far], ll(26.95, 80.75));
+
+    for s in SEEDS.iter().filter(|s| s.confidential) {
+        let id = id_of(s.ext);
+        let (lat, lon) = (s.lat, s.lon);
+        let ids_in = |body: &Value| -> Vec<i64> {
+            providers_in(body).iter().map(|p| p.props["id"].as_i64().unwrap()).collect()
+        };
+        // Nearest at the exact point: order is by distance to served points (ties by id).
+        let body = app.get_ok(&format!("/v1/providers/nearest?lat={lat}&lon={lon}&k=100")).await;
+        let origin = ll(lat, lon);
+        let mut want: Vec<(f64, i64)> = served.iter().map(|(id, p)| (origin.distance_m(*p), *id)).collect();
+        want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let want: Vec<i64> = want.into_iter().map(|(_, id)| id).collect();
+        assert_eq!(ids_in(&body), want, "{}: nearest order is by public point", s.name);
+
+        // Small probes at the exact point do not find it.
+        let near =
+            app.get_ok(&format!("/v1/providers/nearest?lat={lat}&lon={lon}&k=100&max_distance_km=0.5")).await;
+        assert!(!ids_in(&near).contains(&id), "{}: max_distance_km=0.5 at its exact point finds it", s.name);
+        let within = app.get_ok(&format!("/v1/providers/within?lat={lat}&lon={lon}&radius_km=0.5")).await;
+        assert!(!ids_in(&within).contains(&id), "{}: radius 0.5 km at its exact point finds it", s.name);
+        let d = 0.001;
+        let bbox =
+            app.get_ok(&format!("/v1/providers?bbox={},{},{},{}", lon - d, lat - d, lon + d, lat + d)).await;
+        assert!(!ids_in(&bbox).contains(&id), "{}: a tiny box around its exact point finds it", s.name);
+        let tiny = square(lon - d, lat - d, lon + d, lat + d);
+        let poly = app.post_ok("/v1/providers/search", &json!({"polygon": tiny})).await;
+        assert!(!ids_in(&poly).contains(&id), "{}: a tiny polygon around its exact point finds it", s.name);
+        let body = app
+            .post_ok("/v1/providers/search", &json!({"within": {"lat": lat, "lon": lon, "radius_km": 0.5}}))
+            .await;
+        assert!(!ids_in(&body).contains(&id), "{}: search within 0.5 km of its exact point finds it", s.name);
+
+        // The same probes at the public point do find it.
+        let p = served[&id];
+        let within =
+            app.get_ok(&format!("/v1/providers/within?lat={}&lon={}&radius_km=0.5", p.lat, p.lon)).await;
+        assert!(ids_in(&within).contains(&id), "{}: radius 0.5 km at its public point misses it", s.name);
+        let bbox = app
+            .get_ok(&format!("/v1/providers?bbox={},{},{},{}", p.lon - d, p.lat - d, p.lon + d, p.lat + d))
+            .await;
+        assert!(ids_in(&bbox).contains(&id), "{}: a tiny box around its public point misses it", s.name);
+        let tiny = square(p.lon - d, p.lat - d, p.lon + d, p.lat + d);
+        let poly = app.post_ok("/v1/providers/search", &json!({"polygon": tiny})).await;
+        assert!(ids_in(&poly).contains(&id), "{}: a tiny polygon around its public point misses it", s.name);
+
+        // Distance to it is the distance to the public point, from anywhere.
+        for (qlat, qlon) in [(lat, lon), (lat + 0.3, lon - 0.2), (p.lat, p.lon)] {
+            let body = app.get_ok(&format!("/v1/providers/nearest?lat={qlat}&lon={qlon}&k=100")).await;
+            let item = body["items"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap();
+            let want = ll(qlat, qlon).distance_m(p);
+            let got = item["distance_m"].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 0.051,
+                "{}: distance_m {got}, want {want} (to the public point)",
+                s.name
+            );
+        }
+    }
+}
