@@ -4,7 +4,6 @@ use crate::config::ServeArgs;
 use crate::db::Db;
 use crate::http::{self, AppState, cursor::CursorKey};
 use crate::service::{Service, ServiceError};
-use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -63,6 +62,7 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
         index: service.index().clone(),
         service: service.clone(),
         cursor_key: CursorKey::random(),
+        max_import_bytes: args.max_import_mb.saturating_mul(1024 * 1024) as usize,
     });
     let mut server = HttpServer::new(move || {
         App::new()
@@ -72,14 +72,6 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("Referrer-Policy", "no-referrer")),
-            )
-            // Public, read-only, no credentials: any site may call it.
-            .wrap(
-                Cors::default()
-                    .allow_any_origin()
-                    .allowed_methods(["GET", "POST"])
-                    .allow_any_header()
-                    .max_age(3600),
             )
             .wrap(from_fn(http::log_request))
             .configure(http::configure)

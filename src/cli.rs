@@ -1,9 +1,9 @@
 //! The commands behind `bellmap ...`.
 
 use crate::app;
-use crate::config::Command;
+use crate::config::{Command, TokenCommand};
 use crate::db::Db;
-use crate::service::Service;
+use crate::service::{ImportOptions, Service};
 use std::process::ExitCode;
 
 /// Runs one command; `Ok(code)` carries the exit status (an import with problems fails).
@@ -18,7 +18,8 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
         Command::Import { file, dry_run } => {
             let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let service = Service::open(Db::open(database_url)?)?;
-            let report = service.import_csv(&bytes, dry_run)?;
+            let source = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let report = service.import(&bytes, &ImportOptions::cli(&source, dry_run))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if report.problems.is_empty() {
                 Ok(ExitCode::SUCCESS)
@@ -30,6 +31,31 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
         Command::Migrate => {
             Db::open(database_url)?;
             println!("migrations are up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { command } => {
+            let db = Db::open(database_url)?;
+            match command {
+                TokenCommand::Create { name, role } => {
+                    let token = db.create_token(&name, role, "cli")?;
+                    eprintln!(
+                        "Created {} token '{name}'. Store it now: it is not shown again.",
+                        role.as_str()
+                    );
+                    println!("{token}");
+                }
+                TokenCommand::List => {
+                    for t in db.list_tokens()? {
+                        let state =
+                            t.revoked_at.map(|at| format!("revoked {at}")).unwrap_or_else(|| "active".into());
+                        println!("{}\t{}\tcreated {}\t{state}", t.name, t.role.as_str(), t.created_at);
+                    }
+                }
+                TokenCommand::Revoke { name } => {
+                    db.revoke_token(&name, "cli")?;
+                    eprintln!("Revoked token '{name}'.");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Sample { count, seed } => {

@@ -27,6 +27,11 @@ pub enum Command {
     },
     /// Run pending database migrations and exit.
     Migrate,
+    /// Manage API tokens for admins and caseworkers.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Write fictional sample providers as CSV to standard output.
     Sample {
         #[arg(long, default_value_t = 2500)]
@@ -34,6 +39,21 @@ pub enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: crate::db::Role,
+    },
+    /// List tokens (names, roles, dates; never the tokens).
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -50,10 +70,19 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "BELLMAP_WORKERS")]
     pub workers: Option<usize>,
+    /// Largest CSV file an admin may upload over HTTP, in MiB.
+    #[arg(long, env = "BELLMAP_MAX_IMPORT_MB", default_value_t = 100)]
+    pub max_import_mb: u64,
 }
 
 impl Default for ServeArgs {
     fn default() -> Self {
-        ServeArgs { bind: "127.0.0.1:8080".into(), seed_csv: None, no_seed: false, workers: None }
+        ServeArgs {
+            bind: "127.0.0.1:8080".into(),
+            seed_csv: None,
+            no_seed: false,
+            workers: None,
+            max_import_mb: 100,
+        }
     }
 }

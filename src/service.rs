@@ -1,11 +1,11 @@
 //! Use cases that touch both the database and the snapshot: import (validate → one DB
-//! transaction → rebuild → publish) and reload.
+//! transaction → rebuild → publish), revert and reload. Writes are serialised here.
 
-use crate::db::{Db, DbError, WriteCounts};
+use crate::db::{Db, DbError, ImportMeta, ImportMode, RevertError, WriteCounts};
 use crate::index::LiveIndex;
 use crate::ingest::{RowProblem, parse_csv};
-use serde::Serialize;
-use std::sync::{Arc, Mutex};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -13,24 +13,73 @@ pub enum ServiceError {
     Db(#[from] DbError),
 }
 
+/// What to do with invalid rows: write nothing, or write the valid rows and report the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    Abort,
+    Skip,
+}
+
+impl OnError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::Abort => "abort",
+            OnError::Skip => "skip",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub mode: ImportMode,
+    pub dry_run: bool,
+    pub on_error: OnError,
+    /// Token name, or "cli".
+    pub actor: String,
+    /// Where the file came from (file name), for the history.
+    pub source: String,
+}
+
+impl ImportOptions {
+    /// An all-or-nothing upsert by the command line.
+    pub fn cli(source: &str, dry_run: bool) -> ImportOptions {
+        ImportOptions {
+            mode: ImportMode::Upsert,
+            dry_run,
+            on_error: OnError::Abort,
+            actor: "cli".into(),
+            source: source.into(),
+        }
+    }
+}
+
 /// What an import did, or (dry run, or rejected file) would have done.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
+    /// The history entry of a committed import.
+    pub import_id: Option<i64>,
+    pub mode: ImportMode,
+    pub on_error: OnError,
     pub dry_run: bool,
-    /// true only when the records were committed.
+    /// true only when records were committed.
     pub written: bool,
     /// Data rows in the file.
     pub rows: usize,
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Providers missing from the file that a replace deactivated.
+    pub deactivated: usize,
     /// Rows with at least one problem.
     pub invalid: usize,
+    /// Invalid rows left out under on_error=skip.
+    pub skipped: usize,
     pub problems: Vec<RowProblem>,
     pub warnings: Vec<String>,
 }
 
-/// The application's write side. Writes are serialised; readers use `index` and never wait.
+/// The application's write side. Readers use `index` and never wait.
 pub struct Service {
     db: Db,
     index: Arc<LiveIndex>,
@@ -52,34 +101,75 @@ impl Service {
         &self.db
     }
 
-    /// Validates a whole CSV file; when every row is valid, upserts all of them in one
-    /// transaction and publishes a new snapshot. Any invalid row means nothing is written.
+    /// One writer at a time, so snapshots are published in commit order.
+    fn writer(&self) -> MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self) -> Result<(), ServiceError> {
+        self.index.publish(self.db.load_active()?);
+        Ok(())
+    }
+
+    /// An all-or-nothing upsert, as the command line runs it.
     pub fn import_csv(&self, bytes: &[u8], dry_run: bool) -> Result<ImportReport, ServiceError> {
+        self.import(bytes, &ImportOptions::cli("csv", dry_run))
+    }
+
+    /// Validates a whole CSV file, then writes it in one transaction and publishes a new
+    /// snapshot. Under `Abort`, any invalid row means nothing is written.
+    pub fn import(&self, bytes: &[u8], opts: &ImportOptions) -> Result<ImportReport, ServiceError> {
         let parsed = parse_csv(bytes);
         let invalid_lines: std::collections::BTreeSet<u64> = parsed.problems.iter().map(|p| p.line).collect();
         let mut report = ImportReport {
-            dry_run,
+            import_id: None,
+            mode: opts.mode,
+            on_error: opts.on_error,
+            dry_run: opts.dry_run,
             written: false,
             rows: parsed.row_count,
             created: 0,
             updated: 0,
             unchanged: 0,
+            deactivated: 0,
             invalid: invalid_lines.len(),
+            skipped: 0,
             problems: parsed.problems,
             warnings: parsed.warnings,
         };
-        if !report.problems.is_empty() {
+        // A file-level problem (line 1: header, encoding) stops any import; so does any row
+        // problem under abort.
+        let file_level = invalid_lines.contains(&1) || parsed.rows.is_empty();
+        if !report.problems.is_empty() && (opts.on_error == OnError::Abort || file_level) {
             return Ok(report);
         }
+        report.skipped = report.invalid;
         let records: Vec<_> = parsed.rows.into_iter().map(|r| r.data).collect();
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let WriteCounts { created, updated, unchanged } = self.db.upsert(&records, dry_run)?;
-        (report.created, report.updated, report.unchanged) = (created, updated, unchanged);
-        if !dry_run {
-            report.written = true;
-            self.index.publish(self.db.load_active()?);
+        let meta = ImportMeta {
+            actor: opts.actor.clone(),
+            source: opts.source.clone(),
+            mode: opts.mode,
+            on_error: opts.on_error.as_str().into(),
+        };
+        let _writer = self.writer();
+        let (counts, import_id) = self.db.import(&records, &meta, opts.dry_run, |counts, id| {
+            let mut stored = report.clone();
+            fill(&mut stored, counts, Some(id));
+            serde_json::to_string(&stored).expect("reports serialise")
+        })?;
+        fill(&mut report, counts, import_id);
+        if report.written {
+            self.publish()?;
         }
         Ok(report)
+    }
+
+    /// Restores the records an import touched to their state before it; publishes.
+    pub fn revert(&self, import_id: i64, actor: &str) -> Result<(i64, usize), RevertError> {
+        let _writer = self.writer();
+        let done = self.db.revert_import(import_id, actor)?;
+        self.index.publish(self.db.load_active()?);
+        Ok(done)
     }
 
     /// Seeds an empty database (first start) from `csv`. Returns the report when it seeded.
@@ -87,6 +177,15 @@ impl Service {
         if self.db.count_providers()? > 0 {
             return Ok(None);
         }
-        self.import_csv(csv, false).map(Some)
+        self.import(csv, &ImportOptions::cli("seed", false)).map(Some)
     }
+}
+
+fn fill(report: &mut ImportReport, counts: WriteCounts, import_id: Option<i64>) {
+    report.created = counts.created;
+    report.updated = counts.updated;
+    report.unchanged = counts.unchanged;
+    report.deactivated = counts.deactivated;
+    report.import_id = import_id;
+    report.written = import_id.is_some();
 }

@@ -1,24 +1,25 @@
 //! Storage: the only module that names diesel. A pool, embedded migrations, and the queries.
 
+mod audit;
+mod imports;
 mod rows;
 mod schema;
+mod tokens;
 
-use crate::model::{Provider, ProviderData};
+use crate::model::Provider;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use rows::{ProviderFields, ProviderRow, now_text};
+use rows::ProviderRow;
 use schema::providers;
-use serde::Serialize;
-use std::collections::HashMap;
 
+pub use audit::AuditEntry;
+pub use imports::{ImportMeta, ImportMode, ImportRecord, RevertConflict, RevertError, WriteCounts};
 pub use rows::CorruptRow;
+pub use tokens::{Caller, Role, TokenError, TokenInfo};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-
-/// SQLite allows at most 32,766 bound variables per statement; each provider row binds 32.
-const INSERT_BATCH: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -51,15 +52,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<SqliteConnection>>,
-}
-
-/// What an import did (or would do) to the stored records.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct WriteCounts {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
+    pub(crate) pool: Pool<ConnectionManager<SqliteConnection>>,
 }
 
 impl Db {
@@ -123,67 +116,4 @@ impl Db {
             providers::table.order(providers::id).select(ProviderRow::as_select()).load(&mut conn)?;
         rows.into_iter().map(|r| Provider::try_from(r).map_err(DbError::from)).collect()
     }
-
-    /// Inserts or updates `records` by external id in one transaction. With `dry_run`, the
-    /// transaction is rolled back, so the counts are exactly what a real run would do.
-    pub fn upsert(&self, records: &[ProviderData], dry_run: bool) -> Result<WriteCounts, DbError> {
-        let mut conn = self.pool.get()?;
-        // IMMEDIATE takes the write lock up front, so concurrent imports queue instead of failing.
-        let result = conn.immediate_transaction(|conn| {
-            let counts = upsert_in(conn, records)?;
-            if dry_run { Err(RollBack::DryRun(counts)) } else { Ok(counts) }
-        });
-        match result {
-            Ok(c) | Err(RollBack::DryRun(c)) => Ok(c),
-            Err(RollBack::Db(e)) => Err(DbError::Query(e)),
-        }
-    }
-}
-
-enum RollBack {
-    DryRun(WriteCounts),
-    Db(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for RollBack {
-    fn from(e: diesel::result::Error) -> Self {
-        RollBack::Db(e)
-    }
-}
-
-fn upsert_in(
-    conn: &mut SqliteConnection,
-    records: &[ProviderData],
-) -> Result<WriteCounts, diesel::result::Error> {
-    let existing: HashMap<String, (i64, ProviderFields)> = providers::table
-        .select((providers::id, ProviderFields::as_select()))
-        .load::<(i64, ProviderFields)>(conn)?
-        .into_iter()
-        .map(|(id, f)| (f.external_id.clone(), (id, f)))
-        .collect();
-    let now = now_text();
-    let mut counts = WriteCounts::default();
-    let mut new_rows = Vec::new();
-    for record in records {
-        let fields = ProviderFields::from(record);
-        match existing.get(&fields.external_id) {
-            Some((_, old)) if *old == fields => counts.unchanged += 1,
-            Some((id, _)) => {
-                diesel::update(providers::table.find(*id))
-                    .set((&fields, providers::updated_at.eq(&now)))
-                    .execute(conn)?;
-                counts.updated += 1;
-            }
-            None => new_rows.push(fields),
-        }
-    }
-    counts.created = new_rows.len();
-    for batch in new_rows.chunks(INSERT_BATCH) {
-        let values: Vec<_> = batch
-            .iter()
-            .map(|f| (f.clone(), providers::created_at.eq(&now), providers::updated_at.eq(&now)))
-            .collect();
-        diesel::insert_into(providers::table).values(&values).execute(conn)?;
-    }
-    Ok(counts)
 }

@@ -7,19 +7,31 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// A whole stored row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A whole stored row. Its JSON form is what import history keeps, so a revert can restore it
+/// byte for byte.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = providers)]
 pub struct ProviderRow {
     pub id: i64,
     #[diesel(embed)]
+    #[serde(flatten)]
     pub fields: ProviderFields,
     pub created_at: String,
     pub updated_at: String,
 }
 
 /// The columns an import or edit sets; equality here means "unchanged".
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = providers, treat_none_as_null = true)]
 pub struct ProviderFields {
     pub external_id: String,

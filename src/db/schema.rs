@@ -37,3 +37,49 @@ diesel::table! {
         updated_at -> Text,
     }
 }
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        role -> Text,
+        token_hash -> Text,
+        created_at -> Text,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Text,
+        actor -> Text,
+        action -> Text,
+        detail -> Text,
+        records -> BigInt,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        id -> BigInt,
+        created_at -> Text,
+        actor -> Text,
+        source -> Text,
+        mode -> Text,
+        on_error -> Text,
+        reverts_import -> Nullable<BigInt>,
+        reverted_by -> Nullable<BigInt>,
+        report -> Text,
+    }
+}
+
+diesel::table! {
+    provider_versions (id) {
+        id -> BigInt,
+        import_id -> BigInt,
+        provider_id -> BigInt,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+    }
+}

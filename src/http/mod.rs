@@ -1,5 +1,6 @@
 //! The actix adapter: route table, errors, DTOs and thin handlers.
 
+mod admin;
 pub mod cursor;
 pub mod dto;
 mod meta;
@@ -10,6 +11,7 @@ mod providers;
 
 use crate::index::LiveIndex;
 use crate::service::Service;
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -25,6 +27,8 @@ pub struct AppState {
     pub index: Arc<LiveIndex>,
     pub service: Arc<Service>,
     pub cursor_key: CursorKey,
+    /// Largest CSV an admin may upload, in bytes.
+    pub max_import_bytes: usize,
 }
 
 /// The whole route table, used by the server and by tests.
@@ -42,16 +46,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }))
         .service(get("/docs", || async { redirect("/docs/") }))
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
-        .service(get("/v1/categories", meta::categories))
-        .service(get("/v1/providers", providers::list))
-        .service(get("/v1/providers/nearest", providers::nearest))
-        .service(get("/v1/providers/within", providers::within))
+        // Admin first, so /v1/admin never falls into the public scope; no CORS here.
         .service(
-            web::resource("/v1/providers/search")
-                .route(web::post().to(providers::search))
-                .default_service(web::to(|| async { method_not_allowed("POST") })),
+            web::scope("/v1/admin")
+                .service(
+                    web::resource("/imports")
+                        .route(web::get().to(admin::list_imports))
+                        .route(web::post().to(admin::create_import))
+                        .default_service(web::to(|| async { method_not_allowed("GET, POST") })),
+                )
+                .service(get("/imports/{id}", admin::get_import))
+                .service(post("/imports/{id}/revert", admin::revert_import))
+                .service(get("/audit", admin::audit)),
         )
-        .service(get("/v1/providers/{id}", providers::get_one));
+        // Public, read-only, no credentials: any site may call it.
+        .service(
+            web::scope("/v1")
+                .wrap(
+                    Cors::default()
+                        .allow_any_origin()
+                        .send_wildcard()
+                        .allowed_methods(["GET", "HEAD", "POST"])
+                        .allowed_header(header::CONTENT_TYPE)
+                        .allowed_header(header::ACCEPT)
+                        .max_age(3600),
+                )
+                .service(get("/categories", meta::categories))
+                .service(get("/providers", providers::list))
+                .service(get("/providers/nearest", providers::nearest))
+                .service(get("/providers/within", providers::within))
+                .service(post("/providers/search", providers::search))
+                .service(get("/providers/{id}", providers::get_one)),
+        );
+}
+
+/// A POST-only resource; other methods get a 405.
+fn post<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(web::to(|| async { method_not_allowed("POST") }))
 }
 
 /// A GET resource (HEAD runs the same handler; actix drops the body); other methods get a 405

@@ -1,7 +1,8 @@
 //! The OpenAPI document, built from the handlers' annotations.
 
-use super::{dto, meta, problem, providers};
-use utoipa::OpenApi;
+use super::{admin, dto, meta, problem, providers};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,14 +21,31 @@ use utoipa::OpenApi;
         meta::categories,
         meta::health,
         meta::ready,
+        admin::create_import,
+        admin::list_imports,
+        admin::get_import,
+        admin::revert_import,
+        admin::audit,
     ),
     components(schemas(problem::Problem, problem::FieldError, dto::ProviderDto, dto::ProviderPage, dto::NearestAnswer)),
+    modifiers(&BearerAuth),
     tags(
         (name = "providers", description = "Public, read-only provider search"),
         (name = "meta", description = "Taxonomy and service status"),
+        (name = "admin", description = "Imports, history, revert and audit; needs an admin token (`bellmap token create`)"),
     )
 )]
 pub struct ApiDoc;
+
+/// The `bearer` security scheme the admin routes name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
 
 /// The spec as served and committed (pretty JSON with a trailing newline).
 pub fn spec_json() -> String {

@@ -35,6 +35,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For 409 on revert: the records that changed after the import.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<crate::db::RevertConflict>,
 }
 
 /// Every error the HTTP layer returns.
@@ -43,7 +46,13 @@ pub enum ApiError {
     #[error("{detail}")]
     BadRequest { detail: String, errors: Vec<FieldError> },
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
+    #[error("{detail}")]
+    Conflict { detail: String, conflicts: Vec<crate::db::RevertConflict> },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -70,7 +79,10 @@ impl ApiError {
     fn kind(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::BadRequest { .. } => ("invalid-input", "Your request has invalid input"),
+            ApiError::Unauthorized(_) => ("unauthorized", "A valid API token is required"),
+            ApiError::Forbidden(_) => ("forbidden", "This token may not do that"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported content type"),
             ApiError::NotAcceptable(_) => ("not-acceptable", "Not acceptable"),
@@ -81,6 +93,10 @@ impl ApiError {
 
     pub fn to_problem(&self) -> Problem {
         let (slug, title) = self.kind();
+        let conflicts = match self {
+            ApiError::Conflict { conflicts, .. } => conflicts.clone(),
+            _ => vec![],
+        };
         let (detail, errors) = match self {
             ApiError::BadRequest { detail, errors } => (detail.clone(), errors.clone()),
             ApiError::Internal(_) => {
@@ -94,6 +110,7 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             errors,
+            conflicts,
         }
     }
 }
@@ -102,7 +119,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
@@ -115,7 +135,23 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!(%cause, "internal error");
         }
-        HttpResponse::build(self.status_code()).content_type(PROBLEM_JSON).json(self.to_problem())
+        let mut res = HttpResponse::build(self.status_code());
+        if let ApiError::Unauthorized(_) = self {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        res.content_type(PROBLEM_JSON).json(self.to_problem())
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(e.to_string())
     }
 }
 
@@ -154,6 +190,7 @@ fn problem_for_status(status: StatusCode, detail: Option<String>) -> Problem {
         status: status.as_u16(),
         detail,
         errors: vec![],
+        conflicts: vec![],
     }
 }
 

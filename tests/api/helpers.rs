@@ -24,8 +24,12 @@ impl TestApp {
         let seed = dir.path().join("seed.csv");
         std::fs::write(&seed, csv).expect("write seed");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let args =
-            ServeArgs { bind: "127.0.0.1:0".into(), seed_csv: Some(seed), no_seed: false, workers: Some(1) };
+        let args = ServeArgs {
+            bind: "127.0.0.1:0".into(),
+            seed_csv: Some(seed),
+            workers: Some(1),
+            ..ServeArgs::default()
+        };
         let application = app::build(&url, &args).expect("app builds");
         let handle = application.server.handle();
         tokio::spawn(application.server);

@@ -1,0 +1,61 @@
+//! The audit log: who did what to which records, and when.
+
+use super::rows::now_text;
+use super::schema::audit_log;
+use super::{Db, DbError};
+use diesel::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// RFC 3339.
+    pub at: String,
+    /// Token name, or "cli".
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+    /// How many records the action touched.
+    pub records: i64,
+}
+
+pub(super) fn write_audit(
+    conn: &mut SqliteConnection,
+    actor: &str,
+    action: &str,
+    detail: &str,
+    records: i64,
+) -> QueryResult<usize> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(now_text()),
+            audit_log::actor.eq(actor),
+            audit_log::action.eq(action),
+            audit_log::detail.eq(detail),
+            audit_log::records.eq(records),
+        ))
+        .execute(conn)
+}
+
+impl Db {
+    /// Records one action outside any other transaction.
+    pub fn audit(&self, actor: &str, action: &str, detail: &str, records: i64) -> Result<(), DbError> {
+        let mut conn = self.pool.get()?;
+        write_audit(&mut conn, actor, action, detail, records)?;
+        Ok(())
+    }
+
+    /// Newest first.
+    pub fn list_audit(&self, offset: i64, limit: i64) -> Result<(Vec<AuditEntry>, i64), DbError> {
+        let mut conn = self.pool.get()?;
+        let total = audit_log::table.count().get_result(&mut conn)?;
+        let items = audit_log::table
+            .order(audit_log::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .select(AuditEntry::as_select())
+            .load(&mut conn)?;
+        Ok((items, total))
+    }
+}

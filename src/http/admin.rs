@@ -1,0 +1,357 @@
+//! Admin routes: imports (dry run, upsert or replace, history, revert) and the audit log.
+//! Every route needs a Bearer token; these routes send no CORS headers.
+
+use super::AppState;
+use super::params::Params;
+use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
+use crate::db::{AuditEntry, Caller, ImportMode, ImportRecord, RevertError, Role};
+use crate::service::{ImportOptions, ImportReport, OnError};
+use actix_multipart::Multipart;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use utoipa::ToSchema;
+
+/// The holder of a valid admin token.
+pub struct Admin(pub Caller);
+
+/// Checks the Bearer token against the database; 401 without a valid one.
+async fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let state = req.app_data::<web::Data<AppState>>().expect("state is registered").clone();
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("send an API token as 'Authorization: Bearer <token>'".into())
+        })?;
+    let db = state.service.db().clone();
+    let found = web::block(move || db.authenticate(&token)).await??;
+    found.ok_or_else(|| ApiError::Unauthorized("the API token is not valid or was revoked".into()))
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let who = caller(&req).await?;
+            if who.role != Role::Admin {
+                return Err(ApiError::Forbidden(format!(
+                    "token '{}' is a {} token; this needs an admin token",
+                    who.name,
+                    who.role.as_str()
+                )));
+            }
+            Ok(Admin(who))
+        })
+    }
+}
+
+/// Reads the CSV from a `text/csv` body or the first file of a `multipart/form-data` body,
+/// refusing more than `limit` bytes.
+async fn read_csv_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(Vec<u8>, String), ApiError> {
+    let content_type =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let too_large = || {
+        ApiError::PayloadTooLarge(format!(
+            "the file is larger than the import limit of {} MiB (BELLMAP_MAX_IMPORT_MB)",
+            limit / (1024 * 1024)
+        ))
+    };
+    match mime.as_str() {
+        "text/csv" | "application/csv" | "text/plain" => {
+            let mut body = Vec::new();
+            let mut payload = payload;
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::field("body", format!("the upload failed: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok((body, "upload.csv".to_string()))
+        }
+        "multipart/form-data" => {
+            let mut multipart = Multipart::new(req.headers(), payload);
+            while let Some(field) = multipart.next().await {
+                let mut field = field
+                    .map_err(|e| ApiError::field("body", format!("the multipart body is malformed: {e}")))?;
+                let name = field.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_string);
+                let Some(filename) = name else { continue };
+                let mut body = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk =
+                        chunk.map_err(|e| ApiError::field("file", format!("the upload failed: {e}")))?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                return Ok((body, filename));
+            }
+            Err(ApiError::field("file", "the multipart body has no file part"))
+        }
+        _ => Err(ApiError::UnsupportedMediaType(format!(
+            "send the CSV as text/csv or as a multipart/form-data file, not '{}'",
+            if content_type.is_empty() { "nothing" } else { &content_type }
+        ))),
+    }
+}
+
+/// Import a CSV file: validate every row, then write in one transaction and publish.
+#[utoipa::path(
+    post, path = "/v1/admin/imports", tag = "admin",
+    security(("bearer" = [])),
+    params(
+        ("mode" = Option<String>, Query, description = "upsert (default) keeps providers missing from the file; replace deactivates them (never deletes)"),
+        ("dry_run" = Option<bool>, Query, description = "Compute exactly what would happen and write nothing"),
+        ("on_error" = Option<String>, Query, description = "abort (default): any invalid row writes nothing; skip: write the valid rows"),
+    ),
+    request_body(content = String, content_type = "text/csv", description = "The CSV (or a multipart/form-data file)"),
+    responses(
+        (status = 200, description = "The import report (also when rows were invalid and nothing was written)", body = ImportReport),
+        (status = 400, description = "Invalid parameters", body = Problem, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, description = "File too large", body = Problem, content_type = PROBLEM_JSON),
+        (status = 415, description = "Not CSV or multipart", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn create_import(
+    req: HttpRequest,
+    Admin(who): Admin,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut p = Params::parse(req.query_string(), &["mode", "dry_run", "on_error"])?;
+    let mode = match p.str("mode").unwrap_or("upsert") {
+        "upsert" => ImportMode::Upsert,
+        "replace" => ImportMode::Replace,
+        other => {
+            p.errors.push(FieldError::new("mode", format!("'{other}' is not a mode; use upsert or replace")));
+            ImportMode::Upsert
+        }
+    };
+    let on_error = match p.str("on_error").unwrap_or("abort") {
+        "abort" => OnError::Abort,
+        "skip" => OnError::Skip,
+        other => {
+            p.errors
+                .push(FieldError::new("on_error", format!("'{other}' is not allowed; use abort or skip")));
+            OnError::Abort
+        }
+    };
+    let dry_run = match p.str("dry_run").map(crate::model::fields::parse_bool) {
+        None => false,
+        Some(Ok(b)) => b,
+        Some(Err(m)) => {
+            p.errors.push(FieldError::new("dry_run", m));
+            false
+        }
+    };
+    if mode == ImportMode::Replace && on_error == OnError::Skip {
+        p.errors.push(FieldError::new(
+            "on_error",
+            "replace needs every row to be valid: a skipped row would deactivate its provider; use on_error=abort",
+        ));
+    }
+    p.finish()?;
+    let (bytes, source) = read_csv_body(&req, payload, state.max_import_bytes).await?;
+    let opts = ImportOptions { mode, dry_run, on_error, actor: who.name, source };
+    let service = state.service.clone();
+    let report = web::block(move || service.import(&bytes, &opts)).await??;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// One entry of the import history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportDto {
+    pub id: i64,
+    pub created_at: String,
+    /// Token name, or "cli".
+    pub actor: String,
+    pub source: String,
+    /// upsert, replace or revert.
+    pub mode: String,
+    pub on_error: String,
+    pub reverts_import: Option<i64>,
+    pub reverted_by: Option<i64>,
+    /// The report as returned when the import ran.
+    #[schema(value_type = Object)]
+    pub report: Value,
+}
+
+impl From<ImportRecord> for ImportDto {
+    fn from(r: ImportRecord) -> Self {
+        ImportDto {
+            id: r.id,
+            created_at: r.created_at,
+            actor: r.actor,
+            source: r.source,
+            mode: r.mode,
+            on_error: r.on_error,
+            reverts_import: r.reverts_import,
+            reverted_by: r.reverted_by,
+            report: serde_json::from_str(&r.report).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// A page of an admin list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminPage<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    /// Pass as `offset` for the next page; null on the last page.
+    pub next_offset: Option<i64>,
+}
+
+fn paging(req: &HttpRequest) -> Result<(i64, i64), ApiError> {
+    let mut p = Params::parse(req.query_string(), &["limit", "offset"])?;
+    let limit = p.int_in("limit", 1, 500, 50) as i64;
+    let offset = p.int_in("offset", 0, i64::MAX as u64, 0) as i64;
+    p.finish()?;
+    Ok((offset, limit))
+}
+
+fn next_offset(offset: i64, len: usize, total: i64) -> Option<i64> {
+    let next = offset + len as i64;
+    (next < total && len > 0).then_some(next)
+}
+
+/// Import history, newest first.
+#[utoipa::path(
+    get, path = "/v1/admin/imports", tag = "admin",
+    security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query, description = "1..500, default 50"), ("offset" = Option<u64>, Query)),
+    responses(
+        (status = 200, description = "Newest first", body = AdminPage<ImportDto>),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn list_imports(
+    req: HttpRequest,
+    _: Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (offset, limit) = paging(&req)?;
+    let db = state.service.db().clone();
+    let (items, total) = web::block(move || db.list_imports(offset, limit)).await??;
+    let next = next_offset(offset, items.len(), total);
+    Ok(HttpResponse::Ok().json(AdminPage {
+        items: items.into_iter().map(ImportDto::from).collect(),
+        total,
+        next_offset: next,
+    }))
+}
+
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::field("id", format!("'{raw}' is not an import id (a whole number)")))
+}
+
+/// One import with its report.
+#[utoipa::path(
+    get, path = "/v1/admin/imports/{id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The import", body = ImportDto),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such import", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn get_import(
+    path: web::Path<String>,
+    _: Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let db = state.service.db().clone();
+    let found = web::block(move || db.get_import(id)).await??;
+    let record = found.ok_or_else(|| ApiError::NotFound(format!("import {id} does not exist")))?;
+    Ok(HttpResponse::Ok().json(ImportDto::from(record)))
+}
+
+/// The answer to a revert.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevertDto {
+    /// The history entry of the revert itself.
+    pub import_id: i64,
+    pub reverted_import: i64,
+    /// Records restored to their state before the reverted import.
+    pub restored: usize,
+}
+
+/// Restore every record an import touched to its state before it.
+#[utoipa::path(
+    post, path = "/v1/admin/imports/{id}/revert", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "Reverted", body = RevertDto),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such import", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "Already reverted, or records changed since (listed in conflicts)", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn revert_import(
+    path: web::Path<String>,
+    Admin(who): Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let service = state.service.clone();
+    let result = web::block(move || service.revert(id, &who.name)).await?;
+    match result {
+        Ok((import_id, restored)) => {
+            Ok(HttpResponse::Ok().json(RevertDto { import_id, reverted_import: id, restored }))
+        }
+        Err(RevertError::NotFound(_)) => Err(ApiError::NotFound(format!("import {id} does not exist"))),
+        Err(e @ RevertError::AlreadyReverted(..)) => {
+            Err(ApiError::Conflict { detail: e.to_string(), conflicts: vec![] })
+        }
+        Err(e @ RevertError::Conflict { .. }) => {
+            let detail = e.to_string();
+            let RevertError::Conflict { conflicts, .. } = e else { unreachable!() };
+            Err(ApiError::Conflict { detail, conflicts })
+        }
+        Err(RevertError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// The audit log, newest first.
+#[utoipa::path(
+    get, path = "/v1/admin/audit", tag = "admin",
+    security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query, description = "1..500, default 50"), ("offset" = Option<u64>, Query)),
+    responses(
+        (status = 200, description = "Newest first", body = AdminPage<AuditEntry>),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn audit(req: HttpRequest, _: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (offset, limit) = paging(&req)?;
+    let db = state.service.db().clone();
+    let (items, total) = web::block(move || db.list_audit(offset, limit)).await??;
+    let next = next_offset(offset, items.len(), total);
+    Ok(HttpResponse::Ok().json(AdminPage { items, total, next_offset: next }))
+}
