@@ -4,6 +4,7 @@ use crate::app;
 use crate::config::{Command, TokenCommand};
 use crate::db::Db;
 use crate::service::{ImportOptions, Service};
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Runs one command; `Ok(code)` carries the exit status (an import with problems fails).
@@ -27,6 +28,32 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
                 eprintln!("{} problem(s) found; nothing was written", report.problems.len());
                 Ok(ExitCode::FAILURE)
             }
+        }
+        Command::Export { output } => {
+            let db = Db::open(database_url)?;
+            let mut out: Box<dyn std::io::Write> = match &output {
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let mut out = std::io::BufWriter::new(&mut out);
+            out.write_all(&crate::ingest::csv_header_line())?;
+            let (mut after, mut count) = (0, 0usize);
+            loop {
+                let batch = db.providers_after(after, 1000)?;
+                let Some(last) = batch.last() else { break };
+                after = last.id.0;
+                for p in &batch {
+                    out.write_all(&crate::ingest::csv_row(&p.data))?;
+                }
+                count += batch.len();
+            }
+            out.flush()?;
+            db.audit("cli", "export", "CSV export of all providers, exact fields included", 0)?;
+            eprintln!("exported {count} providers");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             Db::open(database_url)?;

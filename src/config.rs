@@ -25,6 +25,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Write every provider (any status, every field) as CSV in the import format.
+    Export {
+        /// File to write; standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Run pending database migrations and exit.
     Migrate,
     /// Manage API tokens for admins and caseworkers.

@@ -1,9 +1,10 @@
 //! Use cases that touch both the database and the snapshot: import (validate → one DB
 //! transaction → rebuild → publish), revert and reload. Writes are serialised here.
 
-use crate::db::{Db, DbError, ImportMeta, ImportMode, RevertError, WriteCounts};
+use crate::db::{Db, DbError, EditError, ImportMeta, ImportMode, RevertError, WriteCounts};
 use crate::index::LiveIndex;
 use crate::ingest::{RowProblem, parse_csv};
+use crate::model::{Provider, ProviderData};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -170,6 +171,28 @@ impl Service {
         let done = self.db.revert_import(import_id, actor)?;
         self.index.publish(self.db.load_active()?);
         Ok(done)
+    }
+
+    /// Creates one provider and publishes.
+    pub fn create_provider(&self, data: &ProviderData, actor: &str) -> Result<Provider, EditError> {
+        let _writer = self.writer();
+        let created = self.db.create_provider(data, actor)?;
+        self.index.publish(self.db.load_active()?);
+        Ok(created)
+    }
+
+    /// Replaces one provider's fields and publishes.
+    pub fn update_provider(
+        &self,
+        id: i64,
+        data: &ProviderData,
+        actor: &str,
+        action: &str,
+    ) -> Result<Provider, EditError> {
+        let _writer = self.writer();
+        let updated = self.db.update_provider(id, data, actor, action)?;
+        self.index.publish(self.db.load_active()?);
+        Ok(updated)
     }
 
     /// Seeds an empty database (first start) from `csv`. Returns the report when it seeded.

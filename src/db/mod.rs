@@ -1,6 +1,7 @@
 //! Storage: the only module that names diesel. A pool, embedded migrations, and the queries.
 
 mod audit;
+mod edits;
 mod imports;
 mod rows;
 mod schema;
@@ -15,6 +16,7 @@ use rows::ProviderRow;
 use schema::providers;
 
 pub use audit::AuditEntry;
+pub use edits::EditError;
 pub use imports::{ImportMeta, ImportMode, ImportRecord, RevertConflict, RevertError, WriteCounts};
 pub use rows::CorruptRow;
 pub use tokens::{Caller, Role, TokenError, TokenInfo};
@@ -104,6 +106,18 @@ impl Db {
         let rows: Vec<ProviderRow> = providers::table
             .filter(providers::status.eq("active"))
             .order(providers::id)
+            .select(ProviderRow::as_select())
+            .load(&mut conn)?;
+        rows.into_iter().map(|r| Provider::try_from(r).map_err(DbError::from)).collect()
+    }
+
+    /// Up to `limit` providers (any status) with ids above `after_id`, by id: for streaming exports.
+    pub fn providers_after(&self, after_id: i64, limit: i64) -> Result<Vec<Provider>, DbError> {
+        let mut conn = self.pool.get()?;
+        let rows: Vec<ProviderRow> = providers::table
+            .filter(providers::id.gt(after_id))
+            .order(providers::id)
+            .limit(limit)
             .select(ProviderRow::as_select())
             .load(&mut conn)?;
         rows.into_iter().map(|r| Provider::try_from(r).map_err(DbError::from)).collect()

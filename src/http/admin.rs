@@ -355,3 +355,48 @@ pub async fn audit(req: HttpRequest, _: Admin, state: web::Data<AppState>) -> Re
     let next = next_offset(offset, items.len(), total);
     Ok(HttpResponse::Ok().json(AdminPage { items, total, next_offset: next }))
 }
+
+/// Rows fetched from the database per chunk of an export.
+const EXPORT_BATCH: i64 = 1000;
+
+/// Every provider (any status, every field, confidential ones included) in the import format,
+/// streamed in batches, so memory stays flat however large the directory.
+#[utoipa::path(
+    get, path = "/v1/admin/providers.csv", tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "CSV in the import format; importing it back changes nothing", content_type = "text/csv", body = String),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn export(Admin(who): Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let db = state.service.db().clone();
+    let audit_db = db.clone();
+    web::block(move || {
+        audit_db.audit(&who.name, "export", "CSV export of all providers, exact fields included", 0)
+    })
+    .await??;
+    let header = futures_util::stream::once(async {
+        Ok::<_, ApiError>(web::Bytes::from(crate::ingest::csv_header_line()))
+    });
+    let rows = futures_util::stream::try_unfold(Some(0i64), move |after| {
+        let db = db.clone();
+        async move {
+            let Some(after) = after else { return Ok(None) };
+            let batch = web::block(move || db.providers_after(after, EXPORT_BATCH)).await??;
+            let Some(last) = batch.last().map(|p| p.id.0) else { return Ok(None) };
+            let mut chunk = Vec::new();
+            for p in &batch {
+                chunk.extend_from_slice(&crate::ingest::csv_row(&p.data));
+            }
+            let next = (batch.len() as i64 == EXPORT_BATCH).then_some(last);
+            Ok(Some((web::Bytes::from(chunk), next)))
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"bellmap-providers.csv\""))
+        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+        .streaming(header.chain(rows)))
+}

@@ -1,6 +1,7 @@
 //! The actix adapter: route table, errors, DTOs and thin handlers.
 
 mod admin;
+mod admin_providers;
 pub mod cursor;
 pub mod dto;
 mod meta;
@@ -35,6 +36,11 @@ pub struct AppState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(providers::SEARCH_BODY_LIMIT))
         .app_data(
+            web::JsonConfig::default()
+                .limit(providers::SEARCH_BODY_LIMIT)
+                .error_handler(|e, _| json_error(e).into()),
+        )
+        .app_data(
             web::PathConfig::default()
                 .error_handler(|e, _| problem::ApiError::field("path", e.to_string()).into()),
         )
@@ -57,7 +63,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(get("/imports/{id}", admin::get_import))
                 .service(post("/imports/{id}/revert", admin::revert_import))
-                .service(get("/audit", admin::audit)),
+                .service(get("/audit", admin::audit))
+                .service(get("/providers.csv", admin::export))
+                .service(post("/providers", admin_providers::create))
+                .service(
+                    web::resource("/providers/{id}")
+                        .route(web::get().to(admin_providers::get_one))
+                        .route(web::patch().to(admin_providers::patch))
+                        .default_service(web::to(|| async { method_not_allowed("GET, PATCH") })),
+                )
+                .service(post("/providers/{id}/deactivate", admin_providers::deactivate))
+                .service(post("/providers/{id}/reactivate", admin_providers::reactivate)),
         )
         // Public, read-only, no credentials: any site may call it.
         .service(
@@ -104,6 +120,18 @@ where
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
         .default_service(web::to(|| async { method_not_allowed("GET, HEAD") }))
+}
+
+/// actix's JSON body errors as problems naming what is wrong.
+fn json_error(e: actix_web::error::JsonPayloadError) -> problem::ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match e {
+        E::ContentType => problem::ApiError::UnsupportedMediaType("send the body as application/json".into()),
+        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
+            problem::ApiError::PayloadTooLarge(format!("the JSON body is larger than {limit} bytes"))
+        }
+        other => problem::ApiError::field("body", format!("is not valid JSON: {other}")),
+    }
 }
 
 fn method_not_allowed(allow: &'static str) -> HttpResponse {

@@ -1,6 +1,6 @@
 //! The OpenAPI document, built from the handlers' annotations.
 
-use super::{admin, dto, meta, problem, providers};
+use super::{admin, admin_providers, dto, meta, problem, providers};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -26,6 +26,12 @@ use utoipa::{Modify, OpenApi};
         admin::get_import,
         admin::revert_import,
         admin::audit,
+        admin::export,
+        admin_providers::create,
+        admin_providers::get_one,
+        admin_providers::patch,
+        admin_providers::deactivate,
+        admin_providers::reactivate,
     ),
     components(schemas(problem::Problem, problem::FieldError, dto::ProviderDto, dto::ProviderPage, dto::NearestAnswer)),
     modifiers(&BearerAuth),

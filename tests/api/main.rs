@@ -1,6 +1,8 @@
 //! One integration-test binary: the real app on 127.0.0.1, port 0, with its own temp database.
 
 mod admin;
+mod admin_records;
+mod csv_files;
 mod errors;
 mod fixtures;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper

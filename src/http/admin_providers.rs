@@ -1,0 +1,306 @@
+//! Admin single-record routes: create, read (any status, every field), patch, deactivate and
+//! reactivate. Input is validated by the same code as a CSV row.
+
+use super::AppState;
+use super::admin::Admin;
+use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
+use crate::db::EditError;
+use crate::ingest::{CSV_COLUMNS, parse_fields, to_fields};
+use crate::model::fields::format_date;
+use crate::model::{Category, Phone, Provider, Status, Wheelchair};
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+/// A provider as an admin sees it: every field, including a confidential provider's exact place.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminProviderDto {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub organization: Option<String>,
+    pub description: Option<String>,
+    pub categories: Vec<Category>,
+    /// Exact location, WGS84 degrees.
+    pub lat: f64,
+    pub lon: f64,
+    /// The point the public sees (for confidential providers).
+    pub public_lat: Option<f64>,
+    pub public_lon: Option<f64>,
+    pub confidential: bool,
+    pub address: Option<String>,
+    pub locality: Option<String>,
+    pub district: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: String,
+    pub phone: Option<Phone>,
+    pub hotline: Option<Phone>,
+    pub sms: Option<Phone>,
+    pub intake_phone: Option<Phone>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub languages: Vec<String>,
+    pub hours: Option<String>,
+    pub open_24_7: bool,
+    pub eligibility: Option<String>,
+    pub cost: Option<String>,
+    pub wheelchair: Wheelchair,
+    pub verified_on: Option<String>,
+    pub status: Status,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Provider> for AdminProviderDto {
+    fn from(p: Provider) -> Self {
+        let d = p.data;
+        AdminProviderDto {
+            id: p.id.0,
+            external_id: d.external_id,
+            name: d.name,
+            organization: d.organization,
+            description: d.description,
+            categories: d.categories,
+            lat: d.location.lat,
+            lon: d.location.lon,
+            public_lat: d.public_location.map(|p| p.lat),
+            public_lon: d.public_location.map(|p| p.lon),
+            confidential: d.confidential,
+            address: d.address,
+            locality: d.locality,
+            district: d.district,
+            state: d.state,
+            postal_code: d.postal_code,
+            country: d.country,
+            phone: d.phone,
+            hotline: d.hotline,
+            sms: d.sms,
+            intake_phone: d.intake_phone,
+            email: d.email,
+            website: d.website,
+            languages: d.languages,
+            hours: d.hours,
+            open_24_7: d.open_24_7,
+            eligibility: d.eligibility,
+            cost: d.cost,
+            wheelchair: d.wheelchair,
+            verified_on: d.verified_on.map(format_date),
+            status: d.status,
+            created_at: p.created_at.format(&Rfc3339).unwrap_or_default(),
+            updated_at: p.updated_at.format(&Rfc3339).unwrap_or_default(),
+        }
+    }
+}
+
+/// A JSON object with import column names as keys, turned into cells (lists joined by ';',
+/// null = empty). Unknown and server-set keys are errors.
+fn object_to_cells(body: &Value, cells: &mut BTreeMap<&'static str, String>) -> Result<(), ApiError> {
+    let obj: &Map<String, Value> = body
+        .as_object()
+        .ok_or_else(|| ApiError::field("body", "must be a JSON object of provider fields"))?;
+    let mut errors = Vec::new();
+    for (key, value) in obj {
+        let Some(column) = CSV_COLUMNS.iter().copied().find(|c| c == key) else {
+            let why = if ["id", "created_at", "updated_at"].contains(&key.as_str()) {
+                "is set by the server".to_string()
+            } else {
+                format!("is not a provider field; fields: {}", CSV_COLUMNS.join(", "))
+            };
+            errors.push(FieldError::new(key, why));
+            continue;
+        };
+        let cell = match value {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(";")
+            }
+            // A phone as the API shows it: {"display": ..., "e164": ...}.
+            Value::Object(o) if o.get("display").is_some_and(Value::is_string) => {
+                o["display"].as_str().unwrap_or_default().to_string()
+            }
+            _ => {
+                errors
+                    .push(FieldError::new(key, "must be a string, number, boolean, list of strings or null"));
+                continue;
+            }
+        };
+        cells.insert(column, cell);
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors)) }
+}
+
+/// Validates cells exactly as an import validates a CSV row.
+fn validate(cells: &BTreeMap<&'static str, String>) -> Result<crate::model::ProviderData, ApiError> {
+    parse_fields(cells).map_err(|problems| {
+        ApiError::invalid(
+            problems
+                .into_iter()
+                .map(|p| FieldError::new(p.column.unwrap_or_else(|| "body".into()), p.message))
+                .collect(),
+        )
+    })
+}
+
+fn edit_error(e: EditError) -> ApiError {
+    match e {
+        EditError::NotFound(id) => ApiError::NotFound(format!("no provider has id {id}")),
+        e @ EditError::ExternalIdTaken(..) => ApiError::field("external_id", e.to_string()),
+        EditError::Db(e) => e.into(),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::field("id", format!("'{raw}' is not a provider id (a whole number)")))
+}
+
+/// Create one provider (same fields and rules as a CSV row).
+#[utoipa::path(
+    post, path = "/v1/admin/providers", tag = "admin",
+    security(("bearer" = [])),
+    request_body(content = Object, description = "Provider fields named as the CSV columns", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = AdminProviderDto),
+        (status = 400, description = "Invalid fields", body = Problem, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn create(
+    Admin(who): Admin,
+    body: web::Json<Value>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut cells = BTreeMap::new();
+    object_to_cells(&body, &mut cells)?;
+    let data = validate(&cells)?;
+    let service = state.service.clone();
+    let created = web::block(move || service.create_provider(&data, &who.name)).await?.map_err(edit_error)?;
+    Ok(HttpResponse::Created().json(AdminProviderDto::from(created)))
+}
+
+/// One provider with every field, any status.
+#[utoipa::path(
+    get, path = "/v1/admin/providers/{id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The provider", body = AdminProviderDto),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such provider", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn get_one(
+    path: web::Path<String>,
+    _: Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let db = state.service.db().clone();
+    let found = web::block(move || db.get_provider(id)).await??;
+    let p = found.ok_or_else(|| ApiError::NotFound(format!("no provider has id {id}")))?;
+    Ok(HttpResponse::Ok().json(AdminProviderDto::from(p)))
+}
+
+/// Change some fields (JSON merge patch: a field set to null is cleared).
+#[utoipa::path(
+    patch, path = "/v1/admin/providers/{id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body(content = Object, description = "The fields to change, named as the CSV columns", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated provider", body = AdminProviderDto),
+        (status = 400, description = "Invalid fields", body = Problem, content_type = PROBLEM_JSON),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such provider", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn patch(
+    path: web::Path<String>,
+    Admin(who): Admin,
+    body: web::Json<Value>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    edit(id, &who.name, state, move |cells| object_to_cells(&body, cells), "provider.update").await
+}
+
+/// Take a provider off the public map (it is kept, and can be reactivated).
+#[utoipa::path(
+    post, path = "/v1/admin/providers/{id}/deactivate", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The provider, now inactive", body = AdminProviderDto),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such provider", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn deactivate(
+    path: web::Path<String>,
+    Admin(who): Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    edit(id, &who.name, state, set_status("inactive"), "provider.deactivate").await
+}
+
+/// Put a provider back on the public map.
+#[utoipa::path(
+    post, path = "/v1/admin/providers/{id}/reactivate", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The provider, now active", body = AdminProviderDto),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such provider", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn reactivate(
+    path: web::Path<String>,
+    Admin(who): Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    edit(id, &who.name, state, set_status("active"), "provider.reactivate").await
+}
+
+fn set_status(
+    status: &'static str,
+) -> impl FnOnce(&mut BTreeMap<&'static str, String>) -> Result<(), ApiError> {
+    move |cells| {
+        cells.insert("status", status.to_string());
+        Ok(())
+    }
+}
+
+/// Loads the record as cells, applies `change`, validates like an import row, and saves.
+async fn edit(
+    id: i64,
+    actor: &str,
+    state: web::Data<AppState>,
+    change: impl FnOnce(&mut BTreeMap<&'static str, String>) -> Result<(), ApiError>,
+    action: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let db = state.service.db().clone();
+    let current = web::block(move || db.get_provider(id)).await??;
+    let current = current.ok_or_else(|| ApiError::NotFound(format!("no provider has id {id}")))?;
+    let mut cells = to_fields(&current.data);
+    change(&mut cells)?;
+    let data = validate(&cells)?;
+    let service = state.service.clone();
+    let actor = actor.to_string();
+    let updated =
+        web::block(move || service.update_provider(id, &data, &actor, action)).await?.map_err(edit_error)?;
+    Ok(HttpResponse::Ok().json(AdminProviderDto::from(updated)))
+}
