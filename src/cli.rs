@@ -20,7 +20,7 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
             let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let service = Service::open(Db::open(database_url)?)?;
             let source = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let report = service.import(&bytes, &ImportOptions::cli(&source, dry_run))?;
+            let report = service.import(bytes, &ImportOptions::cli(&source, dry_run))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if report.problems.is_empty() {
                 Ok(ExitCode::SUCCESS)

@@ -3,7 +3,7 @@
 
 use crate::db::{Db, DbError, EditError, ImportMeta, ImportMode, RevertError, WriteCounts};
 use crate::index::LiveIndex;
-use crate::ingest::{RowProblem, parse_csv};
+use crate::ingest::{ParsedFile, RowProblem, parse_csv_with};
 use crate::model::{Provider, ProviderData};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -114,51 +114,51 @@ impl Service {
 
     /// An all-or-nothing upsert, as the command line runs it.
     pub fn import_csv(&self, bytes: &[u8], dry_run: bool) -> Result<ImportReport, ServiceError> {
-        self.import(bytes, &ImportOptions::cli("csv", dry_run))
+        self.import(bytes.to_vec(), &ImportOptions::cli("csv", dry_run))
     }
 
-    /// Validates a whole CSV file, then writes it in one transaction and publishes a new
-    /// snapshot. Under `Abort`, any invalid row means nothing is written.
-    pub fn import(&self, bytes: &[u8], opts: &ImportOptions) -> Result<ImportReport, ServiceError> {
-        let parsed = parse_csv(bytes);
-        let invalid_lines: std::collections::BTreeSet<u64> = parsed.problems.iter().map(|p| p.line).collect();
-        let mut report = ImportReport {
-            import_id: None,
-            mode: opts.mode,
-            on_error: opts.on_error,
-            dry_run: opts.dry_run,
-            written: false,
-            rows: parsed.row_count,
-            created: 0,
-            updated: 0,
-            unchanged: 0,
-            deactivated: 0,
-            invalid: invalid_lines.len(),
-            skipped: 0,
-            problems: parsed.problems,
-            warnings: parsed.warnings,
-        };
-        // A file-level problem (line 1: header, encoding) stops any import; so does any row
-        // problem under abort.
-        let file_level = invalid_lines.contains(&1) || parsed.rows.is_empty();
-        if !report.problems.is_empty() && (opts.on_error == OnError::Abort || file_level) {
-            return Ok(report);
-        }
-        report.skipped = report.invalid;
-        let records: Vec<_> = parsed.rows.into_iter().map(|r| r.data).collect();
+    /// Validates a CSV file and writes it in one transaction, a batch of rows at a time, then
+    /// publishes a new snapshot. Under `Abort`, any invalid row means nothing is written (rows
+    /// are no longer sent to the database once a problem is found, and the transaction is rolled
+    /// back); under `Skip`, the valid rows are written. The file is dropped before the new
+    /// snapshot is built, so memory peaks at about the old plus the new snapshot.
+    pub fn import(&self, bytes: Vec<u8>, opts: &ImportOptions) -> Result<ImportReport, ServiceError> {
         let meta = ImportMeta {
             actor: opts.actor.clone(),
             source: opts.source.clone(),
             mode: opts.mode,
             on_error: opts.on_error.as_str().into(),
         };
+        let abort = opts.on_error == OnError::Abort;
         let _writer = self.writer();
-        let (counts, import_id) = self.db.import(&records, &meta, opts.dry_run, |counts, id| {
-            let mut stored = report.clone();
-            fill(&mut stored, counts, Some(id));
-            serde_json::to_string(&stored).expect("reports serialise")
-        })?;
-        fill(&mut report, counts, import_id);
+        let mut outcome: Option<(ImportReport, bool)> = None;
+        let (counts, import_id, _) = self.db.import(
+            &meta,
+            |sink| {
+                parse_csv_with(&bytes, &mut |row, problems_so_far| {
+                    if !(abort && problems_so_far > 0) {
+                        sink.push(row.data);
+                    }
+                })
+            },
+            |parsed, counts, id| {
+                let r = new_report(parsed, opts);
+                // A file-level problem (line 1: header, encoding) stops any import; so does any
+                // row problem under abort. A dry run never commits.
+                let file_level = r.problems.iter().any(|p| p.line <= 1) || parsed.row_count == 0;
+                let rejected = !r.problems.is_empty() && (abort || file_level);
+                let mut stored = r.clone();
+                fill(&mut stored, counts, Some(id));
+                outcome = Some((r, rejected));
+                (!rejected && !opts.dry_run)
+                    .then(|| serde_json::to_string(&stored).expect("reports serialise"))
+            },
+        )?;
+        drop(bytes);
+        let (mut report, rejected) = outcome.expect("finish ran");
+        if !rejected {
+            fill(&mut report, counts, import_id);
+        }
         if report.written {
             self.publish()?;
         }
@@ -200,7 +200,27 @@ impl Service {
         if self.db.count_providers()? > 0 {
             return Ok(None);
         }
-        self.import(csv, &ImportOptions::cli("seed", false)).map(Some)
+        self.import(csv.to_vec(), &ImportOptions::cli("seed", false)).map(Some)
+    }
+}
+
+fn new_report(parsed: &ParsedFile, opts: &ImportOptions) -> ImportReport {
+    let invalid_lines: std::collections::BTreeSet<u64> = parsed.problems.iter().map(|p| p.line).collect();
+    ImportReport {
+        import_id: None,
+        mode: opts.mode,
+        on_error: opts.on_error,
+        dry_run: opts.dry_run,
+        written: false,
+        rows: parsed.row_count,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        deactivated: 0,
+        invalid: invalid_lines.len(),
+        skipped: if opts.on_error == OnError::Skip { invalid_lines.len() } else { 0 },
+        problems: parsed.problems.clone(),
+        warnings: parsed.warnings.clone(),
     }
 }
 

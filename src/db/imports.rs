@@ -106,28 +106,29 @@ fn to_json<T: Serialize>(v: &T) -> String {
 }
 
 impl Db {
-    /// Writes `records` in one transaction: upsert by external id, and with `Replace` deactivate
-    /// active providers the file lacks. Every changed row's before and after is kept for revert.
-    /// `report` turns the counts and the new import id into the report JSON stored in history.
-    /// With `dry_run` the transaction is rolled back, so the counts are exactly a real run's.
-    pub fn import(
+    /// Runs an import in one transaction. `feed` parses the file and hands each valid record to
+    /// the sink, which writes them in batches (upsert by external id; versions kept for revert);
+    /// afterwards `Replace` deactivates active providers the file lacked. `finish` sees what
+    /// `feed` returned and the counts, and gives the report JSON to commit, or `None` to roll
+    /// everything back (dry run, rejected file), so counts are always a real run's.
+    pub fn import<R>(
         &self,
-        records: &[ProviderData],
         meta: &ImportMeta,
-        dry_run: bool,
-        report: impl FnOnce(WriteCounts, i64) -> String,
-    ) -> Result<(WriteCounts, Option<i64>), DbError> {
+        feed: impl FnOnce(&mut ImportSink<'_>) -> R,
+        finish: impl FnOnce(&R, WriteCounts, i64) -> Option<String>,
+    ) -> Result<(WriteCounts, Option<i64>, R), DbError> {
         let mut conn = self.pool.get()?;
+        let mut fed: Option<R> = None;
         // IMMEDIATE takes the write lock up front, so concurrent imports queue instead of failing.
         let result = conn.immediate_transaction::<_, RollBack<DbError>, _>(|conn| {
             let import_id = insert_import(conn, meta, None)?;
-            let counts = import_in(conn, records, meta.mode, import_id)?;
-            if dry_run {
-                return Err(RollBack::DryRun(counts));
-            }
-            diesel::update(imports::table.find(import_id))
-                .set(imports::report.eq(report(counts, import_id)))
-                .execute(conn)?;
+            let mut sink = ImportSink::new(conn, import_id, meta.mode);
+            let out = feed(&mut sink);
+            let counts = sink.finish()?;
+            let report = finish(&out, counts, import_id);
+            fed = Some(out);
+            let Some(report) = report else { return Err(RollBack::DryRun(counts)) };
+            diesel::update(imports::table.find(import_id)).set(imports::report.eq(report)).execute(conn)?;
             let changed = counts.created + counts.updated + counts.deactivated;
             let detail = format!(
                 "import {import_id} ({}, {}): {} created, {} updated, {} unchanged, {} deactivated",
@@ -141,11 +142,12 @@ impl Db {
             write_audit(conn, &meta.actor, "import", &detail, changed as i64)?;
             Ok((counts, Some(import_id)))
         });
-        match result {
-            Ok(done) => Ok(done),
-            Err(RollBack::DryRun(counts)) => Ok((counts, None)),
-            Err(RollBack::Err(e)) => Err(e),
-        }
+        let (counts, id) = match result {
+            Ok(done) => done,
+            Err(RollBack::DryRun(counts)) => (counts, None),
+            Err(RollBack::Err(e)) => return Err(e),
+        };
+        Ok((counts, id, fed.expect("feed ran")))
     }
 
     /// Restores every record import `id` touched to its state before it, as a new import.
@@ -300,73 +302,149 @@ fn record_version(
         .execute(conn)
 }
 
-fn import_in(
-    conn: &mut SqliteConnection,
-    records: &[ProviderData],
-    mode: ImportMode,
+/// Records rows to write during an import and writes them a batch at a time, so memory holds
+/// one batch plus the set of external ids seen.
+pub struct ImportSink<'c> {
+    conn: &'c mut SqliteConnection,
     import_id: i64,
-) -> QueryResult<WriteCounts> {
-    let existing: HashMap<String, ProviderRow> = providers::table
-        .select(ProviderRow::as_select())
-        .load::<ProviderRow>(conn)?
-        .into_iter()
-        .map(|r| (r.fields.external_id.clone(), r))
-        .collect();
-    let now = now_text();
-    let mut counts = WriteCounts::default();
-    let mut new_rows = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::with_capacity(records.len());
-    for record in records {
-        let fields = ProviderFields::from(record);
-        seen.insert(&record.external_id);
-        match existing.get(&fields.external_id) {
-            Some(old) if old.fields == fields => counts.unchanged += 1,
-            Some(old) => {
+    mode: ImportMode,
+    now: String,
+    batch: Vec<ProviderData>,
+    seen: HashSet<String>,
+    counts: WriteCounts,
+    /// The first database error; later rows are ignored and `finish` reports it.
+    error: Option<diesel::result::Error>,
+}
+
+/// Records looked up and written per batch (SQLite binds one variable per looked-up id).
+const IMPORT_BATCH: usize = 1000;
+
+impl<'c> ImportSink<'c> {
+    fn new(conn: &'c mut SqliteConnection, import_id: i64, mode: ImportMode) -> Self {
+        ImportSink {
+            conn,
+            import_id,
+            mode,
+            now: now_text(),
+            batch: Vec::with_capacity(IMPORT_BATCH),
+            seen: HashSet::new(),
+            counts: WriteCounts::default(),
+            error: None,
+        }
+    }
+
+    /// Queues one validated record; writes when a batch is full.
+    pub fn push(&mut self, record: ProviderData) {
+        if self.error.is_some() {
+            return;
+        }
+        self.batch.push(record);
+        if self.batch.len() >= IMPORT_BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        if let Err(e) = self.write_batch(&batch) {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn write_batch(&mut self, records: &[ProviderData]) -> QueryResult<()> {
+        let conn = &mut *self.conn;
+        let ids: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
+        let existing: HashMap<String, ProviderRow> = providers::table
+            .filter(providers::external_id.eq_any(&ids))
+            .select(ProviderRow::as_select())
+            .load::<ProviderRow>(conn)?
+            .into_iter()
+            .map(|r| (r.fields.external_id.clone(), r))
+            .collect();
+        let now = &self.now;
+        let mut new_rows = Vec::new();
+        for record in records {
+            let fields = ProviderFields::from(record);
+            if self.mode == ImportMode::Replace {
+                self.seen.insert(record.external_id.clone());
+            }
+            match existing.get(&fields.external_id) {
+                Some(old) if old.fields == fields => self.counts.unchanged += 1,
+                Some(old) => {
+                    let after = ProviderRow {
+                        id: old.id,
+                        fields,
+                        created_at: old.created_at.clone(),
+                        updated_at: now.clone(),
+                    };
+                    diesel::update(providers::table.find(old.id))
+                        .set((&after.fields, providers::updated_at.eq(now)))
+                        .execute(conn)?;
+                    record_version(conn, self.import_id, Some(old), &after)?;
+                    self.counts.updated += 1;
+                }
+                None => new_rows.push(fields),
+            }
+        }
+        self.counts.created += new_rows.len();
+        for chunk in new_rows.chunks(INSERT_BATCH) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|f| (f.clone(), providers::created_at.eq(now), providers::updated_at.eq(now)))
+                .collect();
+            let ids: Vec<i64> = diesel::insert_into(providers::table)
+                .values(&values)
+                .returning(providers::id)
+                .get_results(conn)?;
+            for (id, fields) in ids.into_iter().zip(chunk) {
                 let after = ProviderRow {
-                    id: old.id,
-                    fields,
-                    created_at: old.created_at.clone(),
+                    id,
+                    fields: fields.clone(),
+                    created_at: now.clone(),
                     updated_at: now.clone(),
                 };
-                diesel::update(providers::table.find(old.id))
-                    .set((&after.fields, providers::updated_at.eq(&now)))
-                    .execute(conn)?;
-                record_version(conn, import_id, Some(old), &after)?;
-                counts.updated += 1;
+                record_version(conn, self.import_id, None, &after)?;
             }
-            None => new_rows.push(fields),
+        }
+        Ok(())
+    }
+
+    /// Writes the last batch; under `Replace`, deactivates active providers the file lacked.
+    fn finish(mut self) -> QueryResult<WriteCounts> {
+        self.flush();
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if self.mode == ImportMode::Replace {
+            self.deactivate_missing()?;
+        }
+        Ok(self.counts)
+    }
+
+    fn deactivate_missing(&mut self) -> QueryResult<()> {
+        let mut after_id = 0i64;
+        loop {
+            let page: Vec<(i64, String)> = providers::table
+                .filter(providers::status.eq("active"))
+                .filter(providers::id.gt(after_id))
+                .order(providers::id)
+                .limit(10_000)
+                .select((providers::id, providers::external_id))
+                .load(self.conn)?;
+            let Some((last, _)) = page.last() else { return Ok(()) };
+            after_id = *last;
+            for (id, _) in page.iter().filter(|(_, ext)| !self.seen.contains(ext)) {
+                let old: ProviderRow =
+                    providers::table.find(id).select(ProviderRow::as_select()).first(self.conn)?;
+                let mut after = old.clone();
+                after.fields.status = "inactive".into();
+                after.updated_at = self.now.clone();
+                diesel::update(providers::table.find(id))
+                    .set((providers::status.eq("inactive"), providers::updated_at.eq(&self.now)))
+                    .execute(self.conn)?;
+                record_version(self.conn, self.import_id, Some(&old), &after)?;
+                self.counts.deactivated += 1;
+            }
         }
     }
-    if mode == ImportMode::Replace {
-        for old in existing
-            .values()
-            .filter(|r| r.fields.status == "active" && !seen.contains(r.fields.external_id.as_str()))
-        {
-            let mut after = old.clone();
-            after.fields.status = "inactive".into();
-            after.updated_at = now.clone();
-            diesel::update(providers::table.find(old.id))
-                .set((providers::status.eq("inactive"), providers::updated_at.eq(&now)))
-                .execute(conn)?;
-            record_version(conn, import_id, Some(old), &after)?;
-            counts.deactivated += 1;
-        }
-    }
-    counts.created = new_rows.len();
-    for batch in new_rows.chunks(INSERT_BATCH) {
-        let values: Vec<_> = batch
-            .iter()
-            .map(|f| (f.clone(), providers::created_at.eq(&now), providers::updated_at.eq(&now)))
-            .collect();
-        let ids: Vec<i64> = diesel::insert_into(providers::table)
-            .values(&values)
-            .returning(providers::id)
-            .get_results(conn)?;
-        for (id, fields) in ids.into_iter().zip(batch) {
-            let after =
-                ProviderRow { id, fields: fields.clone(), created_at: now.clone(), updated_at: now.clone() };
-            record_version(conn, import_id, None, &after)?;
-        }
-    }
-    Ok(counts)
 }

@@ -174,7 +174,7 @@ pub async fn create_import(
     let (bytes, source) = read_csv_body(&req, payload, state.max_import_bytes).await?;
     let opts = ImportOptions { mode, dry_run, on_error, actor: who.name, source };
     let service = state.service.clone();
-    let report = web::block(move || service.import(&bytes, &opts)).await??;
+    let report = web::block(move || service.import(bytes, &opts)).await??;
     Ok(HttpResponse::Ok().json(report))
 }
 

@@ -157,6 +157,16 @@ fn max_chars(column: &str) -> usize {
 
 /// Parses a whole CSV file. Never fails: every issue becomes a problem in the result.
 pub fn parse_csv(bytes: &[u8]) -> ParsedFile {
+    let mut rows = Vec::new();
+    let mut out = parse_csv_with(bytes, &mut |row, _| rows.push(row));
+    out.rows = rows;
+    out
+}
+
+/// Parses a CSV file, handing each valid row to `on_row` as soon as it is read (with the number
+/// of problems found so far) instead of keeping it, so a large import never holds every parsed
+/// row at once. The result has every problem and warning, and no rows.
+pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) -> ParsedFile {
     let mut out = ParsedFile::default();
     let Some(text) = decode(bytes, &mut out) else {
         return out;
@@ -258,7 +268,7 @@ pub fn parse_csv(bytes: &[u8]) -> ParsedFile {
                         format!("external_id '{}' is used again (first on line {first})", data.external_id),
                     ));
                 } else {
-                    out.rows.push(ParsedRow { line, data });
+                    on_row(ParsedRow { line, data }, out.problems.len());
                 }
             }
             Err(mut ps) => out.problems.append(&mut ps),

@@ -342,3 +342,54 @@ async fn import_bodies_are_checked() {
     assert_eq!(empty["written"], false);
     assert!(empty["problems"][0]["message"].as_str().unwrap().contains("empty"), "{empty}");
 }
+
+#[tokio::test]
+async fn import_limit_is_configurable_and_answers_413() {
+    let args = bellmap::config::ServeArgs { max_import_mb: 1, ..Default::default() };
+    let app = TestApp::spawn_with(&rows(3, "seed"), args).await;
+    let token = app.service.db().create_token("limit", Role::Admin, "test").unwrap();
+    let big = rows(9000, "x"); // about 0.5 MB per 9,000 rows: double it past 1 MiB
+    let body = format!("{big}{}", big.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>());
+    assert!(body.len() > 1024 * 1024);
+    let res = app
+        .client
+        .post(app.url("/v1/admin/imports"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(res, 413, None).await;
+    assert!(p["detail"].as_str().unwrap().contains("BELLMAP_MAX_IMPORT_MB"), "{p}");
+    assert_eq!(app.service.db().count_providers().unwrap(), 3);
+}
+
+/// Formula-looking cells survive export and re-import over HTTP, and the re-import changes nothing.
+#[tokio::test]
+async fn export_then_import_changes_nothing_even_with_formula_cells() {
+    let seed = "external_id,name,categories,lat,lon,country,phone,description,address,confidential,intake_phone\n\
+        f1,=HYPERLINK(\"http://x.example\"),shelter,26.85,80.95,IN,+91 0000 00 0001,@risk,-,true,+91 0000 00 0002\n\
+        f2,Sample \"Two\",legal_aid,-33.9,18.4,ZA,,'quoted',\"a, b\",false,\n";
+    let a = Admin::spawn(seed).await;
+    let res = a.get("/v1/admin/providers.csv").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    for line in csv.lines().skip(1) {
+        for cell in line.split(',') {
+            let c = cell.trim_start_matches('"');
+            assert!(!c.starts_with(['=', '+', '@']), "unguarded formula cell {cell:?} in {line}");
+        }
+    }
+    assert!(csv.contains("26.85") && csv.contains("+91 0000 00 0002"), "admins export exact fields: {csv}");
+    let before = a.stored();
+    let report = a.import_ok("", &csv).await;
+    assert_eq!(
+        (report["created"].as_u64(), report["updated"].as_u64(), report["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(2)),
+        "{report}"
+    );
+    assert_eq!(a.stored(), before);
+    assert_eq!(a.stored()[0].data.name, "=HYPERLINK(\"http://x.example\")");
+}

@@ -20,16 +20,16 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the app seeded with `csv` (an empty database first, so the seed is imported).
     pub async fn spawn(csv: &str) -> TestApp {
+        TestApp::spawn_with(csv, ServeArgs::default()).await
+    }
+
+    /// Like `spawn`, with other settings (bind, seed and workers are set here).
+    pub async fn spawn_with(csv: &str, args: ServeArgs) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let seed = dir.path().join("seed.csv");
         std::fs::write(&seed, csv).expect("write seed");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let args = ServeArgs {
-            bind: "127.0.0.1:0".into(),
-            seed_csv: Some(seed),
-            workers: Some(1),
-            ..ServeArgs::default()
-        };
+        let args = ServeArgs { bind: "127.0.0.1:0".into(), seed_csv: Some(seed), workers: Some(1), ..args };
         let application = app::build(&url, &args).expect("app builds");
         let handle = application.server.handle();
         tokio::spawn(application.server);
