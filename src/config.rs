@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
 #[command(name = "bellmap", version, about = "A map API of domestic-violence service providers")]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// Database URL: `sqlite://FILE` (created if missing).
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://bellmap.db")]
@@ -12,6 +13,10 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// Settings for `serve` when no command is given (so `cargo run` reads BELLMAP_* too).
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,6 @@
 //! Parse the command line, start logging, call into the library.
 
-use bellmap::config::{Cli, Command, ServeArgs};
+use bellmap::config::{Cli, Command};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match bellmap::cli::run(cli.command.unwrap_or(Command::Serve(ServeArgs::default())), &cli.database_url) {
+    match bellmap::cli::run(cli.command.unwrap_or(Command::Serve(cli.serve)), &cli.database_url) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

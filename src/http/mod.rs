@@ -51,7 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             HttpResponse::Ok().content_type("application/json").body(openapi::spec_json())
         }))
         .service(get("/docs", || async { redirect("/docs/") }))
-        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
+        // validator_url none: Swagger UI would otherwise call validator.swagger.io, a third party.
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"]).validator_url("none")))
         // Admin first, so /v1/admin never falls into the public scope; no CORS here.
         .service(
             web::scope("/v1/admin")

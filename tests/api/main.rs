@@ -7,6 +7,7 @@ mod errors;
 mod fixtures;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper
 mod helpers;
+mod logs;
 mod paging;
 mod privacy;
 mod smoke;

@@ -88,4 +88,5 @@ async fn docs_are_served_offline() {
     assert_eq!(js.status(), 200);
     let init = app.get("/docs/swagger-initializer.js").await.text().await.unwrap();
     assert!(init.contains("/openapi.json"), "{init}");
+    assert!(init.contains("\"validatorUrl\": \"none\""), "no call to the third-party validator: {init}");
 }
