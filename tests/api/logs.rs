@@ -42,7 +42,7 @@ async fn location_queries_leave_no_coordinates_in_trace_logs() {
     for path in [
         format!("/v1/providers/nearest?lat={lat}&lon={lon}&k=3"),
         format!("/v1/providers/within?lat={lat}&lon={lon}&radius_km=50"),
-        format!("/v1/providers?bbox=85.432198,23.456789,86.111111,24.222222"),
+        "/v1/providers?bbox=85.432198,23.456789,86.111111,24.222222".to_string(),
         format!("/v1/providers/nearest?lat={lat}&lon=999.123456"),
     ] {
         let res = client.get(format!("{base}{path}")).send().await.unwrap();
