@@ -2,6 +2,7 @@
 
 use crate::config::ServeArgs;
 use crate::db::Db;
+use crate::emergency::{EmergencyDirectory, EmergencyError};
 use crate::http::{self, AppState, cursor::CursorKey};
 use crate::service::{Service, ServiceError};
 use actix_web::dev::Server;
@@ -19,6 +20,8 @@ pub enum AppError {
     Service(#[from] ServiceError),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
+    #[error("bundled emergency data: {0}")]
+    Emergency(#[from] EmergencyError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
@@ -37,6 +40,7 @@ pub struct Application {
 /// Opens the database (migrating it), seeds it when empty, loads the snapshot and binds.
 /// `bind` may use port 0; `addr` reports the real port.
 pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppError> {
+    let emergency = EmergencyDirectory::bundled()?;
     let db = Db::open(database_url)?;
     let service = Arc::new(Service::open(db)?);
     if !args.no_seed {
@@ -62,6 +66,7 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
         index: service.index().clone(),
         service: service.clone(),
         cursor_key: CursorKey::random(),
+        emergency,
         max_import_bytes: args.max_import_mb.saturating_mul(1024 * 1024) as usize,
     });
     let mut server = HttpServer::new(move || {

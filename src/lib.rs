@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod emergency;
 pub mod http;
 pub mod index;
 pub mod ingest;

@@ -1,6 +1,7 @@
 //! JSON shapes of the public API. Redaction of confidential providers happens here and only
 //! here: every public view of a provider is built by `ProviderDto::public`.
 
+use crate::emergency::Emergency;
 use crate::index::Snapshot;
 use crate::model::fields::format_date;
 use crate::model::{Category, Phone, Provider, Status, Wheelchair};
@@ -137,6 +138,11 @@ pub struct ProviderPage {
     pub next_cursor: Option<String>,
     /// How many providers match in all pages.
     pub total: usize,
+    /// Emergency numbers for the query point's country and state, also when no provider
+    /// matches. Present for point searches (within, and search with near or within); absent
+    /// for bbox and polygon, which have no single point.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<Emergency>,
 }
 
 /// The k nearest providers (no paging).
@@ -144,16 +150,28 @@ pub struct ProviderPage {
 pub struct NearestAnswer {
     pub items: Vec<ProviderDto>,
     pub total: usize,
+    /// Emergency numbers for the query point's country and state, also when no provider matches.
+    pub emergency: Emergency,
 }
 
-/// A GeoJSON FeatureCollection of providers.
-pub fn feature_collection(items: &[ProviderDto], next_cursor: Option<&str>, total: usize) -> Value {
-    json!({
+/// A GeoJSON FeatureCollection of providers; `emergency`, when given, is a top-level foreign
+/// member of the same name.
+pub fn feature_collection(
+    items: &[ProviderDto],
+    next_cursor: Option<&str>,
+    total: usize,
+    emergency: Option<&Emergency>,
+) -> Value {
+    let mut fc = json!({
         "type": "FeatureCollection",
         "features": items.iter().map(ProviderDto::to_feature).collect::<Vec<_>>(),
         "next_cursor": next_cursor,
         "total": total,
-    })
+    });
+    if let (Some(e), Value::Object(m)) = (emergency, &mut fc) {
+        m.insert("emergency".into(), serde_json::to_value(e).unwrap_or(Value::Null));
+    }
+    fc
 }
 
 #[derive(Debug, Serialize, ToSchema)]

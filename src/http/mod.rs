@@ -10,6 +10,7 @@ mod params;
 pub mod problem;
 mod providers;
 
+use crate::emergency::EmergencyDirectory;
 use crate::index::LiveIndex;
 use crate::service::Service;
 use actix_cors::Cors;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub index: Arc<LiveIndex>,
     pub service: Arc<Service>,
     pub cursor_key: CursorKey,
+    /// Emergency numbers by place, for every location answer.
+    pub emergency: Arc<EmergencyDirectory>,
     /// Largest CSV an admin may upload, in bytes.
     pub max_import_bytes: usize,
 }

@@ -33,7 +33,15 @@ use utoipa::{Modify, OpenApi};
         admin_providers::deactivate,
         admin_providers::reactivate,
     ),
-    components(schemas(problem::Problem, problem::FieldError, dto::ProviderDto, dto::ProviderPage, dto::NearestAnswer)),
+    components(schemas(
+        problem::Problem,
+        problem::FieldError,
+        dto::ProviderDto,
+        dto::ProviderPage,
+        dto::NearestAnswer,
+        crate::emergency::Emergency,
+        crate::emergency::EmergencyNumber,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "providers", description = "Public, read-only provider search"),

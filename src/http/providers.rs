@@ -6,6 +6,7 @@ use super::cursor::{Cursor, CursorError};
 use super::dto::{NearestAnswer, ProviderDto, ProviderPage, feature_collection};
 use super::params::{Params, bbox_from_numbers};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
+use crate::emergency::Emergency;
 use crate::index::Snapshot;
 use crate::model::fields::parse_languages;
 use crate::model::{Category, LonLat, ProviderId, check_lat, check_lon};
@@ -70,6 +71,12 @@ fn location_response(body: Value, geojson: bool) -> HttpResponse {
         .json(body)
 }
 
+/// How to shape a page: JSON or GeoJSON, and the emergency numbers of the query point, if any.
+struct Shape {
+    geojson: bool,
+    emergency: Option<Emergency>,
+}
+
 /// Slices `hits` at the cursor's offset and makes the next cursor.
 fn paginate(
     state: &AppState,
@@ -78,8 +85,9 @@ fn paginate(
     limit: u64,
     cursor: Option<&str>,
     query_key: &str,
-    geojson: bool,
+    shape: Shape,
 ) -> Result<HttpResponse, ApiError> {
+    let Shape { geojson, emergency } = shape;
     let offset = match cursor {
         None => 0,
         Some(raw) => match state.cursor_key.decode(raw, query_key, snap.version) {
@@ -96,9 +104,10 @@ fn paginate(
         .then(|| state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64 }, query_key));
     let items = ProviderDto::from_hits(snap, page);
     let body = if geojson {
-        feature_collection(&items, next.as_deref(), total)
+        feature_collection(&items, next.as_deref(), total, emergency.as_ref())
     } else {
-        serde_json::to_value(ProviderPage { items, next_cursor: next, total }).unwrap_or(Value::Null)
+        serde_json::to_value(ProviderPage { items, next_cursor: next, total, emergency })
+            .unwrap_or(Value::Null)
     };
     Ok(location_response(body, geojson))
 }
@@ -125,7 +134,7 @@ fn query_key(route: &str, req: &HttpRequest) -> String {
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
-        (status = 200, description = "Nearest first, each with distance_m", body = NearestAnswer),
+        (status = 200, description = "Nearest first, each with distance_m, plus `emergency` for the query point", body = NearestAnswer),
         (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
@@ -140,12 +149,13 @@ pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     p.finish()?;
     let origin = origin.expect("checked by finish");
     let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
+    let emergency = state.emergency.at(origin);
     let items = ProviderDto::from_hits(&snap, &hits);
     let total = items.len();
     let body = if geojson {
-        feature_collection(&items, None, total)
+        feature_collection(&items, None, total, Some(&emergency))
     } else {
-        serde_json::to_value(NearestAnswer { items, total }).unwrap_or(Value::Null)
+        serde_json::to_value(NearestAnswer { items, total, emergency }).unwrap_or(Value::Null)
     };
     Ok(location_response(body, geojson))
 }
@@ -165,7 +175,7 @@ pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
-        (status = 200, description = "A page, nearest first", body = ProviderPage),
+        (status = 200, description = "A page, nearest first, with `emergency` for the query point", body = ProviderPage),
         (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
@@ -184,8 +194,10 @@ pub async fn within(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     let geojson = wants_geojson(&req, &mut p);
     let cursor = p.str("cursor").map(str::to_string);
     p.finish()?;
-    let hits = query::within(&snap, origin.expect("checked"), radius.expect("checked") * 1000.0, &filters);
-    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("within", &req), geojson)
+    let origin = origin.expect("checked");
+    let hits = query::within(&snap, origin, radius.expect("checked") * 1000.0, &filters);
+    let shape = Shape { geojson, emergency: Some(state.emergency.at(origin)) };
+    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("within", &req), shape)
 }
 
 /// Every active provider in a viewport, by id, paged.
@@ -215,7 +227,8 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let cursor = p.str("cursor").map(str::to_string);
     p.finish()?;
     let hits = query::in_bbox(&snap, &bbox.expect("checked"), &filters);
-    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("bbox", &req), geojson)
+    let shape = Shape { geojson, emergency: None };
+    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("bbox", &req), shape)
 }
 
 /// One active provider.
@@ -304,7 +317,7 @@ pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
     params(("format" = Option<String>, Query, description = "json (default) or geojson")),
     request_body(content = SearchBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "Near: the k nearest, nearest first. Within: a page nearest first. Bbox and polygon: a page by id.", body = ProviderPage),
+        (status = 200, description = "Near: the k nearest, nearest first. Within: a page nearest first. Bbox and polygon: a page by id. Near and within carry `emergency` for the query point.", body = ProviderPage),
         (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM_JSON),
         (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM_JSON),
@@ -379,22 +392,20 @@ pub async fn search(
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors));
         }
-        let hits = query::nearest(
-            &snap,
-            origin.expect("checked"),
-            k as usize,
-            max_km.map(|km| km * 1000.0),
-            &filters,
-        );
+        let origin = origin.expect("checked");
+        let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
+        let emergency = state.emergency.at(origin);
         let items = ProviderDto::from_hits(&snap, &hits);
         let total = items.len();
         let body = if geojson {
-            feature_collection(&items, None, total)
+            feature_collection(&items, None, total, Some(&emergency))
         } else {
-            serde_json::to_value(ProviderPage { items, next_cursor: None, total }).unwrap_or(Value::Null)
+            serde_json::to_value(ProviderPage { items, next_cursor: None, total, emergency: Some(emergency) })
+                .unwrap_or(Value::Null)
         };
         return Ok(location_response(body, geojson));
     }
+    let mut emergency = None;
     let hits = if let Some(w) = &b.within {
         let origin = body_point(w.lat, w.lon, "within", &mut errors);
         if !(w.radius_km > 0.0 && w.radius_km <= MAX_RADIUS_KM) {
@@ -406,7 +417,9 @@ pub async fn search(
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors));
         }
-        query::within(&snap, origin.expect("checked"), w.radius_km * 1000.0, &filters)
+        let origin = origin.expect("checked");
+        emergency = Some(state.emergency.at(origin));
+        query::within(&snap, origin, w.radius_km * 1000.0, &filters)
     } else if let Some(parts) = &b.bbox {
         let bbox = match <[f64; 4]>::try_from(parts.as_slice()) {
             Ok(four) => bbox_from_numbers(four).map_err(|m| errors.push(FieldError::new("bbox", m))).ok(),
@@ -432,7 +445,7 @@ pub async fn search(
         }
         query::in_area(&snap, &area.expect("checked"), &filters)
     };
-    paginate(&state, &snap, hits, limit, b.cursor.as_deref(), &query_key, geojson)
+    paginate(&state, &snap, hits, limit, b.cursor.as_deref(), &query_key, Shape { geojson, emergency })
 }
 
 fn body_point(lat: f64, lon: f64, field: &str, errors: &mut Vec<FieldError>) -> Option<LonLat> {

@@ -3,6 +3,7 @@
 mod admin;
 mod admin_records;
 mod csv_files;
+mod emergency;
 mod errors;
 mod fixtures;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper
