@@ -3,6 +3,7 @@
 mod admin;
 mod admin_records;
 mod csv_files;
+mod durability;
 mod emergency;
 mod errors;
 mod fixtures;
