@@ -2,60 +2,18 @@
 //! Every route needs a Bearer token; these routes send no CORS headers.
 
 use super::AppState;
+pub use super::auth::Admin;
 use super::params::Params;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
-use crate::db::{AuditEntry, Caller, ImportMode, ImportRecord, RevertError, Role};
+use crate::db::{AuditEntry, ImportMode, ImportRecord, RevertError};
 use crate::service::{ImportOptions, ImportReport, OnError};
 use actix_multipart::Multipart;
-use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
-use std::future::Future;
-use std::pin::Pin;
 use utoipa::ToSchema;
-
-/// The holder of a valid admin token.
-pub struct Admin(pub Caller);
-
-/// Checks the Bearer token against the database; 401 without a valid one.
-async fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let state = req.app_data::<web::Data<AppState>>().expect("state is registered").clone();
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string())
-        .ok_or_else(|| {
-            ApiError::Unauthorized("send an API token as 'Authorization: Bearer <token>'".into())
-        })?;
-    let db = state.service.db().clone();
-    let found = web::block(move || db.authenticate(&token)).await??;
-    found.ok_or_else(|| ApiError::Unauthorized("the API token is not valid or was revoked".into()))
-}
-
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let who = caller(&req).await?;
-            if who.role != Role::Admin {
-                return Err(ApiError::Forbidden(format!(
-                    "token '{}' is a {} token; this needs an admin token",
-                    who.name,
-                    who.role.as_str()
-                )));
-            }
-            Ok(Admin(who))
-        })
-    }
-}
 
 /// Reads the CSV from a `text/csv` body or the first file of a `multipart/form-data` body,
 /// refusing more than `limit` bytes.

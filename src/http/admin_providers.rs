@@ -199,13 +199,18 @@ pub async fn create(
 )]
 pub async fn get_one(
     path: web::Path<String>,
-    _: Admin,
+    Admin(who): Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let db = state.service.db().clone();
     let found = web::block(move || db.get_provider(id)).await??;
     let p = found.ok_or_else(|| ApiError::NotFound(format!("no provider has id {id}")))?;
+    if p.data.confidential {
+        let db = state.service.db().clone();
+        let detail = format!("provider {id} (all fields, via the admin record)");
+        web::block(move || db.audit(&who.name, "reveal", &detail, 1)).await??;
+    }
     Ok(HttpResponse::Ok().json(AdminProviderDto::from(p)))
 }
 

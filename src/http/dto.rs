@@ -1,6 +1,7 @@
 //! JSON shapes of the public API. Redaction of confidential providers happens here and only
-//! here: every public view of a provider is built by `ProviderDto::public`.
+//! here, driven by the caller's role: every view of a provider is built by `ProviderDto::view`.
 
+use crate::db::Role;
 use crate::emergency::Emergency;
 use crate::index::Snapshot;
 use crate::model::fields::format_date;
@@ -41,7 +42,7 @@ pub struct ProviderDto {
     pub phone: Option<Phone>,
     pub hotline: Option<Phone>,
     pub sms: Option<Phone>,
-    /// Withheld (null) for confidential providers.
+    /// Withheld (null) for confidential providers, except for caseworker and admin tokens.
     pub intake_phone: Option<Phone>,
     pub email: Option<String>,
     pub website: Option<String>,
@@ -61,6 +62,11 @@ pub struct ProviderDto {
     /// How to reach a confidential provider.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_note: Option<&'static str>,
+    /// A confidential provider's exact point: admin tokens only (every decision still uses lat/lon).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact_lon: Option<f64>,
     /// Great-circle distance in metres from the query point, to 0.1 m (point queries only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
@@ -69,11 +75,20 @@ pub struct ProviderDto {
 impl ProviderDto {
     /// The public view of the provider in `slot` of `snap`.
     pub fn public(snap: &Snapshot, slot: u32, distance_m: Option<f64>) -> ProviderDto {
+        ProviderDto::view(snap, slot, distance_m, None)
+    }
+
+    /// The view for a caller: the public (`None`) sees a confidential provider only at its public
+    /// point, without address, locality, postal code or intake phone; a caseworker also sees the
+    /// intake phone; an admin sees everything. Position, distance and order are the same for all.
+    pub fn view(snap: &Snapshot, slot: u32, distance_m: Option<f64>, role: Option<Role>) -> ProviderDto {
         let p: &Provider = &snap.records[slot as usize];
         let point = snap.points[slot as usize];
         let d = &p.data;
         let secret = d.confidential;
-        let open = |v: &Option<String>| if secret { None } else { v.clone() };
+        let admin = role == Some(Role::Admin);
+        let open = |v: &Option<String>| if secret && !admin { None } else { v.clone() };
+        let exact = |v: f64| (secret && admin).then_some(v);
         ProviderDto {
             id: p.id.0,
             name: d.name.clone(),
@@ -93,7 +108,7 @@ impl ProviderDto {
             phone: d.phone.clone(),
             hotline: d.hotline.clone(),
             sms: d.sms.clone(),
-            intake_phone: if secret { None } else { d.intake_phone.clone() },
+            intake_phone: if secret && role.is_none() { None } else { d.intake_phone.clone() },
             email: d.email.clone(),
             website: d.website.clone(),
             languages: d.languages.clone(),
@@ -106,12 +121,24 @@ impl ProviderDto {
             status: d.status,
             updated_at: p.updated_at.format(&Rfc3339).unwrap_or_default(),
             contact_note: secret.then_some(CONFIDENTIAL_NOTE),
+            exact_lat: exact(d.location.lat),
+            exact_lon: exact(d.location.lon),
             distance_m,
         }
     }
 
-    pub fn from_hits(snap: &Snapshot, hits: &[Hit]) -> Vec<ProviderDto> {
-        hits.iter().map(|h| ProviderDto::public(snap, h.slot, h.distance_m)).collect()
+    pub fn from_hits(snap: &Snapshot, hits: &[Hit], role: Option<Role>) -> Vec<ProviderDto> {
+        hits.iter().map(|h| ProviderDto::view(snap, h.slot, h.distance_m, role)).collect()
+    }
+
+    /// The confidential fields this view shows beyond the public one (for the audit log).
+    pub fn revealed_fields(&self) -> &'static str {
+        match (self.confidential, self.exact_lat.is_some()) {
+            (false, _) => "",
+            (true, true) => "exact location, address, locality, postal code, intake phone",
+            (true, false) if self.intake_phone.is_some() => "intake phone",
+            (true, false) => "",
+        }
     }
 
     /// A GeoJSON Feature with the same fields (minus lat/lon) as properties.

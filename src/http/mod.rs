@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_providers;
+mod auth;
 pub mod cursor;
 pub mod dto;
 mod meta;

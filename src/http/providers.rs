@@ -2,6 +2,7 @@
 //! maps the hits to DTOs.
 
 use super::AppState;
+use super::auth::{Viewer, audit_reveals};
 use super::cursor::{Cursor, CursorError};
 use super::dto::{NearestAnswer, ProviderDto, ProviderPage, feature_collection};
 use super::params::{Params, bbox_from_numbers};
@@ -71,23 +72,25 @@ fn location_response(body: Value, geojson: bool) -> HttpResponse {
         .json(body)
 }
 
-/// How to shape a page: JSON or GeoJSON, and the emergency numbers of the query point, if any.
-struct Shape {
+/// How to shape a page: for whom, JSON or GeoJSON, and the emergency numbers of the query
+/// point, if any.
+struct Shape<'v> {
+    viewer: &'v Viewer,
     geojson: bool,
     emergency: Option<Emergency>,
 }
 
 /// Slices `hits` at the cursor's offset and makes the next cursor.
-fn paginate(
+async fn paginate(
     state: &AppState,
     snap: &Snapshot,
     hits: Vec<Hit>,
     limit: u64,
     cursor: Option<&str>,
     query_key: &str,
-    shape: Shape,
+    shape: Shape<'_>,
 ) -> Result<HttpResponse, ApiError> {
-    let Shape { geojson, emergency } = shape;
+    let Shape { viewer, geojson, emergency } = shape;
     let offset = match cursor {
         None => 0,
         Some(raw) => match state.cursor_key.decode(raw, query_key, snap.version) {
@@ -102,7 +105,8 @@ fn paginate(
     let page = if offset < total { &hits[offset..end] } else { &[][..] };
     let next = (end < total)
         .then(|| state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64 }, query_key));
-    let items = ProviderDto::from_hits(snap, page);
+    let items = ProviderDto::from_hits(snap, page, viewer.role());
+    audit_reveals(state, viewer, &items).await?;
     let body = if geojson {
         feature_collection(&items, next.as_deref(), total, emergency.as_ref())
     } else {
@@ -123,6 +127,7 @@ fn query_key(route: &str, req: &HttpRequest) -> String {
 /// The k nearest active providers to a point.
 #[utoipa::path(
     get, path = "/v1/providers/nearest", tag = "providers",
+    security((), ("bearer" = [])),
     params(
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees (-90..90)"),
         ("lon" = f64, Query, description = "Longitude, WGS84 degrees (-180..180)"),
@@ -138,7 +143,11 @@ fn query_key(route: &str, req: &HttpRequest) -> String {
         (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
-pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn nearest(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
     let mut p = Params::parse(req.query_string(), &allowed(&["lat", "lon", "k", "max_distance_km"]))?;
     let origin = p.point();
@@ -150,7 +159,8 @@ pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     let origin = origin.expect("checked by finish");
     let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
     let emergency = state.emergency.at(origin);
-    let items = ProviderDto::from_hits(&snap, &hits);
+    let items = ProviderDto::from_hits(&snap, &hits, viewer.role());
+    audit_reveals(&state, &viewer, &items).await?;
     let total = items.len();
     let body = if geojson {
         feature_collection(&items, None, total, Some(&emergency))
@@ -163,6 +173,7 @@ pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
 /// Every active provider within a radius, nearest first, paged.
 #[utoipa::path(
     get, path = "/v1/providers/within", tag = "providers",
+    security((), ("bearer" = [])),
     params(
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees"),
         ("lon" = f64, Query, description = "Longitude, WGS84 degrees"),
@@ -179,7 +190,11 @@ pub async fn nearest(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
-pub async fn within(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn within(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
     let mut p = Params::parse(req.query_string(), &allowed(&["lat", "lon", "radius_km", "limit", "cursor"]))?;
     let origin = p.point();
@@ -196,13 +211,14 @@ pub async fn within(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     p.finish()?;
     let origin = origin.expect("checked");
     let hits = query::within(&snap, origin, radius.expect("checked") * 1000.0, &filters);
-    let shape = Shape { geojson, emergency: Some(state.emergency.at(origin)) };
-    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("within", &req), shape)
+    let shape = Shape { viewer: &viewer, geojson, emergency: Some(state.emergency.at(origin)) };
+    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("within", &req), shape).await
 }
 
 /// Every active provider in a viewport, by id, paged.
 #[utoipa::path(
     get, path = "/v1/providers", tag = "providers",
+    security((), ("bearer" = [])),
     params(
         ("bbox" = String, Query, description = "west,south,east,north in degrees; west > east crosses the antimeridian"),
         ("limit" = Option<u32>, Query, description = "Page size (1..500, default 50)"),
@@ -217,7 +233,11 @@ pub async fn within(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    req: HttpRequest,
+    viewer: Viewer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
     let mut p = Params::parse(req.query_string(), &allowed(&["bbox", "limit", "cursor"]))?;
     let bbox = p.bbox();
@@ -227,13 +247,14 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let cursor = p.str("cursor").map(str::to_string);
     p.finish()?;
     let hits = query::in_bbox(&snap, &bbox.expect("checked"), &filters);
-    let shape = Shape { geojson, emergency: None };
-    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("bbox", &req), shape)
+    let shape = Shape { viewer: &viewer, geojson, emergency: None };
+    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("bbox", &req), shape).await
 }
 
 /// One active provider.
 #[utoipa::path(
     get, path = "/v1/providers/{id}", tag = "providers",
+    security((), ("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Provider id"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
@@ -247,6 +268,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 pub async fn get_one(
     req: HttpRequest,
     path: web::Path<String>,
+    viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let geojson = format_only(&req)?;
@@ -258,7 +280,8 @@ pub async fn get_one(
     let slot = snap
         .slot_of(ProviderId(id))
         .ok_or_else(|| ApiError::NotFound(format!("no active provider has id {id}")))?;
-    let dto = ProviderDto::public(&snap, slot, None);
+    let dto = ProviderDto::view(&snap, slot, None, viewer.role());
+    audit_reveals(&state, &viewer, std::slice::from_ref(&dto)).await?;
     if geojson {
         return Ok(HttpResponse::Ok().content_type("application/geo+json").json(dto.to_feature()));
     }
@@ -314,6 +337,7 @@ pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
 /// Search by point, circle, box or polygon, with the location in the body.
 #[utoipa::path(
     post, path = "/v1/providers/search", tag = "providers",
+    security((), ("bearer" = [])),
     params(("format" = Option<String>, Query, description = "json (default) or geojson")),
     request_body(content = SearchBody, content_type = "application/json"),
     responses(
@@ -326,6 +350,7 @@ pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
 pub async fn search(
     req: HttpRequest,
     body: web::Bytes,
+    viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -395,7 +420,8 @@ pub async fn search(
         let origin = origin.expect("checked");
         let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
         let emergency = state.emergency.at(origin);
-        let items = ProviderDto::from_hits(&snap, &hits);
+        let items = ProviderDto::from_hits(&snap, &hits, viewer.role());
+        audit_reveals(&state, &viewer, &items).await?;
         let total = items.len();
         let body = if geojson {
             feature_collection(&items, None, total, Some(&emergency))
@@ -445,7 +471,16 @@ pub async fn search(
         }
         query::in_area(&snap, &area.expect("checked"), &filters)
     };
-    paginate(&state, &snap, hits, limit, b.cursor.as_deref(), &query_key, Shape { geojson, emergency })
+    paginate(
+        &state,
+        &snap,
+        hits,
+        limit,
+        b.cursor.as_deref(),
+        &query_key,
+        Shape { viewer: &viewer, geojson, emergency },
+    )
+    .await
 }
 
 fn body_point(lat: f64, lon: f64, field: &str, errors: &mut Vec<FieldError>) -> Option<LonLat> {

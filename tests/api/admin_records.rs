@@ -92,8 +92,16 @@ async fn create_read_patch_deactivate_reactivate() {
     let actions: Vec<&str> =
         audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
-        &actions[..4],
-        ["provider.reactivate", "provider.deactivate", "provider.update", "provider.create"]
+        &actions[..6],
+        [
+            "provider.reactivate",
+            "reveal",
+            "provider.deactivate",
+            "provider.update",
+            "reveal",
+            "provider.create"
+        ],
+        "each admin read of the confidential record is a reveal"
     );
 }
 

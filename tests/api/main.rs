@@ -15,3 +15,4 @@ mod privacy;
 mod smoke;
 mod spatial;
 mod store;
+mod tiers;
