@@ -6,7 +6,7 @@ use crate::emergency::{EmergencyDirectory, EmergencyError};
 use crate::http::{self, AppState, cursor::CursorKey};
 use crate::service::{Service, ServiceError};
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -73,14 +73,15 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
         App::new()
             .app_data(state.clone())
             .wrap(http::problem_handlers())
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("Referrer-Policy", "no-referrer")),
-            )
+            .wrap(from_fn(http::security_headers))
             .wrap(from_fn(http::log_request))
             .configure(http::configure)
     })
+    // Slow or idle clients cannot hold connections: headers must arrive within 10 s, idle
+    // keep-alive connections close after 30 s. HTTP/1.1 serves one request at a time per connection.
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .client_disconnect_timeout(std::time::Duration::from_secs(2))
+    .keep_alive(std::time::Duration::from_secs(30))
     .listen(listener)
     .map_err(|source| AppError::Bind { addr: args.bind.clone(), source })?;
     if let Some(workers) = args.workers {

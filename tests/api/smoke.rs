@@ -90,3 +90,29 @@ async fn docs_are_served_offline() {
     assert!(init.contains("/openapi.json"), "{init}");
     assert!(init.contains("\"validatorUrl\": \"none\""), "no call to the third-party validator: {init}");
 }
+
+/// Every answer, page or error, carries the security headers; pages may load only from here.
+#[tokio::test]
+async fn security_headers_on_every_response() {
+    let app = TestApp::spawn("name,categories,lat,lon,country\nSample,shelter,1,1,IN\n").await;
+    for (path, page) in [
+        ("/v1/providers/nearest?lat=1&lon=1", false),
+        ("/nope", false),
+        ("/docs/", true),
+        ("/v1/providers/nearest?lat=91", false),
+    ] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        if page {
+            assert!(csp.starts_with("default-src 'self'") && !csp.contains("http"), "{path}: {csp}");
+        } else {
+            assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        }
+        assert!(h.get("set-cookie").is_none(), "{path}");
+    }
+}
