@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_records;
+mod attacks;
 mod csv_files;
 mod durability;
 mod emergency;
