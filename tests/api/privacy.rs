@@ -275,6 +275,11 @@ async fn fetch_all(app: &TestApp, probe: &Probe) -> Vec<(String, u16, String, St
         let res = rb.send().await.expect("request sent");
         let status = res.status().as_u16();
         let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let headers: String =
+            res.headers().iter().map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or(""))).collect();
+        for s in secrets() {
+            assert!(!headers.contains(s.as_str()), "{label}: a response header contains the secret '{s}'");
+        }
         let text = res.text().await.expect("body");
         out.push((format!("{} — {label}", probe.what), status, ct, text));
     }
