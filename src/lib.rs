@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit_queue;
 pub mod cli;
 pub mod config;
 pub mod db;

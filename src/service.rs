@@ -1,6 +1,7 @@
 //! Use cases that touch both the database and the snapshot: import (validate → one DB
 //! transaction → rebuild → publish), revert and reload. Writes are serialised here.
 
+use crate::audit_queue::AuditQueue;
 use crate::db::{Db, DbError, EditError, ImportMeta, ImportMode, RevertError, WriteCounts};
 use crate::index::LiveIndex;
 use crate::ingest::{ParsedFile, RowProblem, parse_csv_with};
@@ -83,6 +84,7 @@ pub struct ImportReport {
 /// The application's write side. Readers use `index` and never wait.
 pub struct Service {
     db: Db,
+    audit: AuditQueue,
     index: Arc<LiveIndex>,
     write_lock: Mutex<()>,
 }
@@ -91,7 +93,8 @@ impl Service {
     /// Loads every active provider from `db` into a fresh live index.
     pub fn open(db: Db) -> Result<Service, ServiceError> {
         let index = Arc::new(LiveIndex::new(db.load_active()?));
-        Ok(Service { db, index, write_lock: Mutex::new(()) })
+        let audit = AuditQueue::start(db.clone());
+        Ok(Service { db, audit, index, write_lock: Mutex::new(()) })
     }
 
     pub fn index(&self) -> &Arc<LiveIndex> {
@@ -100,6 +103,11 @@ impl Service {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Audit rows for reads (reveals, exports): queued, so readers never wait for an import.
+    pub fn audit_queue(&self) -> &AuditQueue {
+        &self.audit
     }
 
     /// One writer at a time, so snapshots are published in commit order.

@@ -330,11 +330,8 @@ const EXPORT_BATCH: i64 = 1000;
 )]
 pub async fn export(Admin(who): Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let db = state.service.db().clone();
-    let audit_db = db.clone();
-    web::block(move || {
-        audit_db.audit(&who.name, "export", "CSV export of all providers, exact fields included", 0)
-    })
-    .await??;
+    let detail = "CSV export of all providers, exact fields included".to_string();
+    state.service.audit_queue().record(&who.name, "export", detail, 0);
     let header = futures_util::stream::once(async {
         Ok::<_, ApiError>(web::Bytes::from(crate::ingest::csv_header_line()))
     });

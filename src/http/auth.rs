@@ -79,19 +79,16 @@ impl FromRequest for Viewer {
 }
 
 /// Records in the audit log which confidential providers, and which of their fields, an answer
-/// showed to a token holder. Nothing to record for the public.
-pub async fn audit_reveals(state: &AppState, viewer: &Viewer, items: &[ProviderDto]) -> Result<(), ApiError> {
-    let Some(who) = &viewer.0 else { return Ok(()) };
+/// showed to a token holder, without making the reader wait. Nothing to record for the public.
+pub fn audit_reveals(state: &AppState, viewer: &Viewer, items: &[ProviderDto]) {
+    let Some(who) = &viewer.0 else { return };
     let shown: Vec<String> = items
         .iter()
         .filter(|i| !i.revealed_fields().is_empty())
         .map(|i| format!("provider {} ({})", i.id, i.revealed_fields()))
         .collect();
     if shown.is_empty() {
-        return Ok(());
+        return;
     }
-    let db = state.service.db().clone();
-    let (actor, count) = (who.name.clone(), shown.len() as i64);
-    web::block(move || db.audit(&actor, "reveal", &shown.join("; "), count)).await??;
-    Ok(())
+    state.service.audit_queue().record(&who.name, "reveal", shown.join("; "), shown.len() as i64);
 }

@@ -106,7 +106,7 @@ async fn paginate(
     let next = (end < total)
         .then(|| state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64 }, query_key));
     let items = ProviderDto::from_hits(snap, page, viewer.role());
-    audit_reveals(state, viewer, &items).await?;
+    audit_reveals(state, viewer, &items);
     let body = if geojson {
         feature_collection(&items, next.as_deref(), total, emergency.as_ref())
     } else {
@@ -160,7 +160,7 @@ pub async fn nearest(
     let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
     let emergency = state.emergency.at(origin);
     let items = ProviderDto::from_hits(&snap, &hits, viewer.role());
-    audit_reveals(&state, &viewer, &items).await?;
+    audit_reveals(&state, &viewer, &items);
     let total = items.len();
     let body = if geojson {
         feature_collection(&items, None, total, Some(&emergency))
@@ -281,7 +281,7 @@ pub async fn get_one(
         .slot_of(ProviderId(id))
         .ok_or_else(|| ApiError::NotFound(format!("no active provider has id {id}")))?;
     let dto = ProviderDto::view(&snap, slot, None, viewer.role());
-    audit_reveals(&state, &viewer, std::slice::from_ref(&dto)).await?;
+    audit_reveals(&state, &viewer, std::slice::from_ref(&dto));
     if geojson {
         return Ok(HttpResponse::Ok().content_type("application/geo+json").json(dto.to_feature()));
     }
@@ -421,7 +421,7 @@ pub async fn search(
         let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
         let emergency = state.emergency.at(origin);
         let items = ProviderDto::from_hits(&snap, &hits, viewer.role());
-        audit_reveals(&state, &viewer, &items).await?;
+        audit_reveals(&state, &viewer, &items);
         let total = items.len();
         let body = if geojson {
             feature_collection(&items, None, total, Some(&emergency))

@@ -87,21 +87,21 @@ async fn create_read_patch_deactivate_reactivate() {
     assert_eq!(ok_json(res, "reactivate").await["status"], "active");
     assert_eq!(app.get(&format!("/v1/providers/{id}")).await.status(), 200);
 
+    app.service.audit_queue().flush();
     let audit =
         ok_json(send(&app, &token, reqwest::Method::GET, "/v1/admin/audit", None).await, "audit").await;
     let actions: Vec<&str> =
         audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let writes: Vec<&str> = actions.iter().copied().filter(|a| *a != "reveal").collect();
     assert_eq!(
-        &actions[..6],
-        [
-            "provider.reactivate",
-            "reveal",
-            "provider.deactivate",
-            "provider.update",
-            "reveal",
-            "provider.create"
-        ],
-        "each admin read of the confidential record is a reveal"
+        &writes[..4],
+        ["provider.reactivate", "provider.deactivate", "provider.update", "provider.create"]
+    );
+    // Reveals are written off the request path, so only their number is certain.
+    assert_eq!(
+        actions.iter().filter(|a| **a == "reveal").count(),
+        2,
+        "each admin read of the record is a reveal"
     );
 }
 

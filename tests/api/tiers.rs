@@ -64,6 +64,7 @@ async fn tokens_see_more_of_confidential_providers_and_reveals_are_audited() {
     let by_id = as_token(&app, Some(&caseworker), &format!("/v1/providers/{}", c["id"])).await;
     assert_eq!(by_id["intake_phone"]["display"], "0522 271 9183");
 
+    app.service.audit_queue().flush();
     let (audit, _) = db.list_audit(0, 100).unwrap();
     let reveals: Vec<(&str, &str)> = audit
         .iter()
@@ -78,6 +79,7 @@ async fn tokens_see_more_of_confidential_providers_and_reveals_are_audited() {
 
     // An answer without confidential providers reveals nothing, so nothing is recorded.
     as_token(&app, Some(&admin), "/v1/providers/nearest?lat=26.85&lon=80.95&k=1&category=legal_aid").await;
+    app.service.audit_queue().flush();
     assert_eq!(db.list_audit(0, 100).unwrap().0.iter().filter(|e| e.action == "reveal").count(), 3);
 }
 
@@ -94,4 +96,42 @@ async fn a_bad_token_on_a_public_route_is_refused_not_ignored() {
     assert_problem(res, 401, None).await;
     let res = app.client.get(app.url("/v1/providers/nearest?lat=26.84&lon=80.93")).send().await.unwrap();
     assert_eq!(res.status(), 200);
+}
+
+/// A reveal is audited without making the reader wait, even while an import holds the database's
+/// write lock (the audit row is stored once the lock is free).
+#[tokio::test]
+async fn reveals_during_an_import_answer_at_once_and_are_still_audited() {
+    let app = TestApp::spawn(CSV).await;
+    let caseworker = app.service.db().create_token("case-2", Role::Caseworker, "test").unwrap();
+    let db = app.service.db().clone();
+    // An "import" that holds the write lock for 3 s, then rolls back.
+    let meta = bellmap::db::ImportMeta {
+        actor: "test".into(),
+        source: "lock".into(),
+        mode: bellmap::db::ImportMode::Upsert,
+        on_error: "abort".into(),
+    };
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        db.import(
+            &meta,
+            |_| {
+                locked_tx.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_secs(3));
+            },
+            |_, _, _| None,
+        )
+        .unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let started = std::time::Instant::now();
+    let body = as_token(&app, Some(&caseworker), "/v1/providers/nearest?lat=26.84&lon=80.93&k=5").await;
+    let took = started.elapsed();
+    assert_eq!(find(&body, "Sample Safe House")["intake_phone"]["display"], "0522 271 9183");
+    assert!(took < std::time::Duration::from_secs(2), "the reader waited {took:?} for the import");
+    holder.join().unwrap();
+    app.service.audit_queue().flush();
+    let (audit, _) = app.service.db().list_audit(0, 100).unwrap();
+    assert!(audit.iter().any(|e| e.action == "reveal" && e.actor == "case-2"), "the reveal was recorded");
 }
