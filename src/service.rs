@@ -115,7 +115,8 @@ impl Service {
         self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn publish(&self) -> Result<(), ServiceError> {
+    /// Rebuilds the snapshot from the database and swaps it in (after every committed write).
+    fn publish(&self) -> Result<(), DbError> {
         self.index.publish(self.db.load_active()?);
         Ok(())
     }
@@ -177,7 +178,7 @@ impl Service {
     pub fn revert(&self, import_id: i64, actor: &str) -> Result<(i64, usize), RevertError> {
         let _writer = self.writer();
         let done = self.db.revert_import(import_id, actor)?;
-        self.index.publish(self.db.load_active()?);
+        self.publish()?;
         Ok(done)
     }
 
@@ -185,7 +186,7 @@ impl Service {
     pub fn create_provider(&self, data: &ProviderData, actor: &str) -> Result<Provider, EditError> {
         let _writer = self.writer();
         let created = self.db.create_provider(data, actor)?;
-        self.index.publish(self.db.load_active()?);
+        self.publish()?;
         Ok(created)
     }
 
@@ -199,7 +200,7 @@ impl Service {
     ) -> Result<Provider, EditError> {
         let _writer = self.writer();
         let updated = self.db.update_provider(id, data, actor, action)?;
-        self.index.publish(self.db.load_active()?);
+        self.publish()?;
         Ok(updated)
     }
 
