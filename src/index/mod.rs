@@ -1,6 +1,8 @@
 //! The in-memory snapshot every public answer reads: the active providers and an R-tree of
 //! their public points on the unit sphere, published atomically.
 
+pub mod clusters;
+
 use crate::model::{Category, LonLat, Provider, ProviderId};
 use arc_swap::ArcSwap;
 use rstar::RTree;
