@@ -31,26 +31,21 @@ fn owner_of(conn: &mut SqliteConnection, external_id: &str) -> QueryResult<Optio
         .optional()
 }
 
+fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<Provider>, DbError> {
+    let row: Option<ProviderRow> =
+        providers::table.find(id).select(ProviderRow::as_select()).first(conn).optional()?;
+    Ok(row.map(Provider::try_from).transpose()?)
+}
+
 fn load(conn: &mut SqliteConnection, id: i64) -> Result<Provider, EditError> {
-    let row: ProviderRow = providers::table
-        .find(id)
-        .select(ProviderRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(EditError::NotFound(id))?;
-    Ok(Provider::try_from(row).map_err(DbError::from)?)
+    find(conn, id)?.ok_or(EditError::NotFound(id))
 }
 
 impl Db {
     /// One provider, any status.
     pub fn get_provider(&self, id: i64) -> Result<Option<Provider>, DbError> {
         let mut conn = self.pool.get()?;
-        match load(&mut conn, id) {
-            Ok(p) => Ok(Some(p)),
-            Err(EditError::NotFound(_)) => Ok(None),
-            Err(EditError::Db(e)) => Err(e),
-            Err(e @ EditError::ExternalIdTaken(..)) => Err(DbError::Open(e.to_string())),
-        }
+        find(&mut conn, id)
     }
 
     pub fn create_provider(&self, data: &ProviderData, actor: &str) -> Result<Provider, EditError> {

@@ -3,7 +3,7 @@
 
 use super::AppState;
 pub use super::auth::Admin;
-use super::params::Params;
+use super::params::{Params, parse_id};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::db::{AuditEntry, ImportMode, ImportRecord, RevertError};
 use crate::service::{ImportOptions, ImportReport, OnError};
@@ -219,10 +219,6 @@ pub async fn list_imports(
     }))
 }
 
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::field("id", format!("'{raw}' is not an import id (a whole number)")))
-}
-
 /// One import with its report.
 #[utoipa::path(
     get, path = "/v1/admin/imports/{id}", tag = "admin",
@@ -240,7 +236,7 @@ pub async fn get_import(
     _: Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id(&path, "import")?;
     let db = state.service.db().clone();
     let found = web::block(move || db.get_import(id)).await??;
     let record = found.ok_or_else(|| ApiError::NotFound(format!("import {id} does not exist")))?;
@@ -275,7 +271,7 @@ pub async fn revert_import(
     Admin(who): Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id(&path, "import")?;
     let service = state.service.clone();
     let result = web::block(move || service.revert(id, &who.name)).await?;
     match result {

@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::admin::Admin;
+use super::params::parse_id;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::db::EditError;
 use crate::ingest::{CSV_COLUMNS, parse_fields, to_fields};
@@ -156,10 +157,6 @@ fn edit_error(e: EditError) -> ApiError {
     }
 }
 
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::field("id", format!("'{raw}' is not a provider id (a whole number)")))
-}
-
 /// Create one provider (same fields and rules as a CSV row).
 #[utoipa::path(
     post, path = "/v1/admin/providers", tag = "admin",
@@ -202,7 +199,7 @@ pub async fn get_one(
     Admin(who): Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id(&path, "provider")?;
     let db = state.service.db().clone();
     let found = web::block(move || db.get_provider(id)).await??;
     let p = found.ok_or_else(|| ApiError::NotFound(format!("no provider has id {id}")))?;
@@ -233,7 +230,7 @@ pub async fn patch(
     body: web::Json<Value>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id(&path, "provider")?;
     edit(id, &who.name, state, move |cells| object_to_cells(&body, cells), "provider.update").await
 }
 
@@ -254,7 +251,7 @@ pub async fn deactivate(
     Admin(who): Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id(&path, "provider")?;
     edit(id, &who.name, state, set_status("inactive"), "provider.deactivate").await
 }
 
@@ -275,7 +272,7 @@ pub async fn reactivate(
     Admin(who): Admin,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&path)?;
+    let id = parse_id(&path, "provider")?;
     edit(id, &who.name, state, set_status("active"), "provider.reactivate").await
 }
 

@@ -148,6 +148,11 @@ impl Params {
     }
 }
 
+/// A path id such as `/v1/providers/{id}`; `what` names the thing in the message ("provider").
+pub fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::field("id", format!("'{raw}' is not a {what} id (a whole number)")))
+}
+
 /// Checks the four numbers of a bounding box.
 pub fn parse_bbox_parts<S: AsRef<str>>(parts: &[S]) -> Result<BoundingBox, String> {
     if parts.len() != 4 {

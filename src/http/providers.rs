@@ -5,7 +5,7 @@ use super::AppState;
 use super::auth::{Viewer, audit_reveals};
 use super::cursor::{Cursor, CursorError};
 use super::dto::{NearestAnswer, ProviderDto, ProviderPage, feature_collection};
-use super::params::{Params, bbox_from_numbers};
+use super::params::{Params, bbox_from_numbers, parse_id};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::emergency::Emergency;
 use crate::index::Snapshot;
@@ -273,10 +273,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, ApiError> {
     let geojson = format_only(&req)?;
     let snap = state.index.load();
-    let raw = path.into_inner();
-    let id: i64 = raw
-        .parse()
-        .map_err(|_| ApiError::field("id", format!("'{raw}' is not a provider id (a whole number)")))?;
+    let id = parse_id(&path, "provider")?;
     let slot = snap
         .slot_of(ProviderId(id))
         .ok_or_else(|| ApiError::NotFound(format!("no active provider has id {id}")))?;

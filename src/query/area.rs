@@ -4,7 +4,7 @@
 use crate::model::LonLat;
 use geo::algorithm::Validation;
 use geo::{BoundingRect, Intersects};
-use geo::{Contains, Coord, LineString, MultiPolygon, Polygon, Rect};
+use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
 use serde_json::Value;
 
 /// Most vertices accepted in one search area (all rings of all polygons).
@@ -103,11 +103,6 @@ impl Area {
         [0.0, 360.0, -360.0]
             .into_iter()
             .any(|shift| self.shape.intersects(&Coord { x: p.lon + shift, y: p.lat }))
-    }
-
-    /// Interior only (for callers that want it).
-    pub fn contains_strictly(&self, p: LonLat) -> bool {
-        self.shape.contains(&Coord { x: p.lon, y: p.lat })
     }
 }
 
