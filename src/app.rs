@@ -3,7 +3,7 @@
 use crate::config::ServeArgs;
 use crate::db::Db;
 use crate::emergency::{EmergencyDirectory, EmergencyError};
-use crate::http::{self, AppState, cursor::CursorKey};
+use crate::http::{self, AppState, cursor::CursorKey, page::PageSettings};
 use crate::service::{Service, ServiceError};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -28,6 +28,8 @@ pub enum AppError {
     Read { path: String, source: std::io::Error },
     #[error("the seed file has {0} problem(s); the first: {1}")]
     Seed(usize, String),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// A bound, not yet running, server.
@@ -40,6 +42,8 @@ pub struct Application {
 /// Opens the database (migrating it), seeds it when empty, loads the snapshot and binds.
 /// `bind` may use port 0; `addr` reports the real port.
 pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppError> {
+    let page = PageSettings::new(args.tile_url.as_deref(), args.tile_attribution.as_deref(), &args.exit_url)
+        .map_err(AppError::Config)?;
     let emergency = EmergencyDirectory::bundled()?;
     let db = Db::open(database_url)?;
     let service = Arc::new(Service::open(db)?);
@@ -68,6 +72,7 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
         cursor_key: CursorKey::random(),
         emergency,
         max_import_bytes: args.max_import_mb.saturating_mul(1024 * 1024) as usize,
+        page,
     });
     let mut server = HttpServer::new(move || {
         App::new()

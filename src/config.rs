@@ -84,6 +84,17 @@ pub struct ServeArgs {
     /// Largest CSV file an admin may upload over HTTP, in MiB.
     #[arg(long, env = "BELLMAP_MAX_IMPORT_MB", default_value_t = 100)]
     pub max_import_mb: u64,
+    /// Raster tiles under the map page, e.g. `https://tile.example.org/{z}/{x}/{y}.png` (http or
+    /// https; `{s}.` as the first host label means any subdomain). Without it the page draws
+    /// only the bundled country and state outlines and loads nothing from elsewhere.
+    #[arg(long, env = "BELLMAP_TILE_URL")]
+    pub tile_url: Option<String>,
+    /// Attribution shown for the tiles (plain text), e.g. "© OpenStreetMap contributors".
+    #[arg(long, env = "BELLMAP_TILE_ATTRIBUTION")]
+    pub tile_attribution: Option<String>,
+    /// Where the map page's "Quick exit" button goes: a neutral http(s) page.
+    #[arg(long, env = "BELLMAP_EXIT_URL", default_value = crate::http::page::DEFAULT_EXIT_URL)]
+    pub exit_url: String,
 }
 
 impl Default for ServeArgs {
@@ -94,6 +105,9 @@ impl Default for ServeArgs {
             no_seed: false,
             workers: None,
             max_import_mb: 100,
+            tile_url: None,
+            tile_attribution: None,
+            exit_url: crate::http::page::DEFAULT_EXIT_URL.into(),
         }
     }
 }

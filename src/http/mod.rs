@@ -7,6 +7,7 @@ pub mod cursor;
 pub mod dto;
 mod meta;
 pub mod openapi;
+pub mod page;
 mod params;
 pub mod problem;
 mod providers;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub emergency: Arc<EmergencyDirectory>,
     /// Largest CSV an admin may upload, in bytes.
     pub max_import_bytes: usize,
+    /// The map page's settings (tiles, quick-exit page) and the pages' CSP.
+    pub page: page::PageSettings,
 }
 
 /// The whole route table, used by the server and by tests.
@@ -48,7 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::PathConfig::default()
                 .error_handler(|e, _| problem::ApiError::field("path", e.to_string()).into()),
         )
-        .service(get("/", || async { redirect("/docs/") }))
+        .configure(page::routes)
         .service(get("/health", meta::health))
         .service(get("/ready", meta::ready))
         .service(get("/openapi.json", || async {
@@ -152,9 +155,6 @@ pub fn problem_handlers<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(problem::render_problem)
 }
 
-/// The content security policy of the API's own pages (/docs): everything from this server only.
-const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-    frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 /// JSON answers load nothing and may not be framed.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
@@ -164,11 +164,17 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let page = req.path().starts_with("/docs");
+    let is_page = req.path().starts_with("/docs") || page::is_page_path(req.path());
+    // Pages (the map, /docs) get the page policy, which names the tile origin when configured.
+    let csp = match req.app_data::<web::Data<AppState>>() {
+        Some(state) if is_page => state.page.csp.clone(),
+        Some(_) => header::HeaderValue::from_static(API_CSP),
+        None if is_page => header::HeaderValue::from_str(&page::page_csp(None)).expect("a valid header"),
+        None => header::HeaderValue::from_static(API_CSP),
+    };
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
-    let csp = if page { PAGE_CSP } else { API_CSP };
-    headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(csp));
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));

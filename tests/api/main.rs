@@ -11,6 +11,7 @@ mod fixtures;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper
 mod helpers;
 mod logs;
+mod page;
 mod paging;
 mod privacy;
 mod smoke;
