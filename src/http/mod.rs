@@ -3,6 +3,7 @@
 mod admin;
 mod admin_providers;
 mod auth;
+pub mod clusters;
 pub mod cursor;
 pub mod dto;
 mod meta;
@@ -96,6 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .max_age(3600),
                 )
                 .service(get("/categories", meta::categories))
+                .service(get("/clusters", clusters::clusters))
+                .service(get("/clusters/{id}/leaves", clusters::leaves))
                 .service(get("/providers", providers::list))
                 .service(get("/providers/nearest", providers::nearest))
                 .service(get("/providers/within", providers::within))

@@ -1,6 +1,6 @@
 //! The OpenAPI document, built from the handlers' annotations.
 
-use super::{admin, admin_providers, dto, meta, problem, providers};
+use super::{admin, admin_providers, clusters, dto, meta, problem, providers};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -18,6 +18,8 @@ use utoipa::{Modify, OpenApi};
         providers::list,
         providers::search,
         providers::get_one,
+        clusters::clusters,
+        clusters::leaves,
         meta::categories,
         meta::health,
         meta::ready,

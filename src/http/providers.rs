@@ -30,7 +30,7 @@ pub const MAX_LIMIT: u64 = 500;
 /// Query parameters every location list accepts besides its own.
 const FILTER_PARAMS: [&str; 4] = ["category", "language", "open_24_7", "format"];
 
-fn allowed(own: &[&'static str]) -> Vec<&'static str> {
+pub(super) fn allowed(own: &[&'static str]) -> Vec<&'static str> {
     own.iter().copied().chain(FILTER_PARAMS).collect()
 }
 
@@ -43,7 +43,7 @@ fn format_only(req: &HttpRequest) -> Result<bool, ApiError> {
 }
 
 /// JSON or GeoJSON, from `format=` or the Accept header.
-fn wants_geojson(req: &HttpRequest, params: &mut Params) -> bool {
+pub(super) fn wants_geojson(req: &HttpRequest, params: &mut Params) -> bool {
     match params.str("format") {
         Some("geojson") => true,
         Some("json") => false,
@@ -65,7 +65,7 @@ fn accepts_geojson(req: &HttpRequest) -> bool {
 }
 
 /// Location answers must never be cached: they reveal where someone searched.
-fn location_response(body: Value, geojson: bool) -> HttpResponse {
+pub(super) fn location_response(body: Value, geojson: bool) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .content_type(if geojson { "application/geo+json" } else { "application/json" })
@@ -74,14 +74,14 @@ fn location_response(body: Value, geojson: bool) -> HttpResponse {
 
 /// How to shape a page: for whom, JSON or GeoJSON, and the emergency numbers of the query
 /// point, if any.
-struct Shape<'v> {
-    viewer: &'v Viewer,
-    geojson: bool,
-    emergency: Option<Emergency>,
+pub(super) struct Shape<'v> {
+    pub viewer: &'v Viewer,
+    pub geojson: bool,
+    pub emergency: Option<Emergency>,
 }
 
 /// Slices `hits` at the cursor's offset and makes the next cursor.
-async fn paginate(
+pub(super) async fn paginate(
     state: &AppState,
     snap: &Snapshot,
     hits: Vec<Hit>,
@@ -117,7 +117,7 @@ async fn paginate(
 }
 
 /// The request's parameters other than cursor and format, sorted: what a cursor is bound to.
-fn query_key(route: &str, req: &HttpRequest) -> String {
+pub(super) fn query_key(route: &str, req: &HttpRequest) -> String {
     let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     pairs.retain(|(k, _)| k != "cursor" && k != "format");
     pairs.sort();

@@ -1,15 +1,16 @@
-//! The in-memory snapshot every public answer reads: the active providers and an R-tree of
-//! their public points on the unit sphere, published atomically.
+//! The in-memory snapshot every public answer reads: the active providers, an R-tree of
+//! their public points on the unit sphere and their clusters per zoom, published atomically.
 
 pub mod clusters;
 
 use crate::model::{Category, LonLat, Provider, ProviderId};
 use arc_swap::ArcSwap;
+use clusters::{ClusterIndex, category_bits};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use time::OffsetDateTime;
 
 /// A point of the tree: unit-sphere xyz of a provider's public point, and its slot in `records`.
@@ -25,8 +26,22 @@ pub struct Snapshot {
     /// Each record's public point (the only point public answers may use), by slot.
     pub points: Vec<LonLat>,
     pub tree: RTree<TreePoint>,
+    /// Clusters of every provider, per zoom.
+    pub clusters: Arc<ClusterIndex>,
     by_id: HashMap<ProviderId, u32>,
+    /// Each record's categories as bits, for building filtered clusters.
+    category_bits: Vec<u16>,
+    /// Clusters of filtered subsets, made on first use; most recently used last.
+    filtered: Mutex<Vec<(String, Lazy)>>,
 }
+
+/// A cluster index built by the first request that needs it.
+type Lazy = Arc<OnceLock<Arc<ClusterIndex>>>;
+
+/// Filtered cluster indexes a snapshot keeps at most...
+const FILTERED_KEPT: usize = 16;
+/// ...and while the providers they hold add up to at most this many times the snapshot's.
+const FILTERED_KEPT_SIZE: usize = 2;
 
 impl Snapshot {
     /// Builds a snapshot; inactive providers are dropped here, so nothing downstream sees them.
@@ -38,7 +53,53 @@ impl Snapshot {
             points.iter().enumerate().map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32)).collect(),
         );
         let by_id = records.iter().enumerate().map(|(slot, p)| (p.id, slot as u32)).collect();
-        Snapshot { version, built_at: OffsetDateTime::now_utc(), records, points, tree, by_id }
+        let category_bits: Vec<u16> = records.iter().map(|p| category_bits(&p.data.categories)).collect();
+        let clusters = Arc::new(ClusterIndex::build(&points, &category_bits, 0..records.len() as u32));
+        Snapshot {
+            version,
+            built_at: OffsetDateTime::now_utc(),
+            records,
+            points,
+            tree,
+            clusters,
+            by_id,
+            category_bits,
+            filtered: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The clusters of the providers `keep` accepts, `key` naming that subset ("" for all).
+    /// Built on first use (callers waiting for the same key share one build) and kept for
+    /// later requests while the kept ones stay small.
+    pub fn clusters_where(&self, key: &str, keep: impl Fn(&Provider) -> bool) -> Arc<ClusterIndex> {
+        if key.is_empty() {
+            return self.clusters.clone();
+        }
+        let cell = {
+            let mut kept = self.filtered.lock().unwrap_or_else(PoisonError::into_inner);
+            let entry = match kept.iter().position(|(k, _)| k == key) {
+                Some(i) => kept.remove(i),
+                None => (key.to_string(), Arc::new(OnceLock::new())),
+            };
+            kept.push(entry.clone());
+            entry.1
+        };
+        let index = cell
+            .get_or_init(|| {
+                let slots = self.records.iter().enumerate().filter(|(_, p)| keep(p)).map(|(s, _)| s as u32);
+                Arc::new(ClusterIndex::build(&self.points, &self.category_bits, slots))
+            })
+            .clone();
+        let mut kept = self.filtered.lock().unwrap_or_else(PoisonError::into_inner);
+        let size = |kept: &[(String, Lazy)]| -> usize {
+            kept.iter().filter_map(|(_, c)| c.get()).map(|c| c.len()).sum()
+        };
+        while kept.len() > 1
+            && (kept.len() > FILTERED_KEPT || size(&kept) > FILTERED_KEPT_SIZE * self.records.len().max(1))
+        {
+            kept.remove(0);
+        }
+        index
     }
 
     pub fn len(&self) -> usize {

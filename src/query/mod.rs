@@ -9,6 +9,7 @@ pub use area::{Area, AreaError};
 pub use filters::Filters;
 
 use crate::index::Snapshot;
+use crate::index::clusters::ClusterIndex;
 use crate::model::{LonLat, chord2_for_distance_m};
 use envelope::{BBox, envelope_for};
 
@@ -77,6 +78,11 @@ pub fn nearest(
     sort_by_distance(&mut hits);
     hits.truncate(k);
     hits
+}
+
+/// The clusters of the providers `filters` accept (built on first use for a filter).
+pub fn clusters(snap: &Snapshot, filters: &Filters) -> std::sync::Arc<ClusterIndex> {
+    snap.clusters_where(&filters.key(), |p| filters.matches(&p.data))
 }
 
 /// Every provider within `radius_m` of `origin` that passes `filters`, nearest first.

@@ -3,6 +3,7 @@
 mod admin;
 mod admin_records;
 mod attacks;
+mod clusters;
 mod csv_files;
 mod durability;
 mod emergency;

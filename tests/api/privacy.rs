@@ -242,6 +242,10 @@ fn post(what: impl Into<String>, body: Value, origin: Option<LonLat>) -> Probe {
 async fn fetch_all(app: &TestApp, probe: &Probe) -> Vec<(String, u16, String, String)> {
     let mut out = Vec::new();
     let requests: Vec<(String, reqwest::RequestBuilder)> = match &probe.req {
+        // Clusters answer GeoJSON only.
+        Req::Get(path) if path.starts_with("/v1/clusters?") => {
+            vec![(format!("GET {path}"), app.client.get(app.url(path)))]
+        }
         Req::Get(path) => {
             let sep = if path.contains('?') { '&' } else { '?' };
             vec![
@@ -309,7 +313,23 @@ fn providers_in(body: &Value) -> Vec<Served> {
     if let Some(items) = body["items"].as_array() {
         items.iter().map(one).collect()
     } else if let Some(features) = body["features"].as_array() {
-        features.iter().map(one).collect()
+        // A cluster carries counts only, never a provider's fields.
+        let (clusters, providers): (Vec<&Value>, Vec<&Value>) =
+            features.iter().partition(|f| f["properties"]["cluster"] == true);
+        for c in clusters {
+            let keys: Vec<&str> = c["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys, ["cluster", "cluster_id", "count", "expansion_zoom", "categories"], "{c}");
+        }
+        // A single provider in a clusters answer is a map marker: a few public fields only.
+        for m in providers.iter().filter(|f| f["properties"]["cluster"] == false) {
+            let keys: Vec<&str> = m["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(
+                keys,
+                ["cluster", "id", "name", "categories", "confidential", "location_precision", "open_24_7"],
+                "{m}"
+            );
+        }
+        providers.into_iter().map(one).collect()
     } else if body.get("id").is_some() {
         vec![one(body)]
     } else {
@@ -339,8 +359,10 @@ impl Sweep {
         for Served { props, point } in providers_in(&body) {
             let id = props["id"].as_i64().unwrap_or_else(|| panic!("{label}: no id in {props}"));
             let seed = self.seeds[&id];
+            // A map marker in a clusters answer carries only a few public fields.
+            let marker = props.get("cluster").is_some();
             for key in ["address", "locality", "postal_code", "intake_phone", "location_precision", "lat"] {
-                if key == "lat" && geo {
+                if key == "lat" && geo || marker && key != "location_precision" {
                     continue;
                 }
                 assert!(props.get(key).is_some(), "{label}: provider {id} lacks the '{key}' key: {props}");
@@ -361,7 +383,10 @@ impl Sweep {
                 assert_eq!(props["location_precision"], "approximate", "{label}: {props}");
                 assert_eq!(props["confidential"], true, "{label}: {props}");
                 let note = props["contact_note"].as_str().unwrap_or("");
-                assert!(!note.trim().is_empty(), "{label}: confidential {id} has no contact_note: {props}");
+                assert!(
+                    marker || !note.trim().is_empty(),
+                    "{label}: confidential {id} has no contact_note: {props}"
+                );
                 let exact = LonLat { lon: seed.lon, lat: seed.lat };
                 assert!(
                     exact.distance_m(point) > 1_000.0,
@@ -386,10 +411,12 @@ impl Sweep {
                     LonLat { lon: seed.lon, lat: seed.lat },
                     "{label}: ordinary point is exact"
                 );
-                assert_eq!(props["address"], seed.address, "{label}: {props}");
-                assert_eq!(props["locality"], seed.locality, "{label}: {props}");
-                assert_eq!(props["postal_code"], seed.postal_code, "{label}: {props}");
-                assert_eq!(props["intake_phone"]["display"], seed.intake_phone, "{label}: {props}");
+                if !marker {
+                    assert_eq!(props["address"], seed.address, "{label}: {props}");
+                    assert_eq!(props["locality"], seed.locality, "{label}: {props}");
+                    assert_eq!(props["postal_code"], seed.postal_code, "{label}: {props}");
+                    assert_eq!(props["intake_phone"]["display"], seed.intake_phone, "{label}: {props}");
+                }
                 assert_eq!(props["location_precision"], "exact", "{label}: {props}");
                 assert_eq!(props["confidential"], false, "{label}: {props}");
                 assert!(props.get("contact_note").is_none_or(Value::is_null), "{label}: {props}");
@@ -475,6 +502,27 @@ async fn confidential_details_never_leave_the_server() {
             json!({"polygon": {"type": "Feature", "properties": {}, "geometry": area}}),
             None,
         ));
+    }
+    for s in SEEDS.iter().filter(|s| s.confidential) {
+        let (w, so, e, n) = (s.lon - 0.5, s.lat - 0.5, s.lon + 0.5, s.lat + 0.5);
+        for zoom in [3, 8, 12, 16, 19] {
+            probes.push(get(s.name, format!("/v1/clusters?bbox={w},{so},{e},{n}&zoom={zoom}"), None));
+        }
+    }
+    let mut cluster_ids = Vec::new();
+    for zoom in [0, 4, 8, 12] {
+        let path = format!("/v1/clusters?bbox=-180,-90,180,90&zoom={zoom}");
+        let body = app.get_ok(&path).await;
+        for f in body["features"].as_array().unwrap() {
+            if let Some(id) = f["properties"]["cluster_id"].as_str() {
+                cluster_ids.push(id.to_string());
+            }
+        }
+        probes.push(get("world clusters", path, None));
+    }
+    assert!(!cluster_ids.is_empty(), "the seeds make clusters");
+    for id in cluster_ids {
+        probes.push(get("leaves", format!("/v1/clusters/{id}/leaves?limit=500"), None));
     }
     probes.push(get("city", "/v1/providers?bbox=80.5,26.5,81.5,27.2", None));
     probes.push(get("world", "/v1/providers?bbox=-180,-90,180,90&limit=500", None));
