@@ -12,9 +12,10 @@ use crate::model::{Category, LonLat};
 pub const MAX_ZOOM: u8 = 18;
 /// The level holding every provider on its own.
 pub const LEAF_ZOOM: u8 = MAX_ZOOM + 1;
-/// Cluster radius in screen pixels, and the tile size those pixels are measured on.
+/// Cluster radius in screen pixels, and the tile size those pixels are measured on: 256 px
+/// tiles are what zoom means in Leaflet and raster maps, so clusters are 40 px apart on screen.
 const RADIUS_PX: f64 = 40.0;
-const EXTENT_PX: f64 = 512.0;
+const EXTENT_PX: f64 = 256.0;
 /// Items per k-d leaf bucket: below this a query scans.
 const NODE_SIZE: usize = 64;
 /// Halves at least this long are sorted on their own thread.
