@@ -191,7 +191,8 @@
     center: [START.lat, START.lon],
     zoom: START.zoom,
     minZoom: 2,
-    maxZoom: 18,
+    // 19: the API's leaf level, where every provider stands alone, so every cluster can split.
+    maxZoom: 19,
     worldCopyJump: true,
     zoomControl: false,
     attributionControl: false,
@@ -243,7 +244,7 @@
   }
 
   function addTiles(url) {
-    L.tileLayer(url, { maxZoom: 18, crossOrigin: false, referrerPolicy: 'no-referrer' }).addTo(map);
+    L.tileLayer(url, { maxZoom: 19, maxNativeZoom: 18, crossOrigin: false, referrerPolicy: 'no-referrer' }).addTo(map);
     mapEl.dataset.basemap = 'tiles';
   }
 
@@ -275,7 +276,7 @@
     if (state.clusterAbort) state.clusterAbort.abort();
     const ctrl = new AbortController();
     state.clusterAbort = ctrl;
-    const zoom = Math.max(0, Math.min(18, Math.round(map.getZoom())));
+    const zoom = Math.max(0, Math.min(19, Math.floor(map.getZoom())));
     const params = new URLSearchParams({ bbox: viewportBbox(), zoom: String(zoom) });
     const f = state.filters;
     if (f.category) params.set('category', f.category);

@@ -289,7 +289,7 @@ test('clusters show at low zoom, and clicking one zooms in to smaller clusters o
   await page.keyboard.press('Enter');
   await zoomedPast(zoom0);
   const zoom1 = await zoomNow();
-  assert.equal(zoom1, Math.min(18, Math.max(zoom0 + 1, largest.expansionZoom)));
+  assert.equal(zoom1, Math.min(19, Math.max(zoom0 + 1, largest.expansionZoom)));
   const after = await clusters(page);
   const singles = await page.$$('.provider-icon');
   assert.ok(after.length + singles.length >= 1, 'something is drawn after zooming in');
