@@ -16,13 +16,13 @@ rm -f bench.db bench.db-wal bench.db-shm
 sed '2,$ s/(fictional)/(fictional v2)/' big.csv > big2.csv
 echo "CSV: $(du -h big.csv | cut -f1)"
 
-/usr/bin/time -v "$BIN" --database-url "$DB" import big.csv > cli.json 2> cli.time
+DATABASE_URL=$DB /usr/bin/time -v "$BIN" import big.csv > cli.json 2> cli.time
 echo "CLI import into an empty database: $(grep -E 'Elapsed' cli.time | sed 's/.*: //') wall," \
   "peak RSS $(grep 'Maximum resident' cli.time | awk '{print $NF}') kB"
 
-TOKEN=$("$BIN" --database-url "$DB" token create --name bench --role admin 2>/dev/null)
+TOKEN=$(DATABASE_URL=$DB "$BIN" token create --name bench --role admin 2>/dev/null)
 BELLMAP_MAX_IMPORT_MB=1024 BELLMAP_BIND=127.0.0.1:$PORT BELLMAP_LOG=warn \
-  "$BIN" --database-url "$DB" serve > serve.log 2>&1 &
+  DATABASE_URL=$DB "$BIN" serve > serve.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 180); do curl -sf "127.0.0.1:$PORT/ready" > /dev/null && break; sleep 1; done
