@@ -3,18 +3,18 @@
 use super::AppState;
 use super::auth::Viewer;
 use super::params::Params;
-use super::problem::{ApiError, PROBLEM_JSON, Problem};
-use super::providers::{MAX_LIMIT, Shape, allowed, paginate, query_key, wants_geojson};
+use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
+use super::providers::{MAX_LIMIT, Shape, allowed, location_bytes, paginate, query_key, wants_geojson};
 use crate::index::Snapshot;
 use crate::index::clusters::{ClusterIndex, LEAF_ZOOM, Node, unproject};
 use crate::model::Category;
-use crate::query::{self, BoundingBox, Hit};
-use actix_web::http::header::{CacheControl, CacheDirective};
+use crate::query::{self, BoundingBox, Filters, Hit};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Most features one viewport answer holds; a box that needs more must be narrowed or zoomed.
 pub const MAX_FEATURES: usize = 5_000;
@@ -176,11 +176,7 @@ pub async fn clusters(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
     p.finish()?;
     let (bbox, zoom) = (bbox.expect("checked"), zoom.expect("checked"));
     let key = filters.key();
-    // A filter's first use builds its clusters: off the async workers.
-    let shared = snap.clone();
-    let index = web::block(move || query::clusters(&shared, &filters))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let index = clusters_for(&snap, filters).await?;
     let body = viewport(&snap, &index, &key, zoom, &bbox).map_err(|n| {
         ApiError::field(
             "bbox",
@@ -190,21 +186,25 @@ pub async fn clusters(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
             ),
         )
     })?;
-    Ok(HttpResponse::Ok()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .content_type("application/geo+json")
-        .body(body))
+    Ok(location_bytes(body, true))
+}
+
+/// The clusters of the providers `filters` accept. A filter's first use builds them, so this
+/// runs off the async workers.
+async fn clusters_for(snap: &Arc<Snapshot>, filters: Filters) -> Result<Arc<ClusterIndex>, ApiError> {
+    let snap = snap.clone();
+    web::block(move || query::clusters(&snap, &filters)).await.map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// `zoom`: required, 0..=30, floored, capped at the leaf level.
 fn zoom_param(p: &mut Params) -> Option<u8> {
     if p.str("zoom").is_none() {
-        p.errors.push(super::problem::FieldError::new("zoom", "is required: a map zoom from 0 to 30"));
+        p.errors.push(FieldError::new("zoom", "is required: a map zoom from 0 to 30"));
         return None;
     }
     let z = p.number("zoom")?;
     if !(0.0..=MAX_ZOOM_PARAM).contains(&z) {
-        p.errors.push(super::problem::FieldError::new("zoom", format!("{z} is not a zoom from 0 to 30")));
+        p.errors.push(FieldError::new("zoom", format!("{z} is not a zoom from 0 to 30")));
         return None;
     }
     Some((z.floor() as u8).min(LEAF_ZOOM))
@@ -243,13 +243,11 @@ pub async fn leaves(
     let cursor = p.str("cursor").map(str::to_string);
     p.finish()?;
     let raw = path.into_inner();
+    let malformed =
+        || ApiError::field("cluster_id", format!("'{raw}' is not a cluster_id from /v1/clusters"));
     let parts: Vec<&str> = raw.split('.').collect();
-    let [version, tag, id] = parts[..] else {
-        return Err(ApiError::field("cluster_id", format!("'{raw}' is not a cluster_id from /v1/clusters")));
-    };
-    let (Ok(version), Ok(id)) = (version.parse::<u64>(), id.parse::<u32>()) else {
-        return Err(ApiError::field("cluster_id", format!("'{raw}' is not a cluster_id from /v1/clusters")));
-    };
+    let [version, tag, id] = parts[..] else { return Err(malformed()) };
+    let (Ok(version), Ok(id)) = (version.parse::<u64>(), id.parse::<u32>()) else { return Err(malformed()) };
     let key = filters.key();
     if tag != filter_tag(&key) {
         return Err(ApiError::field(
@@ -264,10 +262,7 @@ pub async fn leaves(
     if version != snap.version {
         return Err(gone());
     }
-    let shared = snap.clone();
-    let index = web::block(move || query::clusters(&shared, &filters))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let index = clusters_for(&snap, filters).await?;
     index.cluster(id).ok_or_else(gone)?;
     let hits: Vec<Hit> = index.leaves(id).into_iter().map(|slot| Hit { slot, distance_m: None }).collect();
     let shape = Shape { viewer: &viewer, geojson, emergency: None };

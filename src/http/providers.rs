@@ -65,11 +65,16 @@ fn accepts_geojson(req: &HttpRequest) -> bool {
 }
 
 /// Location answers must never be cached: they reveal where someone searched.
-pub(super) fn location_response(body: Value, geojson: bool) -> HttpResponse {
+fn location_response(body: Value, geojson: bool) -> HttpResponse {
+    location_bytes(serde_json::to_vec(&body).unwrap_or_default(), geojson)
+}
+
+/// A serialised location answer, uncacheable like every other.
+pub(super) fn location_bytes(body: Vec<u8>, geojson: bool) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .content_type(if geojson { "application/geo+json" } else { "application/json" })
-        .json(body)
+        .body(body)
 }
 
 /// How to shape a page: for whom, JSON or GeoJSON, and the emergency numbers of the query
