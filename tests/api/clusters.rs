@@ -27,9 +27,7 @@ struct Listed {
 /// Every active provider, from the paged public bbox listing.
 async fn listing(app: &TestApp) -> BTreeMap<i64, Listed> {
     let mut out = BTreeMap::new();
-    let mut path = format!("/v1/providers?bbox={WORLD}&limit=500");
-    loop {
-        let page = app.get_ok(&path).await;
+    for page in app.get_pages(&format!("/v1/providers?bbox={WORLD}&limit=500")).await {
         for p in page["items"].as_array().unwrap() {
             let strings =
                 |v: &Value| v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
@@ -44,25 +42,17 @@ async fn listing(app: &TestApp) -> BTreeMap<i64, Listed> {
                 },
             );
         }
-        match page["next_cursor"].as_str() {
-            Some(c) => path = format!("/v1/providers?bbox={WORLD}&limit=500&cursor={c}"),
-            None => return out,
-        }
     }
+    out
 }
 
 /// Every provider id of a cluster, through all pages of its leaves.
 async fn leaves(app: &TestApp, cluster_id: &str, filter: &str, limit: u32) -> Vec<i64> {
-    let mut ids = Vec::new();
-    let mut path = format!("/v1/clusters/{cluster_id}/leaves?limit={limit}{filter}");
-    loop {
-        let page = app.get_ok(&path).await;
-        ids.extend(page["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()));
-        match page["next_cursor"].as_str() {
-            Some(c) => path = format!("/v1/clusters/{cluster_id}/leaves?limit={limit}{filter}&cursor={c}"),
-            None => return ids,
-        }
-    }
+    let pages = app.get_pages(&format!("/v1/clusters/{cluster_id}/leaves?limit={limit}{filter}")).await;
+    pages
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()))
+        .collect()
 }
 
 fn point(f: &Value) -> (f64, f64) {

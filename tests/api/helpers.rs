@@ -53,6 +53,18 @@ impl TestApp {
         ok_json(self.get(path).await, path).await
     }
 
+    /// Follows next_cursor from `first` (a GET path with a query, without cursor); returns
+    /// every page.
+    pub async fn get_pages(&self, first: &str) -> Vec<Value> {
+        let mut pages = vec![self.get_ok(first).await];
+        while let Some(c) = pages.last().unwrap()["next_cursor"].as_str() {
+            let path = format!("{first}&cursor={c}");
+            pages.push(self.get_ok(&path).await);
+            assert!(pages.len() < 100, "paging does not end");
+        }
+        pages
+    }
+
     pub async fn post_ok(&self, path: &str, body: &Value) -> Value {
         ok_json(self.post_json(path, body).await, path).await
     }

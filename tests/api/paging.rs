@@ -63,17 +63,6 @@ fn ids(body: &Value) -> Vec<i64> {
     list.iter().map(|i| i["id"].as_i64().unwrap()).collect()
 }
 
-/// Follows next_cursor from `first` (a GET path without cursor); returns every page.
-async fn pages_get(app: &TestApp, first: &str) -> Vec<Value> {
-    let mut pages = vec![app.get_ok(first).await];
-    while let Some(c) = pages.last().unwrap()["next_cursor"].as_str() {
-        let path = format!("{first}&cursor={c}");
-        pages.push(app.get_ok(&path).await);
-        assert!(pages.len() < 100, "paging does not end");
-    }
-    pages
-}
-
 /// Follows next_cursor for a search body.
 async fn pages_post(app: &TestApp, body: &Value) -> Vec<Value> {
     let mut pages = vec![app.post_ok("/v1/providers/search", body).await];
@@ -110,19 +99,19 @@ async fn bbox_pages_cover_everything_once_in_id_order() {
     let (active, _) = stored_ids(&app);
     assert_eq!(active.len(), ACTIVE);
 
-    let pages = pages_get(&app, &format!("/v1/providers?bbox={BOX}&limit=7")).await;
+    let pages = app.get_pages(&format!("/v1/providers?bbox={BOX}&limit=7")).await;
     let all = check_pages("bbox limit=7", &pages, 7, ACTIVE);
     assert!(all.windows(2).all(|w| w[0] < w[1]), "ascending ids, no repeats: {all:?}");
     assert_eq!(all.iter().copied().collect::<BTreeSet<_>>(), active, "every active provider, once");
 
     // The same in GeoJSON.
-    let pages = pages_get(&app, &format!("/v1/providers?bbox={BOX}&limit=7&format=geojson")).await;
+    let pages = app.get_pages(&format!("/v1/providers?bbox={BOX}&limit=7&format=geojson")).await;
     assert_eq!(check_pages("bbox limit=7 geojson", &pages, 7, ACTIVE), all);
 
     // Filters page too.
     let shelters = app.get_ok(&format!("/v1/providers?bbox={BOX}&limit=500&category=shelter")).await;
     let n = shelters["total"].as_u64().unwrap() as usize;
-    let pages = pages_get(&app, &format!("/v1/providers?bbox={BOX}&limit=4&category=shelter")).await;
+    let pages = app.get_pages(&format!("/v1/providers?bbox={BOX}&limit=4&category=shelter")).await;
     assert_eq!(check_pages("bbox shelters limit=4", &pages, 4, n), ids(&shelters));
 
     // Exactly one full page: no next cursor.
@@ -141,7 +130,7 @@ async fn within_and_search_pages_cover_everything_once() {
     let (active, _) = stored_ids(&app);
 
     // within: nearest first across page boundaries.
-    let pages = pages_get(&app, "/v1/providers/within?lat=26.85&lon=80.95&radius_km=100&limit=7").await;
+    let pages = app.get_pages("/v1/providers/within?lat=26.85&lon=80.95&radius_km=100&limit=7").await;
     let all = check_pages("within limit=7", &pages, 7, ACTIVE);
     assert_eq!(all.iter().copied().collect::<BTreeSet<_>>(), active);
     assert_eq!(all.len(), active.len(), "no repeats");
