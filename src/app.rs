@@ -63,13 +63,14 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
             tracing::info!(created = report.created, "seeded an empty database");
         }
     }
+    service.watch(args.watch_interval());
     let listener =
         TcpListener::bind(&args.bind).map_err(|source| AppError::Bind { addr: args.bind.clone(), source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Bind { addr: args.bind.clone(), source })?;
     let state = web::Data::new(AppState {
         index: service.index().clone(),
         service: service.clone(),
-        cursor_key: CursorKey::random(),
+        cursor_key: CursorKey::new(service.cursor_secret()?),
         emergency,
         max_import_bytes: args.max_import_mb.saturating_mul(1024 * 1024) as usize,
         page,

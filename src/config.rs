@@ -95,6 +95,10 @@ pub struct ServeArgs {
     /// Where the map page's "Quick exit" button goes: a neutral http(s) page.
     #[arg(long, env = "BELLMAP_EXIT_URL", default_value = crate::http::page::DEFAULT_EXIT_URL)]
     pub exit_url: String,
+    /// How often to check the database for changes made by other processes (the CLI, other
+    /// instances), in milliseconds; a change is served within this plus one snapshot build.
+    #[arg(long, env = "BELLMAP_WATCH_MS", default_value_t = 500)]
+    pub watch_ms: u64,
 }
 
 impl Default for ServeArgs {
@@ -108,6 +112,13 @@ impl Default for ServeArgs {
             tile_url: None,
             tile_attribution: None,
             exit_url: crate::http::page::DEFAULT_EXIT_URL.into(),
+            watch_ms: 500,
         }
+    }
+}
+
+impl ServeArgs {
+    pub fn watch_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.watch_ms.max(10))
     }
 }

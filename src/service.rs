@@ -8,6 +8,7 @@ use crate::ingest::{ParsedFile, RowProblem, parse_csv_with};
 use crate::model::{Provider, ProviderData};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -92,7 +93,8 @@ pub struct Service {
 impl Service {
     /// Loads every active provider from `db` into a fresh live index.
     pub fn open(db: Db) -> Result<Service, ServiceError> {
-        let index = Arc::new(LiveIndex::new(db.load_active()?));
+        let (version, records) = db.load_active()?;
+        let index = Arc::new(LiveIndex::new(version as u64, records));
         let audit = AuditQueue::start(db.clone());
         Ok(Service { db, audit, index, write_lock: Mutex::new(()) })
     }
@@ -115,10 +117,45 @@ impl Service {
         self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Rebuilds the snapshot from the database and swaps it in (after every committed write).
-    fn publish(&self) -> Result<(), DbError> {
-        self.index.publish(self.db.load_active()?);
-        Ok(())
+    /// Rebuilds the snapshot from the database and swaps it in when the change sequence moved
+    /// past the published version: after this process's own writes, and when polled, after
+    /// writes by any other process on the same database (the CLI, another instance).
+    pub fn refresh(&self) -> Result<bool, DbError> {
+        let seq = self.db.change_seq()?;
+        self.index.publish_if_newer(seq as u64, || self.db.load_active().map(|(v, r)| (v as u64, r)))
+    }
+
+    /// Polls the change sequence every `every` on a thread of its own, for as long as the
+    /// service lives. A failed poll (the database away) keeps the current snapshot and is retried.
+    pub fn watch(self: &Arc<Self>, every: Duration) {
+        let service = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("bellmap-watch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    let Some(service) = service.upgrade() else { return };
+                    if let Err(e) = service.refresh() {
+                        tracing::warn!(error = %e, "cannot check the database for changes");
+                    }
+                }
+            })
+            .expect("a thread can be spawned at start-up");
+    }
+
+    /// The key cursors are signed with: made once per database, so a cursor from any process
+    /// on it (or from before a restart) is understood by every other.
+    pub fn cursor_secret(&self) -> Result<[u8; 32], DbError> {
+        let hex = self.db.shared_secret("cursor_key", || {
+            rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect()
+        })?;
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect();
+        bytes
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| DbError::Open("the stored cursor key is not 64 hex digits".into()))
     }
 
     /// An all-or-nothing upsert, as the command line runs it.
@@ -169,7 +206,7 @@ impl Service {
             fill(&mut report, counts, import_id);
         }
         if report.written {
-            self.publish()?;
+            self.refresh()?;
         }
         Ok(report)
     }
@@ -178,7 +215,7 @@ impl Service {
     pub fn revert(&self, import_id: i64, actor: &str) -> Result<(i64, usize), RevertError> {
         let _writer = self.writer();
         let done = self.db.revert_import(import_id, actor)?;
-        self.publish()?;
+        self.refresh()?;
         Ok(done)
     }
 
@@ -186,7 +223,7 @@ impl Service {
     pub fn create_provider(&self, data: &ProviderData, actor: &str) -> Result<Provider, EditError> {
         let _writer = self.writer();
         let created = self.db.create_provider(data, actor)?;
-        self.publish()?;
+        self.refresh()?;
         Ok(created)
     }
 
@@ -200,7 +237,7 @@ impl Service {
     ) -> Result<Provider, EditError> {
         let _writer = self.writer();
         let updated = self.db.update_provider(id, data, actor, action)?;
-        self.publish()?;
+        self.refresh()?;
         Ok(updated)
     }
 

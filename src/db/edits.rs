@@ -3,7 +3,7 @@
 use super::audit::write_audit;
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::providers;
-use super::{Db, DbError};
+use super::{Db, DbError, changes};
 use crate::model::{Provider, ProviderData};
 use diesel::prelude::*;
 
@@ -64,6 +64,7 @@ impl Db {
                 .returning(providers::id)
                 .get_result(conn)?;
             write_audit(conn, actor, "provider.create", &format!("provider {id} ({})", data.external_id), 1)?;
+            changes::bump(conn)?;
             load(conn, id)
         })
     }
@@ -89,6 +90,7 @@ impl Db {
                 .set((ProviderFields::from(data), providers::updated_at.eq(now_text())))
                 .execute(conn)?;
             write_audit(conn, actor, action, &format!("provider {id} ({})", data.external_id), 1)?;
+            changes::bump(conn)?;
             load(conn, id)
         })
     }

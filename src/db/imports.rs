@@ -2,7 +2,7 @@
 
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::{imports, provider_versions, providers};
-use super::{Db, DbError, audit::write_audit};
+use super::{Db, DbError, audit::write_audit, changes};
 use crate::model::ProviderData;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -140,6 +140,9 @@ impl Db {
                 counts.deactivated
             );
             write_audit(conn, &meta.actor, "import", &detail, changed as i64)?;
+            if changed > 0 {
+                changes::bump(conn)?;
+            }
             Ok((counts, Some(import_id)))
         });
         let (counts, id) = match result {
@@ -244,6 +247,7 @@ impl Db {
                 &format!("import {revert_id} reverted import {id}"),
                 plan.len() as i64,
             )?;
+            changes::bump(conn)?;
             Ok((revert_id, plan.len()))
         })
     }

@@ -1,6 +1,7 @@
 //! Storage: the only module that names diesel. A pool, embedded migrations, and the queries.
 
 mod audit;
+mod changes;
 mod edits;
 mod imports;
 mod rows;
@@ -100,15 +101,21 @@ impl Db {
         Ok(providers::table.count().get_result(&mut conn)?)
     }
 
-    /// Every provider with status active, by id.
-    pub fn load_active(&self) -> Result<Vec<Provider>, DbError> {
+    /// Every provider with status active, by id, with the change sequence they are current at:
+    /// both are read in one transaction, so the rows are exactly those of that sequence.
+    pub fn load_active(&self) -> Result<(i64, Vec<Provider>), DbError> {
         let mut conn = self.pool.get()?;
-        let rows: Vec<ProviderRow> = providers::table
-            .filter(providers::status.eq("active"))
-            .order(providers::id)
-            .select(ProviderRow::as_select())
-            .load(&mut conn)?;
-        rows.into_iter().map(|r| Provider::try_from(r).map_err(DbError::from)).collect()
+        let (seq, rows) = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            let seq = changes::current(conn)?;
+            let rows: Vec<ProviderRow> = providers::table
+                .filter(providers::status.eq("active"))
+                .order(providers::id)
+                .select(ProviderRow::as_select())
+                .load(conn)?;
+            Ok((seq, rows))
+        })?;
+        let records = rows.into_iter().map(Provider::try_from).collect::<Result<_, _>>()?;
+        Ok((seq, records))
     }
 
     /// Up to `limit` providers (any status) with ids above `after_id`, by id: for streaming exports.

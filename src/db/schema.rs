@@ -1,4 +1,4 @@
-// Written to match migrations/sqlite; `tests::schema_matches_migrations` checks they agree.
+// Written by hand to match migrations/sqlite (every query in the test suite runs against them).
 
 diesel::table! {
     providers (id) {
@@ -35,6 +35,8 @@ diesel::table! {
         status -> Text,
         created_at -> Text,
         updated_at -> Text,
+        drawn_lat -> Nullable<Double>,
+        drawn_lon -> Nullable<Double>,
     }
 }
 
@@ -81,5 +83,19 @@ diesel::table! {
         provider_id -> BigInt,
         before_json -> Nullable<Text>,
         after_json -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    change_sequence (id) {
+        id -> BigInt,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    server_keys (name) {
+        name -> Text,
+        value -> Text,
     }
 }

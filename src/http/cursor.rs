@@ -7,8 +7,9 @@ use sha2::{Digest, Sha256};
 
 const MAC_LEN: usize = 16;
 
-/// Signs and checks cursors with a key chosen at start-up (cursors do not survive restarts,
-/// and neither do snapshots).
+/// Signs and checks cursors. The key is stored in the database, so every process on it
+/// signs alike, and the snapshot version is the database's change sequence: a cursor works on
+/// any instance and after a restart, for as long as the data have not changed.
 pub struct CursorKey([u8; 32]);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,10 @@ pub enum CursorError {
 }
 
 impl CursorKey {
+    pub fn new(key: [u8; 32]) -> CursorKey {
+        CursorKey(key)
+    }
+
     pub fn random() -> CursorKey {
         CursorKey(rand::random())
     }

@@ -230,6 +230,8 @@ pub struct Readiness {
     pub status: &'static str,
     /// Active providers in the published snapshot.
     pub providers: usize,
+    /// The database's change sequence the snapshot is current at: the same on every instance
+    /// that has caught up, and it survives restarts.
     pub snapshot_version: u64,
     pub snapshot_age_s: f64,
     pub database: &'static str,

@@ -9,7 +9,6 @@ use clusters::{ClusterIndex, category_bits};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use time::OffsetDateTime;
 
@@ -18,7 +17,8 @@ pub type TreePoint = GeomWithData<[f64; 3], u32>;
 
 /// One immutable, consistent view of all active providers.
 pub struct Snapshot {
-    /// Increases with every publish; cursors carry it so a page never mixes two snapshots.
+    /// The change sequence the records are current at (the same on every process sharing the
+    /// database); cursors and cluster ids carry it so a page never mixes two snapshots.
     pub version: u64,
     pub built_at: OffsetDateTime,
     /// Active providers sorted by id.
@@ -130,14 +130,16 @@ impl Snapshot {
 /// new snapshot off to the side and swap it in.
 pub struct LiveIndex {
     current: ArcSwap<Snapshot>,
-    next_version: AtomicU64,
+    /// Held while a snapshot is built and swapped, so versions are published in order.
+    publishing: Mutex<()>,
 }
 
 impl LiveIndex {
-    pub fn new(records: Vec<Provider>) -> LiveIndex {
+    /// `version` is the change sequence the records are current at.
+    pub fn new(version: u64, records: Vec<Provider>) -> LiveIndex {
         LiveIndex {
-            current: ArcSwap::from_pointee(Snapshot::build(1, records)),
-            next_version: AtomicU64::new(2),
+            current: ArcSwap::from_pointee(Snapshot::build(version, records)),
+            publishing: Mutex::new(()),
         }
     }
 
@@ -145,10 +147,28 @@ impl LiveIndex {
         self.current.load_full()
     }
 
-    /// Builds a snapshot from `records` and publishes it; returns its version.
-    pub fn publish(&self, records: Vec<Provider>) -> u64 {
-        let version = self.next_version.fetch_add(1, Ordering::SeqCst);
+    /// The version readers see now.
+    pub fn version(&self) -> u64 {
+        self.current.load().version
+    }
+
+    /// Builds the snapshot of change `version` from `load()` and publishes it, unless the
+    /// published one is already that new. Returns whether it published. `load` runs under the
+    /// publishing lock, so two callers never swap an older snapshot over a newer one.
+    pub fn publish_if_newer<E>(
+        &self,
+        version: u64,
+        load: impl FnOnce() -> Result<(u64, Vec<Provider>), E>,
+    ) -> Result<bool, E> {
+        let _publishing = self.publishing.lock().unwrap_or_else(PoisonError::into_inner);
+        if version <= self.version() {
+            return Ok(false);
+        }
+        let (version, records) = load()?;
+        if version <= self.version() {
+            return Ok(false);
+        }
         self.current.store(Arc::new(Snapshot::build(version, records)));
-        version
+        Ok(true)
     }
 }

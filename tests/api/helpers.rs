@@ -36,6 +36,21 @@ impl TestApp {
         TestApp { addr: application.addr, client: Client::new(), service: application.service, dir, handle }
     }
 
+    /// Another server on this app's database, as a second instance or a restart would be.
+    pub async fn spawn_on_same_database(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args =
+            ServeArgs { bind: "127.0.0.1:0".into(), no_seed: true, workers: Some(1), ..ServeArgs::default() };
+        let application = app::build(&self.database_url(), &args).expect("app builds");
+        let handle = application.server.handle();
+        tokio::spawn(application.server);
+        TestApp { addr: application.addr, client: Client::new(), service: application.service, dir, handle }
+    }
+
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("test.db").display())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

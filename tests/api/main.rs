@@ -3,6 +3,7 @@
 mod admin;
 mod admin_records;
 mod attacks;
+mod changes;
 mod clusters;
 mod csv_files;
 mod durability;
