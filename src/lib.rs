@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod emergency;
+pub mod geography;
 pub mod http;
 pub mod index;
 pub mod ingest;
