@@ -14,6 +14,7 @@ pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod public_point;
 pub mod query;
 pub mod sample;
 pub mod service;
