@@ -34,8 +34,8 @@
 //! Outlines that cannot apply are skipped, never guessed: outside India, or where the exact point
 //! lies in no district (simplified coasts put some beaches in the sea), steps 1–3 are one step
 //! (land and country only). A country code without an outline in the bundled data (a few small
-//! territories) gets "on land" instead of "same country", and its steps are named `"on land"`,
-//! `"on land, 25 km"`, `"on land, 50 km"`.
+//! territories) gets "on land" (inside any country) instead of "same country", and its widened
+//! steps are named `"on land, 25 km"` and `"on land, 50 km"`.
 //!
 //! An admin may choose the public point instead ([`check_admin`]): at least the minimum distance,
 //! at most [`ADMIN_MAX_M`] (50 km), in the same country within [`ADMIN_COAST_M`] of its outline.
