@@ -15,7 +15,8 @@
 //!   of anything (a grid cell centre published a shelter 449 m from its door).
 //! - **Place.** A candidate is kept only if it is on land, inside `c`'s outline and, in India,
 //!   inside the exact point's district, so the public point does not fall in the sea or tell a
-//!   wrong district, state or country (whose helplines and police differ).
+//!   wrong district, state or country (whose helplines and police differ). India's land is its
+//!   outline or any district's ([`Geography::in_country`]): the district outlines are finer.
 //!
 //! Each step below tries up to [`TRIES_PER_STEP`] candidates; the first one kept is the answer
 //! and [`Drawn::rule`] names the step, for the audit log. A step fails only where little of its
