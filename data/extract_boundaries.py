@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Make data/boundaries/countries.geojson and data/boundaries/india_states.geojson.
+"""Make data/boundaries/countries.geojson, india_states.geojson and india_districts.geojson.
 
 Python 3, standard library only. Inputs (see data/SOURCES.md):
-  --src   the shared boundaries folder (world_countries_50m.geojson, india_states_2020.geojson)
+  --src   the shared boundaries folder (world_countries_50m.geojson, india_states_2020.geojson,
+          india_districts_2020.geojson)
   --iso   ISO 3166-1 table from Debian's iso-codes package (numeric -> alpha-2)
 
 Output: one Feature per country (property `iso_a2` only) and per Indian state or union territory
 (property `name` only), MultiPolygon geometry, coordinates rounded to 4 decimals (about 11 m),
-simplified with Douglas-Peucker, compact JSON, deterministic bytes.
+simplified with Douglas-Peucker, compact JSON, deterministic bytes. Districts (properties
+`district` and `state`) are not simplified (the source is already quantised to about 150 m) and are
+rounded to 5 decimals, so a small district keeps its shape.
 
 Rings that cross the antimeridian (Fiji, Russia) are unwrapped: their western longitudes get +360,
 so such a ring lies in 0..360. A reader tests a point at lon and, when lon < 0, at lon + 360 too.
@@ -67,12 +70,12 @@ def unwrap(ring):
     return ring
 
 
-def clean_ring(ring, tol):
+def clean_ring(ring, tol, digits):
     ring = unwrap([[float(x), float(y)] for x, y in ring])
     ring = simplify(ring, tol)
     out = []
     for x, y in ring:
-        p = [round(x, 4), round(y, 4)]
+        p = [round(x, digits), round(y, digits)]
         if not out or out[-1] != p:
             out.append(p)
     if out[0] != out[-1]:
@@ -88,11 +91,11 @@ def polygons(geom):
     raise SystemExit(f"unexpected geometry {geom['type']}")
 
 
-def multipolygon(geoms, tol):
+def multipolygon(geoms, tol, digits=4):
     out = []
     for geom in geoms:
         for poly in polygons(geom):
-            rings = [clean_ring(r, tol) for r in poly]
+            rings = [clean_ring(r, tol, digits) for r in poly]
             if rings[0] is None:
                 continue
             out.append([rings[0]] + [r for r in rings[1:] if r is not None])
@@ -145,9 +148,25 @@ def main():
         for name, geoms in sorted(by_state.items())
     ]
 
+    with open(os.path.join(args.src, "india_districts_2020.geojson"), encoding="utf-8") as f:
+        india = json.load(f)
+    by_district = {}
+    for feat in india["features"]:
+        props = feat["properties"]
+        if props["st_nm"] not in by_state:
+            raise SystemExit(f"district {props['district']} is in an unknown state {props['st_nm']}")
+        # Names repeat across states (Aurangabad, Bilaspur, Hamirpur): the key is the pair.
+        by_district.setdefault((props["st_nm"], props["district"]), []).append(feat["geometry"])
+    districts = [
+        {"type": "Feature", "properties": {"district": district, "state": state},
+         "geometry": multipolygon(geoms, 0.0, digits=5)}
+        for (state, district), geoms in sorted(by_district.items())
+    ]
+
     os.makedirs(args.out, exist_ok=True)
     write(os.path.join(args.out, "countries.geojson"), countries)
     write(os.path.join(args.out, "india_states.geojson"), states)
+    write(os.path.join(args.out, "india_districts.geojson"), districts)
 
 
 if __name__ == "__main__":

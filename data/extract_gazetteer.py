@@ -4,6 +4,7 @@
 Usage (from the crate root):
 
     python3 data/extract_gazetteer.py [--src ../shared/data/gazetteers] [--out data/gazetteer.csv]
+                                      [--towns-out data/towns_50k.csv]
 
 Output columns: name,country,state,lat,lon,population
   country    ISO 3166-1 alpha-2
@@ -23,6 +24,10 @@ joining the two on (country, lat, lon rounded to 0.01 degree) and taking the maj
 then stale or missing names are fixed by the explicit tables below. The script fails loudly if a
 selected town's region has no name or if any of India's 36 states/UTs is missing.
 
+It also writes towns_50k.csv: every town of the world with population >= 50,000 (name,country,lat,
+lon,population; names folded like above, kept as UTF-8 where they are not Latin), which decides
+where a confidential shelter's public point needs the larger rural minimum distance.
+
 Data: Contains data from GeoNames (https://www.geonames.org/), CC BY 4.0.
 Python 3 standard library only; output is deterministic.
 """
@@ -38,6 +43,7 @@ import unicodedata
 INDIA_MIN_POPULATION = 50_000
 INDIA_TOP_PER_STATE = 5
 OTHER_TOP = 25
+LARGE_TOWN_POPULATION = 50_000
 OTHER_COUNTRIES = ["BD", "NP", "LK", "PK", "ZA", "US", "GB", "KE", "AU", "CA", "PH", "FJ", "NZ"]
 
 # The 28 states and 8 union territories of India (2020 onwards).
@@ -179,12 +185,34 @@ def select(towns):
     return list(chosen.values())
 
 
+def write_large_towns(src, path):
+    """Every town with at least LARGE_TOWN_POPULATION people, worldwide, sorted."""
+    rows = []
+    with gzip.open(src, "rt", newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            population = int(r["population"] or 0)
+            if population >= LARGE_TOWN_POPULATION:
+                lat, lon = round(float(r["latitude"]), 4), round(float(r["longitude"]), 4)
+                rows.append((r["countrycode"], ascii_name(r["name"]), lat, lon, population))
+    rows.sort()
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["name", "country", "lat", "lon", "population"])
+        for cc, name, lat, lon, pop in rows:
+            w.writerow([name, cc, f"{lat:.4f}", f"{lon:.4f}", pop])
+    countries = len({r[0] for r in rows})
+    print(f"wrote {len(rows)} towns of {LARGE_TOWN_POPULATION}+ in {countries} countries to {path} "
+          f"({os.path.getsize(path)} bytes)")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--src", default=os.path.join(here, "..", "..", "shared", "data", "gazetteers"))
     ap.add_argument("--out", default=os.path.join(here, "gazetteer.csv"))
+    ap.add_argument("--towns-out", default=os.path.join(here, "towns_50k.csv"))
     args = ap.parse_args()
+    write_large_towns(os.path.join(args.src, "geonames_cities1000_world.csv.gz"), args.towns_out)
 
     countries = set(OTHER_COUNTRIES) | {"IN"}
     rg = load_rg(os.path.join(args.src, "rg_cities1000.csv"), countries)

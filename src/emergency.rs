@@ -1,32 +1,23 @@
 //! Emergency and helpline numbers for the place a query point is in, so that a location answer
 //! is never a dead end, even when no provider matches.
 //!
-//! Built once at start from files compiled into the binary (see data/SOURCES.md):
-//! `data/emergency_numbers.csv`, country outlines (`data/boundaries/countries.geojson`, Natural
-//! Earth) and India's states and union territories (`data/boundaries/india_states.geojson`).
-//! A lookup is a point-in-polygon test behind an R-tree of polygon bounding boxes.
-//!
-//! Antimeridian: rings that cross 180° (Fiji, Russia) are stored unwrapped, with western
-//! longitudes plus 360, so a point is tested at `lon` and, when `lon < 0`, at `lon + 360` too.
+//! Built once at start from `data/emergency_numbers.csv` (compiled into the binary, see
+//! data/SOURCES.md) and the country and Indian state outlines of [`crate::geography`], which does
+//! the point-in-polygon lookups (antimeridian included).
 //!
 //! Coasts: the outlines are simplified (about 1 km), so a point just offshore (a harbour, a
 //! beach, a sample point placed in the sea) is tested again at offsets up to
 //! [`COAST_TOLERANCE_M`] and gets the country found nearest.
 
-use crate::model::{EARTH_RADIUS_M, LonLat};
-use geo::{BoundingRect, Coord, Intersects, LineString, Point, Polygon};
-use rstar::RTree;
-use rstar::primitives::{GeomWithData, Rectangle};
+use crate::geography::{BoundaryError, Layer, destination};
+pub use crate::geography::{COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON};
+use crate::model::LonLat;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
 use utoipa::ToSchema;
 
 /// `data/emergency_numbers.csv`: country,region,label,number,languages,open_24_7,source.
 pub const NUMBERS_CSV: &str = include_str!("../data/emergency_numbers.csv");
-/// Country outlines, one Feature per ISO 3166-1 alpha-2 code (property `iso_a2`).
-pub const COUNTRIES_GEOJSON: &str = include_str!("../data/boundaries/countries.geojson");
-/// India's 36 states and union territories (property `name`).
-pub const INDIA_STATES_GEOJSON: &str = include_str!("../data/boundaries/india_states.geojson");
 
 /// How far (metres) from a country's simplified outline a point still counts as in it.
 pub const COAST_TOLERANCE_M: f64 = 25_000.0;
@@ -76,6 +67,12 @@ pub enum EmergencyError {
     Boundaries { file: &'static str, message: String },
 }
 
+impl From<BoundaryError> for EmergencyError {
+    fn from(BoundaryError { file, message }: BoundaryError) -> Self {
+        EmergencyError::Boundaries { file, message }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Row {
     country: String,
@@ -87,132 +84,25 @@ struct Row {
     source: String,
 }
 
-#[derive(Deserialize)]
-struct FeatureCollection {
-    features: Vec<Feature>,
-}
-
-#[derive(Deserialize)]
-struct Feature {
-    properties: serde_json::Map<String, serde_json::Value>,
-    geometry: Geometry,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "type", content = "coordinates")]
-enum Geometry {
-    Polygon(Vec<Vec<[f64; 2]>>),
-    MultiPolygon(Vec<Vec<Vec<[f64; 2]>>>),
-}
-
-type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
-
-/// Named areas (countries or states): polygons behind an R-tree of their bounding boxes.
-struct Layer {
-    names: Vec<String>,
-    /// Each polygon with the index of its name.
-    polygons: Vec<(usize, Polygon<f64>)>,
-    tree: RTree<Entry>,
-}
-
-impl Layer {
-    fn parse(file: &'static str, text: &str, key: &str) -> Result<Layer, EmergencyError> {
-        let err = |message: String| EmergencyError::Boundaries { file, message };
-        let fc: FeatureCollection = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
-        let mut names = Vec::with_capacity(fc.features.len());
-        let mut polygons = Vec::new();
-        for (i, f) in fc.features.into_iter().enumerate() {
-            let name = f
-                .properties
-                .get(key)
-                .and_then(|v| v.as_str())
-                .ok_or_else(|| err(format!("feature {i} has no string property '{key}'")))?;
-            names.push(name.to_string());
-            let parts = match f.geometry {
-                Geometry::Polygon(rings) => vec![rings],
-                Geometry::MultiPolygon(parts) => parts,
-            };
-            for rings in parts {
-                let mut rings = rings
-                    .into_iter()
-                    .map(|r| LineString::new(r.into_iter().map(|[x, y]| Coord { x, y }).collect::<Vec<_>>()));
-                let exterior =
-                    rings.next().ok_or_else(|| err(format!("feature {i} has an empty polygon")))?;
-                polygons.push((i, Polygon::new(exterior, rings.collect())));
-            }
-        }
-        let entries = polygons
-            .iter()
-            .enumerate()
-            .filter_map(|(slot, (_, poly))| {
-                let r = poly.bounding_rect()?;
-                Some(GeomWithData::new(
-                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                    slot,
-                ))
-            })
-            .collect();
-        Ok(Layer { names, polygons, tree: RTree::bulk_load(entries) })
-    }
-
-    /// The area containing (x, y) in the stored frame; the lowest index when several touch it.
-    fn find_xy(&self, x: f64, y: f64) -> Option<usize> {
-        let point = Point::new(x, y);
-        self.tree
-            .locate_all_at_point(&[x, y])
-            .filter(|e| self.polygons[e.data].1.intersects(&point))
-            .map(|e| self.polygons[e.data].0)
-            .min()
-    }
-
-    /// The area containing `lon`, `lat`, trying both sides of the antimeridian.
-    fn find(&self, lon: f64, lat: f64) -> Option<usize> {
-        let mut found = self.find_xy(lon, lat);
-        if found.is_none() && lon < 0.0 {
-            found = self.find_xy(lon + 360.0, lat);
-        }
-        if found.is_none() && lon >= 180.0 {
-            found = self.find_xy(lon - 360.0, lat);
-        }
-        found
-    }
-
-    /// The area containing `p`, else the one found at the nearest offset point (up to
-    /// [`COAST_TOLERANCE_M`]).
-    fn find_near(&self, p: LonLat) -> Option<usize> {
-        self.find(p.lon, p.lat).or_else(|| {
-            OFFSET_RINGS_M.iter().find_map(|&d| {
-                (0..BEARINGS).find_map(|i| {
-                    let (lon, lat) = destination(p, d, f64::from(i) * 360.0 / f64::from(BEARINGS));
-                    self.find(lon, lat)
-                })
+/// The area of `layer` containing `p`, else the one found at the nearest offset point (up to
+/// [`COAST_TOLERANCE_M`]).
+fn find_near(layer: &Layer, p: LonLat) -> Option<usize> {
+    layer.find(p.lon, p.lat).or_else(|| {
+        OFFSET_RINGS_M.iter().find_map(|&d| {
+            (0..BEARINGS).find_map(|i| {
+                let (lon, lat) = destination(p, d, f64::from(i) * 360.0 / f64::from(BEARINGS));
+                layer.find(lon, lat)
             })
         })
-    }
-}
-
-/// The point `distance_m` from `p` along `bearing_deg` (clockwise from north), lon in -180..180.
-fn destination(p: LonLat, distance_m: f64, bearing_deg: f64) -> (f64, f64) {
-    let d = distance_m / EARTH_RADIUS_M;
-    let b = bearing_deg.to_radians();
-    let (lat1, lon1) = (p.lat.to_radians(), p.lon.to_radians());
-    let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * b.cos()).asin();
-    let lon2 = lon1 + (b.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
-    let mut lon = lon2.to_degrees();
-    if lon > 180.0 {
-        lon -= 360.0;
-    } else if lon < -180.0 {
-        lon += 360.0;
-    }
-    (lon, lat2.to_degrees())
+    })
 }
 
 /// Every emergency number on file and the boundaries that say which ones apply where.
 pub struct EmergencyDirectory {
     /// (ISO country code, number), in file order.
     numbers: Vec<(String, EmergencyNumber)>,
-    countries: Layer,
-    india_states: Layer,
+    countries: Arc<Layer>,
+    india_states: Arc<Layer>,
 }
 
 impl std::fmt::Debug for EmergencyDirectory {
@@ -226,13 +116,19 @@ impl std::fmt::Debug for EmergencyDirectory {
 }
 
 impl EmergencyDirectory {
-    /// The directory built from the files compiled into the binary; parsed once per process.
+    /// The directory built from the files compiled into the binary, over the bundled geography's
+    /// outlines; parsed once per process.
     pub fn bundled() -> Result<Arc<EmergencyDirectory>, EmergencyError> {
         static BUNDLED: OnceLock<Arc<EmergencyDirectory>> = OnceLock::new();
         if let Some(dir) = BUNDLED.get() {
             return Ok(dir.clone());
         }
-        let dir = Arc::new(EmergencyDirectory::parse(NUMBERS_CSV, COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON)?);
+        let geography = crate::geography::bundled();
+        let dir = Arc::new(EmergencyDirectory::with_layers(
+            NUMBERS_CSV,
+            geography.countries(),
+            geography.india_states(),
+        )?);
         Ok(BUNDLED.get_or_init(|| dir).clone())
     }
 
@@ -245,6 +141,14 @@ impl EmergencyDirectory {
     ) -> Result<EmergencyDirectory, EmergencyError> {
         let countries = Layer::parse("countries.geojson", countries_geojson, "iso_a2")?;
         let india_states = Layer::parse("india_states.geojson", india_states_geojson, "name")?;
+        EmergencyDirectory::with_layers(numbers_csv, Arc::new(countries), Arc::new(india_states))
+    }
+
+    fn with_layers(
+        numbers_csv: &str,
+        countries: Arc<Layer>,
+        india_states: Arc<Layer>,
+    ) -> Result<EmergencyDirectory, EmergencyError> {
         let mut numbers = Vec::new();
         let mut reader = csv::Reader::from_reader(numbers_csv.as_bytes());
         let csv_error = |e: csv::Error| EmergencyError::Numbers {
@@ -301,11 +205,11 @@ impl EmergencyDirectory {
     /// The country (and, in India, the state) that `p` is in or within 25 km of, with their
     /// numbers: national first, then the region's, in file order.
     pub fn at(&self, p: LonLat) -> Emergency {
-        let Some(country) = self.countries.find_near(p).map(|i| self.countries.names[i].clone()) else {
+        let Some(country) = find_near(&self.countries, p).map(|i| self.countries.names[i].clone()) else {
             return Emergency { country: None, region: None, numbers: Vec::new() };
         };
         let region = (country == "IN")
-            .then(|| self.india_states.find_near(p).map(|i| self.india_states.names[i].clone()))
+            .then(|| find_near(&self.india_states, p).map(|i| self.india_states.names[i].clone()))
             .flatten();
         let of_country = || self.numbers.iter().filter(|(c, _)| *c == country).map(|(_, n)| n);
         let national = of_country().filter(|n| n.region.is_none());

@@ -1,0 +1,539 @@
+//! The bundled geography: which country, Indian state or district a point is in, and whether a
+//! large town is near it. Parsed once per process from files compiled into the binary (see
+//! data/SOURCES.md): country outlines (Natural Earth), India's states and districts (DataMeet) and
+//! the towns of 50,000 people or more (GeoNames).
+//!
+//! Lookups are strict: a point is in an area only when it is inside (or on) one of its outlines.
+//! The outlines are simplified (countries and states about 1 km, districts about 150 m), so a point
+//! on a beach may be in none; callers that need a coastal tolerance (emergency numbers) add it.
+//! A lookup is a point-in-polygon test behind an R-tree of polygon bounding boxes.
+//!
+//! Antimeridian: rings that cross 180° (Fiji, Russia) are stored unwrapped, with western
+//! longitudes plus 360, so a point is tested at `lon` and, when `lon < 0`, at `lon + 360` too.
+
+use crate::model::{EARTH_RADIUS_M, LonLat, chord2_for_distance_m};
+use geo::{BoundingRect, Coord, Intersects, LineString, Point, Polygon};
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
+use serde::Deserialize;
+use std::sync::{Arc, OnceLock};
+
+/// Country outlines, one Feature per ISO 3166-1 alpha-2 code (property `iso_a2`).
+pub const COUNTRIES_GEOJSON: &str = include_str!("../data/boundaries/countries.geojson");
+/// India's 36 states and union territories (property `name`).
+pub const INDIA_STATES_GEOJSON: &str = include_str!("../data/boundaries/india_states.geojson");
+/// India's 723 districts (properties `district` and `state`).
+pub const INDIA_DISTRICTS_GEOJSON: &str = include_str!("../data/boundaries/india_districts.geojson");
+/// `data/towns_50k.csv`: name,country,lat,lon,population, every town of 50,000 or more.
+pub const TOWNS_CSV: &str = include_str!("../data/towns_50k.csv");
+
+/// A bundled file that does not parse. Only a broken build produces one.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct BoundaryError {
+    pub file: &'static str,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct FeatureCollection {
+    features: Vec<Feature>,
+}
+
+#[derive(Deserialize)]
+struct Feature {
+    properties: serde_json::Map<String, serde_json::Value>,
+    geometry: Geometry,
+}
+
+impl Feature {
+    fn property(&self, file: &'static str, i: usize, key: &str) -> Result<&str, BoundaryError> {
+        self.properties.get(key).and_then(|v| v.as_str()).ok_or_else(|| BoundaryError {
+            file,
+            message: format!("feature {i} has no string property '{key}'"),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", content = "coordinates")]
+enum Geometry {
+    Polygon(Vec<Vec<[f64; 2]>>),
+    MultiPolygon(Vec<Vec<Vec<[f64; 2]>>>),
+}
+
+fn features(file: &'static str, text: &str) -> Result<Vec<Feature>, BoundaryError> {
+    let fc: FeatureCollection =
+        serde_json::from_str(text).map_err(|e| BoundaryError { file, message: e.to_string() })?;
+    Ok(fc.features)
+}
+
+type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// Named areas (countries, states or districts): polygons behind an R-tree of their bounding boxes.
+pub(crate) struct Layer {
+    /// One name per area, in file order; an area's index is its position here.
+    pub(crate) names: Vec<String>,
+    /// Each polygon with the index of its area.
+    polygons: Vec<(usize, Polygon<f64>)>,
+    tree: RTree<Entry>,
+}
+
+impl Layer {
+    /// A layer from a GeoJSON FeatureCollection whose string property `key` names each area.
+    pub(crate) fn parse(file: &'static str, text: &str, key: &str) -> Result<Layer, BoundaryError> {
+        Layer::from_features(file, features(file, text)?, key)
+    }
+
+    fn from_features(file: &'static str, features: Vec<Feature>, key: &str) -> Result<Layer, BoundaryError> {
+        let mut names = Vec::with_capacity(features.len());
+        let mut polygons = Vec::new();
+        for (i, f) in features.into_iter().enumerate() {
+            names.push(f.property(file, i, key)?.to_string());
+            let parts = match f.geometry {
+                Geometry::Polygon(rings) => vec![rings],
+                Geometry::MultiPolygon(parts) => parts,
+            };
+            for rings in parts {
+                let mut rings = rings
+                    .into_iter()
+                    .map(|r| LineString::new(r.into_iter().map(|[x, y]| Coord { x, y }).collect::<Vec<_>>()));
+                let exterior = rings.next().ok_or_else(|| BoundaryError {
+                    file,
+                    message: format!("feature {i} has an empty polygon"),
+                })?;
+                polygons.push((i, Polygon::new(exterior, rings.collect())));
+            }
+        }
+        let entries = polygons
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, (_, poly))| {
+                let r = poly.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    slot,
+                ))
+            })
+            .collect();
+        Ok(Layer { names, polygons, tree: RTree::bulk_load(entries) })
+    }
+
+    /// The areas containing (x, y) in the stored frame.
+    fn areas_xy(&self, x: f64, y: f64) -> impl Iterator<Item = usize> {
+        let point = Point::new(x, y);
+        self.tree
+            .locate_all_at_point(&[x, y])
+            .filter(move |e| self.polygons[e.data].1.intersects(&point))
+            .map(|e| self.polygons[e.data].0)
+    }
+
+    /// The area containing `lon`, `lat`, trying both sides of the antimeridian; the lowest index
+    /// when several touch it.
+    pub(crate) fn find(&self, lon: f64, lat: f64) -> Option<usize> {
+        frames(lon).find_map(|x| self.areas_xy(x, lat).min())
+    }
+
+    /// Whether area `area` contains `p` (on either side of the antimeridian).
+    fn contains(&self, area: usize, p: LonLat) -> bool {
+        frames(p.lon).any(|x| self.areas_xy(x, p.lat).any(|a| a == area))
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+}
+
+/// The tests' reference for a layer: every polygon with its bounding box, scanned in full (no R-tree).
+#[cfg(test)]
+pub(crate) struct Scan<'a>(Vec<(usize, geo::Rect<f64>, &'a Polygon<f64>)>);
+
+#[cfg(test)]
+impl<'a> Scan<'a> {
+    pub(crate) fn new(layer: &'a Layer) -> Self {
+        Scan(layer.polygons.iter().filter_map(|(a, poly)| Some((*a, poly.bounding_rect()?, poly))).collect())
+    }
+
+    /// Every area containing `p` (interior or outer boundary, either side of the antimeridian).
+    pub(crate) fn at(&self, p: LonLat) -> Vec<usize> {
+        use geo::Contains;
+        let mut found: Vec<usize> = frames(p.lon)
+            .flat_map(|x| {
+                let point = Point::new(x, p.lat);
+                self.0
+                    .iter()
+                    .filter(move |(_, rect, poly)| {
+                        rect.intersects(&point)
+                            && (poly.contains(&point) || poly.exterior().intersects(&point))
+                    })
+                    .map(|(area, _, _)| *area)
+            })
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
+/// The longitudes at which to test a point: itself and, across the antimeridian, ±360.
+fn frames(lon: f64) -> impl Iterator<Item = f64> {
+    std::iter::once(lon)
+        .chain((lon < 0.0).then_some(lon + 360.0))
+        .chain((lon >= 180.0).then_some(lon - 360.0))
+}
+
+/// The point `distance_m` from `p` along `bearing_deg` (clockwise from north) on the great circle,
+/// as (lon, lat) with lon in -180..180.
+pub fn destination(p: LonLat, distance_m: f64, bearing_deg: f64) -> (f64, f64) {
+    let d = distance_m / EARTH_RADIUS_M;
+    let b = bearing_deg.to_radians();
+    let (lat1, lon1) = (p.lat.to_radians(), p.lon.to_radians());
+    let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * b.cos()).asin();
+    let lon2 = lon1 + (b.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
+    let mut lon = lon2.to_degrees();
+    if lon > 180.0 {
+        lon -= 360.0;
+    } else if lon < -180.0 {
+        lon += 360.0;
+    }
+    (lon, lat2.to_degrees())
+}
+
+/// One of India's districts: an index into the bundled district outlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DistrictId(u16);
+
+#[derive(Deserialize)]
+struct TownRow {
+    lat: f64,
+    lon: f64,
+}
+
+/// The bundled outlines and large towns.
+pub struct Geography {
+    countries: Arc<Layer>,
+    india_states: Arc<Layer>,
+    districts: Layer,
+    /// The state (index into `india_states`) of each district.
+    district_states: Vec<usize>,
+    /// Towns of 50,000 or more as unit vectors, so chord order is great-circle order.
+    towns: RTree<[f64; 3]>,
+}
+
+impl std::fmt::Debug for Geography {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Geography")
+            .field("countries", &self.countries.names.len())
+            .field("india_states", &self.india_states.names.len())
+            .field("districts", &self.districts.names.len())
+            .field("towns", &self.towns.size())
+            .finish()
+    }
+}
+
+/// The geography compiled into the binary, parsed on first use. The files are checked by the
+/// tests, so a failure here is a broken build.
+pub fn bundled() -> &'static Geography {
+    static BUNDLED: OnceLock<Geography> = OnceLock::new();
+    BUNDLED.get_or_init(|| {
+        Geography::parse(COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON, INDIA_DISTRICTS_GEOJSON, TOWNS_CSV)
+            .expect("the bundled geography parses")
+    })
+}
+
+impl Geography {
+    /// Builds the geography from the four files' contents; every district's state must be one of
+    /// the states.
+    pub fn parse(
+        countries_geojson: &str,
+        india_states_geojson: &str,
+        india_districts_geojson: &str,
+        towns_csv: &str,
+    ) -> Result<Geography, BoundaryError> {
+        let countries = Layer::parse("countries.geojson", countries_geojson, "iso_a2")?;
+        let india_states = Layer::parse("india_states.geojson", india_states_geojson, "name")?;
+
+        let file = "india_districts.geojson";
+        let features = features(file, india_districts_geojson)?;
+        let district_states = features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let state = f.property(file, i, "state")?;
+                india_states.index_of(state).ok_or_else(|| BoundaryError {
+                    file,
+                    message: format!("feature {i}: unknown state '{state}'"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if district_states.len() > usize::from(u16::MAX) {
+            return Err(BoundaryError { file, message: "too many districts".into() });
+        }
+        let districts = Layer::from_features(file, features, "district")?;
+
+        let file = "towns_50k.csv";
+        let mut towns = Vec::new();
+        for (i, row) in csv::Reader::from_reader(towns_csv.as_bytes()).deserialize::<TownRow>().enumerate() {
+            let row = row.map_err(|e| BoundaryError { file, message: e.to_string() })?;
+            let p = LonLat::new(row.lon, row.lat)
+                .map_err(|e| BoundaryError { file, message: format!("row {}: {e}", i + 1) })?;
+            towns.push(p.to_xyz());
+        }
+
+        Ok(Geography {
+            countries: Arc::new(countries),
+            india_states: Arc::new(india_states),
+            districts,
+            district_states,
+            towns: RTree::bulk_load(towns),
+        })
+    }
+
+    /// The ISO 3166-1 alpha-2 code of the country whose outline contains `p`; `None` at sea (or just
+    /// off a simplified coast).
+    pub fn country_at(&self, p: LonLat) -> Option<&str> {
+        self.countries.find(p.lon, p.lat).map(|i| self.countries.names[i].as_str())
+    }
+
+    /// Whether the bundled outlines have the country `code` (ISO 3166-1 alpha-2).
+    pub fn has_country(&self, code: &str) -> bool {
+        self.countries.index_of(code).is_some()
+    }
+
+    /// Whether `p` is inside the outline of country `code`; for India, inside India's outline or
+    /// any of its district outlines, which are finer (Natural Earth's 1:50m coast leaves out South
+    /// Mumbai). False for a code without an outline.
+    pub fn in_country(&self, code: &str, p: LonLat) -> bool {
+        self.countries.index_of(code).is_some_and(|i| self.countries.contains(i, p))
+            || (code == "IN" && self.india_district_at(p).is_some())
+    }
+
+    /// The Indian district whose outline contains `p`.
+    pub fn india_district_at(&self, p: LonLat) -> Option<DistrictId> {
+        self.districts.find(p.lon, p.lat).map(|i| DistrictId(i as u16))
+    }
+
+    /// Whether `p` is inside the outline of district `id`.
+    pub fn in_district(&self, id: DistrictId, p: LonLat) -> bool {
+        self.districts.contains(usize::from(id.0), p)
+    }
+
+    /// The district's name as in the source (e.g. "Lucknow"); names repeat across states.
+    pub fn district_name(&self, id: DistrictId) -> &str {
+        &self.districts.names[usize::from(id.0)]
+    }
+
+    /// The state or union territory the district is in (e.g. "Uttar Pradesh").
+    pub fn district_state(&self, id: DistrictId) -> &str {
+        &self.india_states.names[self.district_states[usize::from(id.0)]]
+    }
+
+    /// The Indian state or union territory whose outline contains `p`.
+    pub fn india_state_at(&self, p: LonLat) -> Option<&str> {
+        self.india_states.find(p.lon, p.lat).map(|i| self.india_states.names[i].as_str())
+    }
+
+    /// Whether `p` is inside the outline of the Indian state or union territory `name`.
+    pub fn in_india_state(&self, name: &str, p: LonLat) -> bool {
+        self.india_states.index_of(name).is_some_and(|i| self.india_states.contains(i, p))
+    }
+
+    /// Whether a town of 50,000 people or more lies within `metres` (great circle) of `p`.
+    pub fn large_town_within(&self, p: LonLat, metres: f64) -> bool {
+        self.towns.locate_within_distance(p.to_xyz(), chord2_for_distance_m(metres)).next().is_some()
+    }
+
+    /// The country outlines, shared with the emergency directory.
+    pub(crate) fn countries(&self) -> Arc<Layer> {
+        self.countries.clone()
+    }
+
+    /// India's state outlines, shared with the emergency directory.
+    pub(crate) fn india_states(&self) -> Arc<Layer> {
+        self.india_states.clone()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn layers(&self) -> (&Layer, &Layer, &Layer) {
+        (&self.countries, &self.india_states, &self.districts)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn district_ids(&self) -> impl Iterator<Item = DistrictId> {
+        (0..self.districts.names.len()).map(|i| DistrictId(i as u16))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn district_index(id: DistrictId) -> usize {
+        usize::from(id.0)
+    }
+
+    /// The polygons of one district (tests pick exact points inside them).
+    #[cfg(test)]
+    pub(crate) fn district_polygons(&self, id: DistrictId) -> impl Iterator<Item = &Polygon<f64>> {
+        self.districts.polygons.iter().filter(move |(a, _)| *a == usize::from(id.0)).map(|(_, p)| p)
+    }
+}
+
+/// Every town of `data/towns_50k.csv`, read again without the R-tree: the tests' reference.
+#[cfg(test)]
+pub(crate) fn scan_towns() -> Vec<LonLat> {
+    csv::Reader::from_reader(TOWNS_CSV.as_bytes())
+        .deserialize::<TownRow>()
+        .map(|r| r.map(|r| LonLat { lon: r.lon, lat: r.lat }).expect("towns_50k.csv parses"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn at(lat: f64, lon: f64) -> LonLat {
+        LonLat::new(lon, lat).unwrap()
+    }
+
+    #[test]
+    fn every_district_has_a_known_state_and_a_unique_name_in_it() {
+        let g = bundled();
+        let (countries, states, districts) = g.layers();
+        assert_eq!(districts.names.len(), 723, "the source has 723 districts");
+        assert_eq!(states.names.len(), 36);
+        assert!(countries.names.len() > 200);
+        let mut pairs: Vec<(&str, &str)> =
+            g.district_ids().map(|d| (g.district_state(d), g.district_name(d))).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        assert_eq!(pairs.len(), 723, "a district is known by its state and name");
+        for state in &states.names {
+            assert!(pairs.iter().any(|(s, _)| s == state), "{state} has no district");
+        }
+        let bad = INDIA_DISTRICTS_GEOJSON.replacen("\"state\":\"Goa\"", "\"state\":\"Gao\"", 1);
+        let e = Geography::parse(COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON, &bad, TOWNS_CSV).unwrap_err();
+        assert!(e.to_string().contains("unknown state 'Gao'"), "{e}");
+        let e = Geography::parse(
+            COUNTRIES_GEOJSON,
+            INDIA_STATES_GEOJSON,
+            INDIA_DISTRICTS_GEOJSON,
+            "name,country,lat,lon,population\nX,IN,95,80,60000\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("towns_50k.csv"), "{e}");
+    }
+
+    #[test]
+    fn known_places_are_in_their_country_state_and_district() {
+        let g = bundled();
+        // (lat, lon, district, state): hand-picked points well inside each district.
+        let places = [
+            (26.85, 80.95, "Lucknow", "Uttar Pradesh"),
+            (28.63, 77.22, "Delhi", "Delhi"), // Connaught Place
+            (22.57, 88.36, "Kolkata", "West Bengal"),
+            (19.07, 72.88, "Mumbai", "Maharashtra"), // Kurla
+            (11.727, 75.545, "Mahe", "Puducherry"),  // an enclave in Kerala, 2 km² here
+            (24.75, 84.38, "Aurangabad", "Bihar"),   // the name repeats in two states
+            (19.88, 75.34, "Aurangabad", "Maharashtra"),
+            (26.92, 70.91, "Jaisalmer", "Rajasthan"),
+            (11.62, 92.72, "South Andaman", "Andaman and Nicobar Islands"), // Port Blair
+        ];
+        for (lat, lon, district, state) in places {
+            let p = at(lat, lon);
+            let d =
+                g.india_district_at(p).unwrap_or_else(|| panic!("{district}: no district at {lat},{lon}"));
+            assert_eq!((g.district_name(d), g.district_state(d)), (district, state), "{lat},{lon}");
+            assert!(g.in_district(d, p));
+            assert_eq!(g.india_state_at(p), Some(state), "{lat},{lon}");
+            assert!(g.in_india_state(state, p));
+            assert_eq!(g.country_at(p), Some("IN"), "{lat},{lon}");
+            assert!(g.in_country("IN", p));
+        }
+        let sydney = at(-33.87, 151.21);
+        assert_eq!(g.country_at(sydney), Some("AU"));
+        assert!(!g.in_country("IN", sydney));
+        assert_eq!((g.india_district_at(sydney), g.india_state_at(sydney)), (None, None));
+        assert!(!g.in_country("ZZ", sydney) && !g.has_country("ZZ") && g.has_country("AU"));
+        // Fiji on both sides of 180° (Taveuni, Lakeba, Viti Levu), mid-ocean and off Mumbai nowhere.
+        for (lat, lon) in [(-16.9, 179.95), (-16.8, -179.9), (-18.2, -178.8), (-18.0, 178.3)] {
+            assert_eq!(g.country_at(at(lat, lon)), Some("FJ"), "{lat},{lon}");
+            assert!(g.in_country("FJ", at(lat, lon)));
+        }
+        for (lat, lon) in [(-30.0, -140.0), (0.0, -30.0), (10.0, 65.0), (19.0, 72.2)] {
+            assert_eq!(g.country_at(at(lat, lon)), None, "{lat},{lon}");
+        }
+    }
+
+    /// A point uniform on the sphere, or in a lon/lat box.
+    fn random_point(rng: &mut ChaCha8Rng, lon: (f64, f64), lat: (f64, f64)) -> LonLat {
+        let (s, n) = (lat.0.to_radians().sin(), lat.1.to_radians().sin());
+        LonLat { lon: rng.random_range(lon.0..lon.1), lat: rng.random_range(s..n).asin().to_degrees() }
+    }
+
+    #[test]
+    fn lookups_match_a_scan_of_every_polygon() {
+        let g = bundled();
+        let (countries, states, districts) = g.layers();
+        let scans = [Scan::new(countries), Scan::new(states), Scan::new(districts)];
+        let mut rng = ChaCha8Rng::seed_from_u64(10);
+        let mut hits = [0; 3];
+        for i in 0..3_000 {
+            // India's box, then the whole world, then the Pacific around Fiji.
+            let p = match i % 3 {
+                0 => random_point(&mut rng, (68.0, 98.0), (6.0, 37.0)),
+                1 => random_point(&mut rng, (-180.0, 180.0), (-90.0, 90.0)),
+                _ => random_point(&mut rng, (176.0, 180.0), (-20.0, -15.0)),
+            };
+            let p =
+                if i % 3 == 2 && rng.random_bool(0.5) { LonLat { lon: p.lon - 360.0 + 4.0, ..p } } else { p };
+            let found = [
+                g.country_at(p).map(|c| countries.index_of(c).unwrap()),
+                g.india_state_at(p).map(|s| states.index_of(s).unwrap()),
+                g.india_district_at(p).map(Geography::district_index),
+            ];
+            for (k, found) in found.into_iter().enumerate() {
+                let scan = scans[k].at(p);
+                match found {
+                    None => assert!(scan.is_empty(), "{p:?}: the scan finds {scan:?}"),
+                    Some(a) => {
+                        hits[k] += 1;
+                        assert_eq!(Some(&a), scan.first(), "{p:?}: lowest index of {scan:?}");
+                    }
+                }
+            }
+        }
+        // Enough points fell inside something for the comparison to mean anything.
+        assert!(hits.iter().all(|&h| h > 300), "{hits:?}");
+    }
+
+    #[test]
+    fn large_town_within_matches_a_scan_of_every_town() {
+        let g = bundled();
+        let towns = scan_towns();
+        assert!(towns.len() > 10_000, "{}", towns.len());
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let (mut yes, mut no) = (0, 0);
+        for i in 0..2_000 {
+            let p = if i % 2 == 0 {
+                let t = towns[rng.random_range(0..towns.len())];
+                let (lon, lat) =
+                    destination(t, rng.random_range(0.0..30_000.0), rng.random_range(0.0..360.0));
+                LonLat { lon, lat }
+            } else {
+                random_point(&mut rng, (-180.0, 180.0), (-90.0, 90.0))
+            };
+            let radius = [2_000.0, 10_000.0, 25_000.0][i % 3];
+            let nearest = towns.iter().map(|t| t.distance_m(p)).fold(f64::INFINITY, f64::min);
+            if (nearest - radius).abs() < 1.0 {
+                continue; // too close to call in floating point
+            }
+            let expected = nearest <= radius;
+            assert_eq!(
+                g.large_town_within(p, radius),
+                expected,
+                "{p:?} within {radius} m: nearest {nearest}"
+            );
+            if expected { yes += 1 } else { no += 1 }
+        }
+        assert!(yes > 300 && no > 300, "{yes} {no}");
+    }
+}
