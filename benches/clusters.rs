@@ -25,7 +25,11 @@ fn snapshot() -> Snapshot {
     let mut records = Vec::with_capacity(n);
     let parsed = parse_csv_with(&csv, &mut |row, _| {
         let id = ProviderId(records.len() as i64 + 1);
-        records.push(Provider { id, data: row.data, created_at: now, updated_at: now });
+        // As the store would: confidential providers without an admin point get a drawn one.
+        let drawn_public = (row.data.confidential && row.data.public_location.is_none()).then(|| {
+            bellmap::public_point::draw(row.data.location, &row.data.country, &mut rand::rng()).point
+        });
+        records.push(Provider { id, data: row.data, drawn_public, created_at: now, updated_at: now });
     });
     assert!(parsed.problems.is_empty(), "the sample parses: {:?}", parsed.problems.first());
     drop(csv);

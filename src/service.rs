@@ -227,16 +227,25 @@ impl Service {
         Ok(created)
     }
 
-    /// Replaces one provider's fields and publishes.
-    pub fn update_provider(
+    /// Reads provider `id`, lets `change` make its new fields (or refuse), and writes them, in
+    /// one transaction under the write lock; publishes.
+    pub fn edit_provider<E: From<EditError>>(
         &self,
         id: i64,
-        data: &ProviderData,
         actor: &str,
         action: &str,
-    ) -> Result<Provider, EditError> {
+        change: impl FnOnce(&Provider) -> Result<ProviderData, E>,
+    ) -> Result<Provider, E> {
         let _writer = self.writer();
-        let updated = self.db.update_provider(id, data, actor, action)?;
+        let updated = self.db.edit_provider(id, actor, action, change)?;
+        self.refresh().map_err(|e| E::from(EditError::Db(e)))?;
+        Ok(updated)
+    }
+
+    /// Draws a new public point for a confidential provider, as an admin asked; publishes.
+    pub fn redraw_public_point(&self, id: i64, actor: &str) -> Result<Provider, EditError> {
+        let _writer = self.writer();
+        let updated = self.db.redraw_public_point(id, actor)?;
         self.refresh()?;
         Ok(updated)
     }

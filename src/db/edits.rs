@@ -3,7 +3,7 @@
 use super::audit::write_audit;
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::providers;
-use super::{Db, DbError, changes};
+use super::{Db, DbError, changes, public_points};
 use crate::model::{Provider, ProviderData};
 use diesel::prelude::*;
 
@@ -13,6 +13,11 @@ pub enum EditError {
     NotFound(i64),
     #[error("external_id '{0}' is already used by provider {1}")]
     ExternalIdTaken(String, i64),
+    #[error("provider {0} is not confidential or has an admin-chosen public point, so it has no drawn point")]
+    NoDrawnPoint(i64),
+    /// The caller's change refused the record (its own error is returned instead).
+    #[error("the change was refused")]
+    Refused,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -37,6 +42,11 @@ fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<Provider>, DbErro
     Ok(row.map(Provider::try_from).transpose()?)
 }
 
+fn row(conn: &mut SqliteConnection, id: i64) -> Result<ProviderRow, EditError> {
+    let row = providers::table.find(id).select(ProviderRow::as_select()).first(conn).optional()?;
+    row.ok_or(EditError::NotFound(id))
+}
+
 fn load(conn: &mut SqliteConnection, id: i64) -> Result<Provider, EditError> {
     find(conn, id)?.ok_or(EditError::NotFound(id))
 }
@@ -55,41 +65,102 @@ impl Db {
                 return Err(EditError::ExternalIdTaken(data.external_id.clone(), other));
             }
             let now = now_text();
+            let mut row = ProviderRow {
+                id: 0,
+                fields: ProviderFields::from(data),
+                drawn_lat: None,
+                drawn_lon: None,
+                created_at: now.clone(),
+                updated_at: now,
+            };
+            let settled = public_points::settle(None, &row);
+            public_points::apply(&mut row, &settled);
             let id: i64 = diesel::insert_into(providers::table)
                 .values((
-                    ProviderFields::from(data),
-                    providers::created_at.eq(&now),
-                    providers::updated_at.eq(&now),
+                    &row.fields,
+                    providers::drawn_lat.eq(row.drawn_lat),
+                    providers::drawn_lon.eq(row.drawn_lon),
+                    providers::created_at.eq(&row.created_at),
+                    providers::updated_at.eq(&row.updated_at),
                 ))
                 .returning(providers::id)
                 .get_result(conn)?;
             write_audit(conn, actor, "provider.create", &format!("provider {id} ({})", data.external_id), 1)?;
+            if let Some(rule) = settled.drawn {
+                public_points::audit_draw(conn, actor, id, rule)?;
+            }
             changes::bump(conn)?;
             load(conn, id)
         })
     }
 
-    /// Replaces every field of provider `id`; `action` names the edit in the audit log.
-    pub fn update_provider(
+    /// Reads provider `id`, lets `change` make its new fields from it (or refuse), and writes
+    /// them, all in one transaction: nothing another writer commits can fall between the read
+    /// and the write. `action` names the edit in the audit log.
+    pub fn edit_provider<E: From<EditError>>(
         &self,
         id: i64,
-        data: &ProviderData,
         actor: &str,
         action: &str,
-    ) -> Result<Provider, EditError> {
-        let mut conn = self.pool.get().map_err(DbError::from)?;
-        conn.immediate_transaction::<_, EditError, _>(|conn| {
-            let before = load(conn, id)?;
+        change: impl FnOnce(&Provider) -> Result<ProviderData, E>,
+    ) -> Result<Provider, E> {
+        let mut conn = self.pool.get().map_err(|e| EditError::Db(e.into()))?;
+        let mut refused = None;
+        let result = conn.immediate_transaction::<_, EditError, _>(|conn| {
+            let old = row(conn, id)?;
+            let before = Provider::try_from(old.clone()).map_err(DbError::from)?;
+            let data = match change(&before) {
+                Ok(data) => data,
+                Err(e) => {
+                    refused = Some(e);
+                    return Err(EditError::Refused);
+                }
+            };
             if let Some(other) = owner_of(conn, &data.external_id)?.filter(|other| *other != id) {
                 return Err(EditError::ExternalIdTaken(data.external_id.clone(), other));
             }
-            if before.data == *data {
+            if before.data == data {
                 return Ok(before);
             }
+            let mut after =
+                ProviderRow { fields: ProviderFields::from(&data), updated_at: now_text(), ..old.clone() };
+            let settled = public_points::settle(Some(&old), &after);
+            public_points::apply(&mut after, &settled);
             diesel::update(providers::table.find(id))
-                .set((ProviderFields::from(data), providers::updated_at.eq(now_text())))
+                .set((
+                    &after.fields,
+                    providers::drawn_lat.eq(after.drawn_lat),
+                    providers::drawn_lon.eq(after.drawn_lon),
+                    providers::updated_at.eq(&after.updated_at),
+                ))
                 .execute(conn)?;
             write_audit(conn, actor, action, &format!("provider {id} ({})", data.external_id), 1)?;
+            if let Some(rule) = settled.drawn {
+                public_points::audit_draw(conn, actor, id, rule)?;
+            }
+            changes::bump(conn)?;
+            load(conn, id)
+        });
+        match (result, refused) {
+            (_, Some(e)) => Err(e),
+            (result, None) => result.map_err(E::from),
+        }
+    }
+
+    /// Draws a new public point for confidential provider `id`, as an admin asked.
+    pub fn redraw_public_point(&self, id: i64, actor: &str) -> Result<Provider, EditError> {
+        let mut conn = self.pool.get().map_err(DbError::from)?;
+        conn.immediate_transaction::<_, EditError, _>(|conn| {
+            let mut row = row(conn, id)?;
+            if !row.fields.confidential || row.fields.public_lat.is_some() {
+                return Err(EditError::NoDrawnPoint(id));
+            }
+            let settled = public_points::settle(None, &row);
+            public_points::apply(&mut row, &settled);
+            diesel::update(providers::table.find(id))
+                .set((providers::drawn_lat.eq(row.drawn_lat), providers::drawn_lon.eq(row.drawn_lon)))
+                .execute(conn)?;
+            public_points::audit_draw(conn, actor, id, settled.drawn.unwrap_or_default())?;
             changes::bump(conn)?;
             load(conn, id)
         })

@@ -2,13 +2,13 @@
 
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::{imports, provider_versions, providers};
-use super::{Db, DbError, audit::write_audit, changes};
+use super::{Db, DbError, audit::write_audit, changes, public_points};
 use crate::model::ProviderData;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
-/// SQLite allows at most 32,766 bound variables per statement; each provider row binds 32.
+/// SQLite allows at most 32,766 bound variables per statement; each provider row binds 34.
 const INSERT_BATCH: usize = 500;
 
 /// Upsert keeps providers missing from the file; replace deactivates them (never deletes).
@@ -122,7 +122,7 @@ impl Db {
         // IMMEDIATE takes the write lock up front, so concurrent imports queue instead of failing.
         let result = conn.immediate_transaction::<_, RollBack<DbError>, _>(|conn| {
             let import_id = insert_import(conn, meta, None)?;
-            let mut sink = ImportSink::new(conn, import_id, meta.mode);
+            let mut sink = ImportSink::new(conn, import_id, meta);
             let out = feed(&mut sink);
             let counts = sink.finish()?;
             let report = finish(&out, counts, import_id);
@@ -198,9 +198,17 @@ impl Db {
                     conflicts.push(RevertConflict { provider_id, external_id, changed_by_import: later });
                     continue;
                 }
-                let before: Option<ProviderRow> =
+                let mut before: Option<ProviderRow> =
                     before.map(|b| serde_json::from_str(&b)).transpose().map_err(corrupt)?;
-                plan.push((provider_id, current, before));
+                // A version kept before public points were stored has none: settle one, so the
+                // restored record is never left without a public point.
+                let mut drawn = None;
+                if let Some(row) = before.as_mut().filter(|r| r.drawn().is_none()) {
+                    let settled = public_points::settle(current.as_ref(), row);
+                    public_points::apply(row, &settled);
+                    drawn = settled.drawn;
+                }
+                plan.push((provider_id, current, before, drawn));
             }
             if !conflicts.is_empty() {
                 return Err(RevertError::Conflict { import: id, conflicts });
@@ -212,7 +220,10 @@ impl Db {
                 on_error: "abort".into(),
             };
             let revert_id = insert_import(conn, &meta, Some(id))?;
-            for (provider_id, current, before) in &plan {
+            for (provider_id, current, before, drawn) in &plan {
+                if let Some(rule) = drawn {
+                    public_points::audit_draw(conn, actor, *provider_id, rule)?;
+                }
                 match before {
                     // The import created this record: the state before it is no record at all.
                     None => {
@@ -222,6 +233,8 @@ impl Db {
                         diesel::update(providers::table.find(provider_id))
                             .set((
                                 &row.fields,
+                                providers::drawn_lat.eq(row.drawn_lat),
+                                providers::drawn_lon.eq(row.drawn_lon),
                                 providers::created_at.eq(&row.created_at),
                                 providers::updated_at.eq(&row.updated_at),
                             ))
@@ -312,6 +325,8 @@ pub struct ImportSink<'c> {
     conn: &'c mut SqliteConnection,
     import_id: i64,
     mode: ImportMode,
+    /// Who imports, for the audit rows of drawn public points.
+    actor: String,
     now: String,
     batch: Vec<ProviderData>,
     seen: HashSet<String>,
@@ -324,11 +339,12 @@ pub struct ImportSink<'c> {
 const IMPORT_BATCH: usize = 1000;
 
 impl<'c> ImportSink<'c> {
-    fn new(conn: &'c mut SqliteConnection, import_id: i64, mode: ImportMode) -> Self {
+    fn new(conn: &'c mut SqliteConnection, import_id: i64, meta: &ImportMeta) -> Self {
         ImportSink {
             conn,
             import_id,
-            mode,
+            mode: meta.mode,
+            actor: meta.actor.clone(),
             now: now_text(),
             batch: Vec::with_capacity(IMPORT_BATCH),
             seen: HashSet::new(),
@@ -375,39 +391,62 @@ impl<'c> ImportSink<'c> {
             match existing.get(&fields.external_id) {
                 Some(old) if old.fields == fields => self.counts.unchanged += 1,
                 Some(old) => {
-                    let after = ProviderRow {
-                        id: old.id,
-                        fields,
-                        created_at: old.created_at.clone(),
-                        updated_at: now.clone(),
-                    };
+                    let mut after = ProviderRow { fields, updated_at: now.clone(), ..old.clone() };
+                    let settled = public_points::settle(Some(old), &after);
+                    public_points::apply(&mut after, &settled);
                     diesel::update(providers::table.find(old.id))
-                        .set((&after.fields, providers::updated_at.eq(now)))
+                        .set((
+                            &after.fields,
+                            providers::drawn_lat.eq(after.drawn_lat),
+                            providers::drawn_lon.eq(after.drawn_lon),
+                            providers::updated_at.eq(now),
+                        ))
                         .execute(conn)?;
                     record_version(conn, self.import_id, Some(old), &after)?;
+                    if let Some(rule) = settled.drawn {
+                        public_points::audit_draw(conn, &self.actor, old.id, rule)?;
+                    }
                     self.counts.updated += 1;
                 }
-                None => new_rows.push(fields),
+                None => {
+                    let mut row = ProviderRow {
+                        id: 0,
+                        fields,
+                        drawn_lat: None,
+                        drawn_lon: None,
+                        created_at: now.clone(),
+                        updated_at: now.clone(),
+                    };
+                    let settled = public_points::settle(None, &row);
+                    public_points::apply(&mut row, &settled);
+                    new_rows.push((row, settled.drawn));
+                }
             }
         }
         self.counts.created += new_rows.len();
-        for chunk in new_rows.chunks(INSERT_BATCH) {
+        for chunk in new_rows.chunks_mut(INSERT_BATCH) {
             let values: Vec<_> = chunk
                 .iter()
-                .map(|f| (f.clone(), providers::created_at.eq(now), providers::updated_at.eq(now)))
+                .map(|(r, _)| {
+                    (
+                        r.fields.clone(),
+                        providers::drawn_lat.eq(r.drawn_lat),
+                        providers::drawn_lon.eq(r.drawn_lon),
+                        providers::created_at.eq(now),
+                        providers::updated_at.eq(now),
+                    )
+                })
                 .collect();
             let ids: Vec<i64> = diesel::insert_into(providers::table)
                 .values(&values)
                 .returning(providers::id)
                 .get_results(conn)?;
-            for (id, fields) in ids.into_iter().zip(chunk) {
-                let after = ProviderRow {
-                    id,
-                    fields: fields.clone(),
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                };
-                record_version(conn, self.import_id, None, &after)?;
+            for (id, (after, drawn)) in ids.into_iter().zip(chunk.iter_mut()) {
+                after.id = id;
+                record_version(conn, self.import_id, None, after)?;
+                if let Some(rule) = drawn {
+                    public_points::audit_draw(conn, &self.actor, id, rule)?;
+                }
             }
         }
         Ok(())

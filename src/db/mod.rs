@@ -4,6 +4,7 @@ mod audit;
 mod changes;
 mod edits;
 mod imports;
+mod public_points;
 mod rows;
 mod schema;
 mod tokens;
@@ -72,6 +73,7 @@ impl Db {
             .map_err(|e| DbError::Open(e.to_string()))?;
         let db = Db { pool };
         db.migrate()?;
+        db.draw_missing_public_points()?;
         Ok(db)
     }
 

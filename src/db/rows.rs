@@ -16,8 +16,20 @@ pub struct ProviderRow {
     #[diesel(embed)]
     #[serde(flatten)]
     pub fields: ProviderFields,
+    /// The stored drawn public point (`Provider::drawn_public`); absent in versions kept before
+    /// it existed.
+    #[serde(default)]
+    pub drawn_lat: Option<f64>,
+    #[serde(default)]
+    pub drawn_lon: Option<f64>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl ProviderRow {
+    pub fn drawn(&self) -> Option<LonLat> {
+        self.drawn_lat.zip(self.drawn_lon).map(|(lat, lon)| LonLat { lon, lat })
+    }
 }
 
 /// The columns an import or edit sets; equality here means "unchanged".
@@ -118,6 +130,7 @@ impl TryFrom<ProviderRow> for Provider {
 
     fn try_from(row: ProviderRow) -> Result<Self, Self::Error> {
         let id = row.id;
+        let drawn_public = row.drawn();
         let bad = |column: &'static str| move |message: String| CorruptRow { id, column, message };
         let f = row.fields;
         // Stored phones passed validation on the way in; re-derive the E.164 form.
@@ -165,6 +178,7 @@ impl TryFrom<ProviderRow> for Provider {
         Ok(Provider {
             id: ProviderId(id),
             data,
+            drawn_public,
             created_at: ts(&row.created_at, "created_at")?,
             updated_at: ts(&row.updated_at, "updated_at")?,
         })

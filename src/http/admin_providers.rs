@@ -28,9 +28,13 @@ pub struct AdminProviderDto {
     /// Exact location, WGS84 degrees.
     pub lat: f64,
     pub lon: f64,
-    /// The point the public sees (for confidential providers).
+    /// The public point an admin chose for a confidential provider, if any.
     pub public_lat: Option<f64>,
     pub public_lon: Option<f64>,
+    /// The public point the server drew and stored (set by the server; a confidential provider
+    /// without an admin point is shown here). Kept while the provider is not confidential.
+    pub drawn_lat: Option<f64>,
+    pub drawn_lon: Option<f64>,
     pub confidential: bool,
     pub address: Option<String>,
     pub locality: Option<String>,
@@ -70,6 +74,8 @@ impl From<Provider> for AdminProviderDto {
             lon: d.location.lon,
             public_lat: d.public_location.map(|p| p.lat),
             public_lon: d.public_location.map(|p| p.lon),
+            drawn_lat: p.drawn_public.map(|p| p.lat),
+            drawn_lon: p.drawn_public.map(|p| p.lon),
             confidential: d.confidential,
             address: d.address,
             locality: d.locality,
@@ -106,7 +112,8 @@ fn object_to_cells(body: &Value, cells: &mut BTreeMap<&'static str, String>) -> 
     let mut errors = Vec::new();
     for (key, value) in obj {
         let Some(column) = CSV_COLUMNS.iter().copied().find(|c| c == key) else {
-            let why = if ["id", "created_at", "updated_at"].contains(&key.as_str()) {
+            let why = if ["id", "created_at", "updated_at", "drawn_lat", "drawn_lon"].contains(&key.as_str())
+            {
                 "is set by the server".to_string()
             } else {
                 format!("is not a provider field; fields: {}", CSV_COLUMNS.join(", "))
@@ -153,6 +160,8 @@ fn edit_error(e: EditError) -> ApiError {
     match e {
         EditError::NotFound(id) => ApiError::NotFound(format!("no provider has id {id}")),
         e @ EditError::ExternalIdTaken(..) => ApiError::field("external_id", e.to_string()),
+        e @ EditError::NoDrawnPoint(_) => ApiError::Conflict { detail: e.to_string(), conflicts: vec![] },
+        EditError::Refused => ApiError::Internal("an edit was refused without a reason".into()),
         EditError::Db(e) => e.into(),
     }
 }
@@ -276,6 +285,31 @@ pub async fn reactivate(
     edit(id, &who.name, state, set_status("active"), "provider.reactivate").await
 }
 
+/// Draw a new public point for a confidential provider (for example after its published point
+/// was seen to be too telling); the draw is audited. The old point is gone.
+#[utoipa::path(
+    post, path = "/v1/admin/providers/{id}/redraw-public-point", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The provider with its new public point", body = AdminProviderDto),
+        (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such provider", body = Problem, content_type = PROBLEM_JSON),
+        (status = 409, description = "Not confidential, or its public point is the admin's", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn redraw_public_point(
+    path: web::Path<String>,
+    Admin(who): Admin,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path, "provider")?;
+    let service = state.service.clone();
+    let updated = web::block(move || service.redraw_public_point(id, &who.name)).await??;
+    Ok(HttpResponse::Ok().json(AdminProviderDto::from(updated)))
+}
+
 fn set_status(
     status: &'static str,
 ) -> impl FnOnce(&mut BTreeMap<&'static str, String>) -> Result<(), ApiError> {
@@ -285,23 +319,30 @@ fn set_status(
     }
 }
 
-/// Loads the record as cells, applies `change`, validates like an import row, and saves.
+/// Loads the record as cells, applies `change`, validates like an import row, and saves: all in
+/// one transaction under the service's write lock, so no import can commit in between.
 async fn edit(
     id: i64,
     actor: &str,
     state: web::Data<AppState>,
-    change: impl FnOnce(&mut BTreeMap<&'static str, String>) -> Result<(), ApiError>,
+    change: impl FnOnce(&mut BTreeMap<&'static str, String>) -> Result<(), ApiError> + Send + 'static,
     action: &'static str,
 ) -> Result<HttpResponse, ApiError> {
-    let db = state.service.db().clone();
-    let current = web::block(move || db.get_provider(id)).await??;
-    let current = current.ok_or_else(|| ApiError::NotFound(format!("no provider has id {id}")))?;
-    let mut cells = to_fields(&current.data);
-    change(&mut cells)?;
-    let data = validate(&cells)?;
     let service = state.service.clone();
     let actor = actor.to_string();
-    let updated =
-        web::block(move || service.update_provider(id, &data, &actor, action)).await?.map_err(edit_error)?;
+    let updated = web::block(move || {
+        service.edit_provider(id, &actor, action, |current| {
+            let mut cells = to_fields(&current.data);
+            change(&mut cells)?;
+            validate(&cells)
+        })
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(AdminProviderDto::from(updated)))
+}
+
+impl From<EditError> for ApiError {
+    fn from(e: EditError) -> Self {
+        edit_error(e)
+    }
 }

@@ -82,7 +82,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .default_service(web::to(|| async { method_not_allowed("GET, PATCH") })),
                 )
                 .service(post("/providers/{id}/deactivate", admin_providers::deactivate))
-                .service(post("/providers/{id}/reactivate", admin_providers::reactivate)),
+                .service(post("/providers/{id}/reactivate", admin_providers::reactivate))
+                .service(post("/providers/{id}/redraw-public-point", admin_providers::redraw_public_point)),
         )
         // Public, read-only, no credentials: any site may call it.
         .service(

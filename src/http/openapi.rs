@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         admin_providers::patch,
         admin_providers::deactivate,
         admin_providers::reactivate,
+        admin_providers::redraw_public_point,
     ),
     components(schemas(
         problem::Problem,

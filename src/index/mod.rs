@@ -47,8 +47,18 @@ impl Snapshot {
     /// Builds a snapshot; inactive providers are dropped here, so nothing downstream sees them.
     pub fn build(version: u64, mut records: Vec<Provider>) -> Snapshot {
         records.retain(|p| p.data.status == crate::model::Status::Active);
+        // A confidential record without a stored public point is never shown anywhere, rather
+        // than near its door (the store gives every one a point; this is the last line).
+        let before = records.len();
+        records.retain(|p| p.public_point().is_some());
+        if records.len() < before {
+            tracing::error!(
+                left_out = before - records.len(),
+                "confidential providers without a public point"
+            );
+        }
         records.sort_by_key(|p| p.id);
-        let points: Vec<LonLat> = records.iter().map(|p| p.data.public_point()).collect();
+        let points: Vec<LonLat> = records.iter().filter_map(Provider::public_point).collect();
         let tree = RTree::bulk_load(
             points.iter().enumerate().map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32)).collect(),
         );

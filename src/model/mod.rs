@@ -8,4 +8,4 @@ mod provider;
 pub use category::{Category, UnknownCategory};
 pub use fields::Phone;
 pub use geo_point::{CoordError, EARTH_RADIUS_M, LonLat, check_lat, check_lon, chord2_for_distance_m};
-pub use provider::{CONFIDENTIAL_GRID_DEG, Provider, ProviderData, ProviderId, Status, Wheelchair};
+pub use provider::{Provider, ProviderData, ProviderId, Status, Wheelchair};

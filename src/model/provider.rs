@@ -105,33 +105,27 @@ pub struct ProviderData {
 pub struct Provider {
     pub id: ProviderId,
     pub data: ProviderData,
+    /// The public point drawn once for this provider (kept while it is not confidential, so the
+    /// flag can be switched back without a new point). Set only by the store, never by an import.
+    pub drawn_public: Option<LonLat>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
 
-/// Size of the grid used to coarsen confidential locations, in degrees of latitude (~11 km).
-pub const CONFIDENTIAL_GRID_DEG: f64 = 0.1;
+impl Provider {
+    /// The only point any public answer may use: the exact one for ordinary providers; for a
+    /// confidential one the admin's public point, else the point drawn for it and stored with
+    /// the record (DESIGN §6). `None` only for a confidential record that has neither, which is
+    /// then left out of every public answer rather than shown anywhere near its door.
+    pub fn public_point(&self) -> Option<LonLat> {
+        if !self.data.confidential {
+            return Some(self.data.location);
+        }
+        self.data.public_location.or(self.drawn_public)
+    }
+}
 
 impl ProviderData {
-    /// The only point any public answer may use: the exact one for ordinary providers; for
-    /// confidential ones the admin's public point, else the centre of the grid cell around them.
-    /// It depends only on the record, so repeated or chosen queries cannot reveal more.
-    pub fn public_point(&self) -> LonLat {
-        if !self.confidential {
-            return self.location;
-        }
-        if let Some(p) = self.public_location {
-            return p;
-        }
-        let cell = |v: f64| ((v / CONFIDENTIAL_GRID_DEG).floor() + 0.5) * CONFIDENTIAL_GRID_DEG;
-        let lat = cell(self.location.lat).clamp(-89.95, 89.95);
-        let lon = cell(self.location.lon);
-        let lon = if lon > 180.0 { lon - 360.0 } else { lon };
-        // Round away float noise so the value is a clean grid centre (e.g. 26.85, not 26.850000000000001).
-        let round = |v: f64| (v * 1e6).round() / 1e6;
-        LonLat { lon: round(lon), lat: round(lat) }
-    }
-
     pub fn has_category(&self, c: Category) -> bool {
         self.categories.contains(&c)
     }
@@ -174,26 +168,25 @@ mod tests {
         }
     }
 
+    fn stored(data: ProviderData, drawn: Option<LonLat>) -> Provider {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        Provider { id: ProviderId(1), data, drawn_public: drawn, created_at: now, updated_at: now }
+    }
+
     #[test]
     fn ordinary_providers_are_public_at_their_point() {
-        let p = sample(80.9462, 26.8467, false);
-        assert_eq!(p.public_point(), p.location);
+        let p = stored(sample(80.9462, 26.8467, false), Some(LonLat { lon: 81.0, lat: 27.0 }));
+        assert_eq!(p.public_point(), Some(p.data.location));
     }
 
     #[test]
-    fn confidential_providers_snap_to_the_cell_centre() {
-        let a = sample(80.9462, 26.8467, true).public_point();
-        let b = sample(80.9031, 26.8011, true).public_point();
-        assert_eq!(a, b, "two points in one cell share a public point");
-        assert_eq!(a, LonLat { lon: 80.95, lat: 26.85 });
-        let south = sample(-0.01, -33.91, true).public_point();
-        assert_eq!(south, LonLat { lon: -0.05, lat: -33.95 });
-    }
-
-    #[test]
-    fn admin_public_point_wins() {
-        let mut p = sample(80.9462, 26.8467, true);
-        p.public_location = Some(LonLat { lon: 81.0, lat: 27.0 });
-        assert_eq!(p.public_point(), LonLat { lon: 81.0, lat: 27.0 });
+    fn confidential_providers_use_the_admin_point_then_the_drawn_one_and_never_the_exact_one() {
+        let admin = LonLat { lon: 81.0, lat: 27.0 };
+        let drawn = LonLat { lon: 80.9, lat: 26.9 };
+        let mut data = sample(80.9462, 26.8467, true);
+        assert_eq!(stored(data.clone(), None).public_point(), None);
+        assert_eq!(stored(data.clone(), Some(drawn)).public_point(), Some(drawn));
+        data.public_location = Some(admin);
+        assert_eq!(stored(data, Some(drawn)).public_point(), Some(admin));
     }
 }

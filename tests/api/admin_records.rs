@@ -94,8 +94,15 @@ async fn create_read_patch_deactivate_reactivate() {
         audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     let writes: Vec<&str> = actions.iter().copied().filter(|a| *a != "reveal").collect();
     assert_eq!(
-        &writes[..4],
-        ["provider.reactivate", "provider.deactivate", "provider.update", "provider.create"]
+        &writes[..5],
+        [
+            "provider.reactivate",
+            "provider.deactivate",
+            "provider.update",
+            "public_point.draw",
+            "provider.create"
+        ],
+        "the confidential provider's public point was drawn once, at creation"
     );
     // Reveals are written off the request path, so only their number is certain.
     assert_eq!(

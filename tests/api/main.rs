@@ -16,6 +16,7 @@ mod logs;
 mod page;
 mod paging;
 mod privacy;
+mod public_points;
 mod smoke;
 mod spatial;
 mod store;
