@@ -237,8 +237,21 @@ mod tests {
             "emoji 🛟 and ß",
             "\tstarts with a tab",
         ];
-        let records: Vec<ProviderData> =
-            nasty.iter().enumerate().map(|(i, v)| full(&format!("{v}-{i}"), v, v)).collect();
+        let records: Vec<ProviderData> = nasty
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if !v.contains(['\n', '\t']) {
+                    return full(&format!("{v}-{i}"), v, v);
+                }
+                // Tabs and line breaks are allowed in the multi-line columns only.
+                let mut p = full(&format!("multi-line-{i}"), &format!("Multi-line {i}"), "x");
+                let text = Some(v.to_string());
+                (p.description, p.address, p.eligibility, p.cost) =
+                    (text.clone(), text.clone(), text.clone(), text);
+                p
+            })
+            .collect();
         let again = reparse(&records);
         assert_eq!(again.len(), records.len());
         for (a, b) in records.iter().zip(&again) {
