@@ -15,6 +15,7 @@ mod logs;
 mod page;
 mod paging;
 mod privacy;
+mod roundtrip;
 mod smoke;
 mod spatial;
 mod store;
