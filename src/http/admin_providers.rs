@@ -3,13 +3,14 @@
 
 use super::AppState;
 use super::admin::Admin;
+use super::body::read_json;
 use super::params::parse_id;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::db::EditError;
 use crate::ingest::{CSV_COLUMNS, parse_fields, to_fields};
 use crate::model::fields::format_date;
 use crate::model::{Category, Phone, Provider, Status, Wheelchair};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -170,10 +171,12 @@ fn edit_error(e: EditError) -> ApiError {
     )
 )]
 pub async fn create(
+    req: HttpRequest,
     Admin(who): Admin,
-    body: web::Json<Value>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = read_json(&req, &body)?;
     let mut cells = BTreeMap::new();
     object_to_cells(&body, &mut cells)?;
     let data = validate(&cells)?;
@@ -225,12 +228,14 @@ pub async fn get_one(
     )
 )]
 pub async fn patch(
+    req: HttpRequest,
     path: web::Path<String>,
     Admin(who): Admin,
-    body: web::Json<Value>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "provider")?;
+    let body = read_json(&req, &body)?;
     edit(id, &who.name, state, move |cells| object_to_cells(&body, cells), "provider.update").await
 }
 

@@ -3,6 +3,7 @@
 mod admin;
 mod admin_providers;
 mod auth;
+mod body;
 pub mod clusters;
 pub mod cursor;
 pub mod dto;
@@ -42,12 +43,8 @@ pub struct AppState {
 
 /// The whole route table, used by the server and by tests.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Every JSON body is read as bytes under this limit, then parsed by `body::read_json`.
     cfg.app_data(web::PayloadConfig::new(providers::SEARCH_BODY_LIMIT))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(providers::SEARCH_BODY_LIMIT)
-                .error_handler(|e, _| json_error(e).into()),
-        )
         .app_data(
             web::PathConfig::default()
                 .error_handler(|e, _| problem::ApiError::field("path", e.to_string()).into()),
@@ -131,18 +128,6 @@ where
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
         .default_service(web::to(|| async { method_not_allowed("GET, HEAD") }))
-}
-
-/// actix's JSON body errors as problems naming what is wrong.
-fn json_error(e: actix_web::error::JsonPayloadError) -> problem::ApiError {
-    use actix_web::error::JsonPayloadError as E;
-    match e {
-        E::ContentType => problem::ApiError::UnsupportedMediaType("send the body as application/json".into()),
-        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
-            problem::ApiError::PayloadTooLarge(format!("the JSON body is larger than {limit} bytes"))
-        }
-        other => problem::ApiError::field("body", format!("is not valid JSON: {other}")),
-    }
 }
 
 fn method_not_allowed(allow: &'static str) -> HttpResponse {

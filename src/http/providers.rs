@@ -3,14 +3,16 @@
 
 use super::AppState;
 use super::auth::{Viewer, audit_reveals};
+use super::body::{Bounded, read_json, typed};
 use super::cursor::{Cursor, CursorError};
 use super::dto::{NearestAnswer, ProviderDto, ProviderPage, feature_collection};
-use super::params::{Params, bbox_from_numbers, parse_id};
+use super::params::{
+    MAX_CATEGORIES, MAX_LANGUAGES, Params, bbox_from_numbers, category_filter, language_filter, parse_id,
+};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::emergency::Emergency;
 use crate::index::Snapshot;
-use crate::model::fields::parse_languages;
-use crate::model::{Category, LonLat, ProviderId, check_lat, check_lon};
+use crate::model::{LonLat, ProviderId, check_lat, check_lon};
 use crate::query::{self, Area, Filters, Hit};
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -326,10 +328,12 @@ pub struct SearchBody {
     /// For within, bbox, polygon: page size (1..500, default 50).
     pub limit: Option<u64>,
     pub cursor: Option<String>,
-    /// Category slugs (any of).
-    pub category: Option<Vec<String>>,
-    /// ISO 639 codes (any of).
-    pub language: Option<Vec<String>>,
+    /// Category slugs (any of); at least one, at most 11.
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 11)]
+    pub category: Option<Bounded<String, MAX_CATEGORIES>>,
+    /// ISO 639 codes (any of); at least one, at most 20.
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 20)]
+    pub language: Option<Bounded<String, MAX_LANGUAGES>>,
     pub open_24_7: Option<bool>,
 }
 
@@ -355,23 +359,10 @@ pub async fn search(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if mime != "application/json" && !mime.ends_with("+json") {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "send the search as application/json, not '{}'",
-            if content_type.is_empty() { "nothing" } else { content_type }
-        )));
-    }
+    let raw = read_json(&req, &body)?;
     let geojson = format_only(&req)?;
     let snap = state.index.load();
-    let raw: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::field("body", format!("is not valid JSON: {e}")))?;
-    let b: SearchBody = serde_path_to_error::deserialize(&raw).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "body".to_string() } else { path };
-        ApiError::field(&field, e.inner().to_string())
-    })?;
+    let b: SearchBody = typed(&raw)?;
     let mut errors: Vec<FieldError> = Vec::new();
     let filters = body_filters(&b, &mut errors);
     let kinds = [b.near.is_some(), b.within.is_some(), b.bbox.is_some(), b.polygon.is_some()];
@@ -495,15 +486,14 @@ fn body_point(lat: f64, lon: f64, field: &str, errors: &mut Vec<FieldError>) -> 
 
 fn body_filters(b: &SearchBody, errors: &mut Vec<FieldError>) -> Filters {
     let mut f = Filters { open_24_7: b.open_24_7, ..Filters::default() };
-    for slug in b.category.iter().flatten() {
-        match slug.parse::<Category>() {
-            Ok(c) if !f.categories.contains(&c) => f.categories.push(c),
-            Ok(_) => {}
-            Err(e) => errors.push(FieldError::new("category", e.to_string())),
+    if let Some(Bounded(entries)) = &b.category {
+        match category_filter(entries) {
+            Ok(c) => f.categories = c,
+            Err(m) => errors.push(FieldError::new("category", m)),
         }
     }
-    if let Some(langs) = &b.language {
-        match parse_languages(&langs.join(";")) {
+    if let Some(Bounded(entries)) = &b.language {
+        match language_filter(entries) {
             Ok(l) => f.languages = l,
             Err(m) => errors.push(FieldError::new("language", m)),
         }

@@ -19,4 +19,5 @@ mod roundtrip;
 mod smoke;
 mod spatial;
 mod store;
+mod strict;
 mod tiers;

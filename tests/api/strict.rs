@@ -1,0 +1,185 @@
+//! Strict request parsing: empty and overlong filter lists, repeated JSON keys and numbers out
+//! of range are 400s naming the field.
+
+use crate::helpers::{TestApp, assert_problem};
+use bellmap::db::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// Twelve providers near Lucknow, in two categories and two languages.
+fn csv() -> String {
+    let mut csv = String::from("external_id,name,categories,lat,lon,country,languages\n");
+    for i in 0..12 {
+        let (lat, lon) = (26.80 + i as f64 * 0.01, 80.90 + i as f64 * 0.01);
+        let (category, language) = if i % 2 == 0 { ("shelter", "hi") } else { ("helpline", "en") };
+        csv.push_str(&format!("e{i},Provider {i},{category},{lat:.4},{lon:.4},IN,{language}\n"));
+    }
+    csv
+}
+
+async fn spawn() -> (TestApp, String) {
+    let app = TestApp::spawn(&csv()).await;
+    let token = app.service.db().create_token("strict", Role::Admin, "test").unwrap();
+    (app, token)
+}
+
+/// POSTs raw JSON text (so it can hold what `serde_json::Value` cannot: repeated keys, 1e400).
+async fn post_raw(
+    app: &TestApp,
+    token: Option<&str>,
+    method: Method,
+    path: &str,
+    body: &str,
+) -> reqwest::Response {
+    let mut req = app.client.request(method, app.url(path)).header("content-type", "application/json");
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.body(body.to_string()).send().await.unwrap()
+}
+
+const NEAR: &str = "/v1/providers/nearest?lat=26.85&lon=80.95&k=100";
+
+#[tokio::test]
+async fn empty_filter_values_are_refused_never_widened() {
+    let (app, _) = spawn().await;
+    let routes = [
+        NEAR.to_string(),
+        "/v1/providers/within?lat=26.85&lon=80.95&radius_km=50".into(),
+        "/v1/providers?bbox=80,26,82,28".into(),
+        "/v1/clusters?bbox=80,26,82,28&zoom=3".into(),
+    ];
+    for route in &routes {
+        for (query, field) in [
+            ("category=", "category"),
+            ("category=,,,", "category"),
+            ("category=%20", "category"),
+            ("category=shelter,", "category"),
+            ("category=,shelter", "category"),
+            ("language=", "language"),
+            ("language=hi,,en", "language"),
+        ] {
+            let path = format!("{route}&{query}");
+            let p = assert_problem(app.get(&path).await, 400, Some(field)).await;
+            assert_eq!(p["errors"].as_array().unwrap().len(), 1, "{path}: {p}");
+        }
+        // The same filters written properly still narrow the answer.
+        app.get_ok(&format!("{route}&category=shelter&language=hi")).await;
+    }
+    let near = json!({"lat": 26.85, "lon": 80.95});
+    for (filter, field) in [
+        (json!({"category": []}), "category"),
+        (json!({"category": [""]}), "category"),
+        (json!({"category": ["shelter", " "]}), "category"),
+        (json!({"language": []}), "language"),
+        (json!({"language": ["hi", ""]}), "language"),
+    ] {
+        let mut body = filter.clone();
+        body["near"] = near.clone();
+        let res = app.post_json("/v1/providers/search", &body).await;
+        assert_problem(res, 400, Some(field)).await;
+    }
+    // A real filter narrows: every answer is a shelter, and there are fewer than without it.
+    let all = app.post_ok("/v1/providers/search", &json!({"near": near, "k": 100})).await;
+    let shelters =
+        app.post_ok("/v1/providers/search", &json!({"near": near, "k": 100, "category": ["shelter"]})).await;
+    let items = shelters["items"].as_array().unwrap();
+    assert!(items.iter().all(|p| p["categories"] == json!(["shelter"])), "{shelters}");
+    assert!(items.len() < all["items"].as_array().unwrap().len());
+}
+
+#[tokio::test]
+async fn filter_lists_are_bounded_before_their_entries_are_read() {
+    let (app, _) = spawn().await;
+    let letter = |i: u32| char::from(b'a' + (i % 26) as u8);
+    let codes: Vec<String> = (0..26 * 26).map(|i| format!("{}{}", letter(i / 26), letter(i))).collect();
+    // 20 distinct languages and all 11 categories are fine.
+    let twenty = codes[..20].join(",");
+    app.get_ok(&format!("{NEAR}&language={twenty}")).await;
+    let eleven = "shelter,helpline,one_stop_centre,legal_aid,counselling,medical,police,protection_officer,\
+        child_protection,livelihood,other";
+    app.get_ok(&format!("{NEAR}&category={eleven}")).await;
+    // One more is refused, and so is a long list of entries that are not codes at all: the count
+    // is decided first.
+    let p =
+        assert_problem(app.get(&format!("{NEAR}&language={},zz", twenty)).await, 400, Some("language")).await;
+    assert!(p.to_string().contains("at most 20"), "{p}");
+    assert_problem(app.get(&format!("{NEAR}&category={eleven},other")).await, 400, Some("category")).await;
+    let junk = vec!["not-a-code!"; 1000].join(",");
+    let p = assert_problem(app.get(&format!("{NEAR}&language={junk}")).await, 400, Some("language")).await;
+    assert!(p.to_string().contains("1000 entries"), "{p}");
+
+    let near = json!({"lat": 26.85, "lon": 80.95});
+    let body = json!({"near": near, "language": &codes[..20]});
+    app.post_ok("/v1/providers/search", &body).await;
+    // The measured attack: 140,000 languages in one search body.
+    let many: Vec<&str> = (0..140_000).map(|i| codes[i % codes.len()].as_str()).collect();
+    let p = assert_problem(
+        app.post_json("/v1/providers/search", &json!({"near": near, "language": many})).await,
+        400,
+        Some("language"),
+    )
+    .await;
+    assert!(p.to_string().contains("at most 20"), "{p}");
+    // Entry 21 is refused by its position, whatever it is.
+    let mut mixed: Vec<Value> = codes[..20].iter().map(|c| json!(c)).collect();
+    mixed.push(json!({"not": "a string"}));
+    let p = assert_problem(
+        app.post_json("/v1/providers/search", &json!({"near": near, "language": mixed})).await,
+        400,
+        Some("language"),
+    )
+    .await;
+    assert!(p.to_string().contains("at most 20"), "{p}");
+    let twelve = vec!["shelter"; 12];
+    assert_problem(
+        app.post_json("/v1/providers/search", &json!({"near": near, "category": twelve})).await,
+        400,
+        Some("category"),
+    )
+    .await;
+    assert_eq!(app.get_ok("/health").await["status"], "ok");
+}
+
+#[tokio::test]
+async fn repeated_json_keys_are_refused_and_named() {
+    let (app, token) = spawn().await;
+    for (body, field) in [
+        (r#"{"near": {"lat": 26.85, "lon": 80.95}, "near": {"lat": -33.9, "lon": 18.4}}"#, "near"),
+        (r#"{"near": {"lat": 26.85, "lat": -33.9, "lon": 80.95}}"#, "near.lat"),
+        (r#"{"bbox": [80, 26, 82, 28], "limit": 5, "limit": 500}"#, "limit"),
+        (r#"{"polygon": {"type": "Polygon", "type": "Point", "coordinates": []}}"#, "polygon.type"),
+    ] {
+        let res = post_raw(&app, None, Method::POST, "/v1/providers/search", body).await;
+        let p = assert_problem(res, 400, Some(field)).await;
+        assert!(p.to_string().contains("more than once"), "{body}: {p}");
+    }
+    let create =
+        r#"{"name": "A", "name": "B", "categories": "shelter", "lat": 26.9, "lon": 80.9, "country": "IN"}"#;
+    let res = post_raw(&app, Some(&token), Method::POST, "/v1/admin/providers", create).await;
+    assert_problem(res, 400, Some("name")).await;
+    let before = app.service.db().load_all().unwrap();
+    let patch = r#"{"confidential": true, "confidential": false}"#;
+    let res = post_raw(&app, Some(&token), Method::PATCH, "/v1/admin/providers/1", patch).await;
+    assert_problem(res, 400, Some("confidential")).await;
+    assert_eq!(app.service.db().load_all().unwrap(), before, "nothing was written");
+}
+
+#[tokio::test]
+async fn numbers_out_of_range_name_their_field() {
+    let (app, token) = spawn().await;
+    for (body, field) in [
+        (r#"{"near": {"lat": 1e400, "lon": 0}}"#, "near.lat"),
+        (r#"{"near": {"lat": 0, "lon": -1e400}}"#, "near.lon"),
+        (r#"{"within": {"lat": 26.85, "lon": 80.95, "radius_km": 1e999}}"#, "within.radius_km"),
+        (r#"{"bbox": [80, 26, 1e400, 28]}"#, "bbox[2]"),
+        (r#"{"near": {"lat": 26.85, "lon": 80.95}, "k": 1e400}"#, "k"),
+        (r#"{"near": {"lat": 26.85, "lon": 80.95}, "k": 18446744073709551616}"#, "k"),
+    ] {
+        let res = post_raw(&app, None, Method::POST, "/v1/providers/search", body).await;
+        assert_problem(res, 400, Some(field)).await;
+    }
+    let create = r#"{"name": "A", "categories": "shelter", "lat": 1e400, "lon": 80.9, "country": "IN"}"#;
+    let res = post_raw(&app, Some(&token), Method::POST, "/v1/admin/providers", create).await;
+    assert_problem(res, 400, Some("lat")).await;
+}
