@@ -348,6 +348,5 @@ pub async fn export(Admin(who): Admin, state: web::Data<AppState>) -> Result<Htt
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"bellmap-providers.csv\""))
-        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
         .streaming(header.chain(rows)))
 }

@@ -14,7 +14,7 @@ use crate::emergency::Emergency;
 use crate::index::Snapshot;
 use crate::model::{LonLat, ProviderId, check_lat, check_lon};
 use crate::query::{self, Area, Filters, Hit};
-use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
@@ -66,15 +66,14 @@ fn accepts_geojson(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.contains("application/geo+json"))
 }
 
-/// Location answers must never be cached: they reveal where someone searched.
+/// A location answer (never cached: `no_store` in the route table covers every provider route).
 fn location_response(body: Value, geojson: bool) -> HttpResponse {
     location_bytes(serde_json::to_vec(&body).unwrap_or_default(), geojson)
 }
 
-/// A serialised location answer, uncacheable like every other.
+/// A serialised location answer.
 pub(super) fn location_bytes(body: Vec<u8>, geojson: bool) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .content_type(if geojson { "application/geo+json" } else { "application/json" })
         .body(body)
 }

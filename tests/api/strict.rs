@@ -1,7 +1,7 @@
 //! Strict request parsing: empty and overlong filter lists, repeated JSON keys and numbers out
-//! of range are 400s naming the field.
+//! of range are 400s naming the field; every provider answer is `no-store`.
 
-use crate::helpers::{TestApp, assert_problem};
+use crate::helpers::{TestApp, assert_problem, ok_json};
 use bellmap::db::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -182,4 +182,124 @@ async fn numbers_out_of_range_name_their_field() {
     let create = r#"{"name": "A", "categories": "shelter", "lat": 1e400, "lon": 80.9, "country": "IN"}"#;
     let res = post_raw(&app, Some(&token), Method::POST, "/v1/admin/providers", create).await;
     assert_problem(res, 400, Some("lat")).await;
+}
+
+/// A request body: content type and text.
+type Body = (&'static str, String);
+
+fn cache_control(res: &reqwest::Response) -> String {
+    res.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
+/// Every provider answer, public or admin, success or error, says `no-store`.
+#[tokio::test]
+async fn every_provider_answer_is_no_store() {
+    let (app, token) = spawn().await;
+    let cluster = app.get_ok("/v1/clusters?bbox=80,26,82,28&zoom=0").await;
+    let cluster_id = cluster["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["cluster"] == true)
+        .map(|f| f["properties"]["cluster_id"].as_str().unwrap().to_string())
+        .expect("twelve close providers make a cluster at zoom 0");
+    let import_csv = "external_id,name,categories,lat,lon,country\nnew-1,New One,shelter,26.9,80.9,IN\n";
+
+    let public = [
+        "/v1/providers/nearest?lat=26.85&lon=80.95".to_string(),
+        "/v1/providers/within?lat=26.85&lon=80.95&radius_km=10".into(),
+        "/v1/providers?bbox=80,26,82,28".into(),
+        "/v1/providers/1".into(),
+        "/v1/providers/1?format=geojson".into(),
+        "/v1/providers/999999".into(),
+        "/v1/providers/nearest?lat=91&lon=0".into(),
+        "/v1/clusters?bbox=80,26,82,28&zoom=3".into(),
+        format!("/v1/clusters/{cluster_id}/leaves"),
+    ];
+    let mut wrong = Vec::new();
+    for path in &public {
+        for with_token in [false, true] {
+            let mut req = app.client.get(app.url(path));
+            if with_token {
+                req = req.bearer_auth(&token);
+            }
+            let res = req.send().await.unwrap();
+            if cache_control(&res) != "no-store" {
+                wrong.push(format!(
+                    "GET {path} (token: {with_token}): {} '{}'",
+                    res.status(),
+                    cache_control(&res)
+                ));
+            }
+        }
+    }
+    let near = json!({"near": {"lat": 26.85, "lon": 80.95}});
+    let res = app
+        .client
+        .post(app.url("/v1/providers/search"))
+        .bearer_auth(&token)
+        .json(&near)
+        .send()
+        .await
+        .unwrap();
+    if cache_control(&res) != "no-store" {
+        wrong.push(format!("POST search: '{}'", cache_control(&res)));
+    }
+
+    // Admin: each request in turn, as an admin would make them (the create's id is used later).
+    let send = |method: Method, path: String, body: Option<Body>| {
+        let mut req = app.client.request(method, app.url(&path)).bearer_auth(&token);
+        if let Some((content_type, body)) = body {
+            req = req.header("content-type", content_type).body(body);
+        }
+        req.send()
+    };
+    let create =
+        json!({"name": "Created", "categories": "shelter", "lat": 26.9, "lon": 80.9, "country": "IN"});
+    let res =
+        send(Method::POST, "/v1/admin/providers".into(), Some(("application/json", create.to_string())))
+            .await
+            .unwrap();
+    let cc = cache_control(&res);
+    let id = ok_json(res, "create").await["id"].as_i64().unwrap();
+    if cc != "no-store" {
+        wrong.push(format!("POST /v1/admin/providers: '{cc}'"));
+    }
+    let admin: Vec<(Method, String, Option<Body>)> = vec![
+        (Method::GET, format!("/v1/admin/providers/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/v1/admin/providers/{id}"),
+            Some(("application/json", r#"{"name": "Renamed"}"#.into())),
+        ),
+        (Method::POST, format!("/v1/admin/providers/{id}/deactivate"), None),
+        (Method::POST, format!("/v1/admin/providers/{id}/reactivate"), None),
+        (Method::GET, "/v1/admin/providers/999999".into(), None),
+        (Method::POST, "/v1/admin/imports".into(), Some(("text/csv", import_csv.into()))),
+        (Method::GET, "/v1/admin/imports".into(), None),
+        (Method::GET, "/v1/admin/imports/1".into(), None),
+        (Method::GET, "/v1/admin/audit".into(), None),
+        (Method::GET, "/v1/admin/providers.csv".into(), None),
+    ];
+    for (method, path, body) in admin {
+        let res = send(method.clone(), path.clone(), body).await.unwrap();
+        if cache_control(&res) != "no-store" {
+            wrong.push(format!("{method} {path}: {} '{}'", res.status(), cache_control(&res)));
+        }
+    }
+    let imports =
+        ok_json(send(Method::GET, "/v1/admin/imports".into(), None).await.unwrap(), "imports").await;
+    let last = imports["items"][0]["id"].as_i64().unwrap();
+    let res = send(Method::POST, format!("/v1/admin/imports/{last}/revert"), None).await.unwrap();
+    assert_eq!(res.status(), 200, "revert");
+    if cache_control(&res) != "no-store" {
+        wrong.push(format!("POST revert: '{}'", cache_control(&res)));
+    }
+    // Without a token, too.
+    let res = app.client.get(app.url(&format!("/v1/admin/providers/{id}"))).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    if cache_control(&res) != "no-store" {
+        wrong.push(format!("401: '{}'", cache_control(&res)));
+    }
+    assert!(wrong.is_empty(), "answers without Cache-Control: no-store:\n{}", wrong.join("\n"));
 }
