@@ -161,6 +161,7 @@ fn edit_error(e: EditError) -> ApiError {
 /// Create one provider (same fields and rules as a CSV row).
 #[utoipa::path(
     post, path = "/v1/admin/providers", tag = "admin",
+    operation_id = "adminCreateProvider",
     security(("bearer" = [])),
     request_body(content = Object, description = "Provider fields named as the CSV columns", content_type = "application/json"),
     responses(
@@ -188,6 +189,7 @@ pub async fn create(
 /// One provider with every field, any status.
 #[utoipa::path(
     get, path = "/v1/admin/providers/{id}", tag = "admin",
+    operation_id = "adminGetProvider",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(
@@ -216,6 +218,7 @@ pub async fn get_one(
 /// Change some fields (JSON merge patch: a field set to null is cleared).
 #[utoipa::path(
     patch, path = "/v1/admin/providers/{id}", tag = "admin",
+    operation_id = "adminUpdateProvider",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     request_body(content = Object, description = "The fields to change, named as the CSV columns", content_type = "application/json"),
@@ -242,6 +245,7 @@ pub async fn patch(
 /// Take a provider off the public map (it is kept, and can be reactivated).
 #[utoipa::path(
     post, path = "/v1/admin/providers/{id}/deactivate", tag = "admin",
+    operation_id = "adminDeactivateProvider",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(
@@ -263,6 +267,7 @@ pub async fn deactivate(
 /// Put a provider back on the public map.
 #[utoipa::path(
     post, path = "/v1/admin/providers/{id}/reactivate", tag = "admin",
+    operation_id = "adminReactivateProvider",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(

@@ -133,14 +133,15 @@ pub(super) fn query_key(route: &str, req: &HttpRequest) -> String {
 /// The k nearest active providers to a point.
 #[utoipa::path(
     get, path = "/v1/providers/nearest", tag = "providers",
+    operation_id = "listNearestProviders",
     security((), ("bearer" = [])),
     params(
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees (-90..90)"),
         ("lon" = f64, Query, description = "Longitude, WGS84 degrees (-180..180)"),
         ("k" = Option<u32>, Query, description = "How many providers (1..100, default 10)"),
         ("max_distance_km" = Option<f64>, Query, description = "Only providers at most this far (km)"),
-        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
-        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
@@ -179,6 +180,7 @@ pub async fn nearest(
 /// Every active provider within a radius, nearest first, paged.
 #[utoipa::path(
     get, path = "/v1/providers/within", tag = "providers",
+    operation_id = "listProvidersWithin",
     security((), ("bearer" = [])),
     params(
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees"),
@@ -186,8 +188,8 @@ pub async fn nearest(
         ("radius_km" = f64, Query, description = "Radius in km (greater than 0, at most 500)"),
         ("limit" = Option<u32>, Query, description = "Page size (1..500, default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
-        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
@@ -224,13 +226,14 @@ pub async fn within(
 /// Every active provider in a viewport, by id, paged.
 #[utoipa::path(
     get, path = "/v1/providers", tag = "providers",
+    operation_id = "listProvidersInBbox",
     security((), ("bearer" = [])),
     params(
         ("bbox" = String, Query, description = "west,south,east,north in degrees; west > east crosses the antimeridian"),
         ("limit" = Option<u32>, Query, description = "Page size (1..500, default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
-        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
@@ -260,6 +263,7 @@ pub async fn list(
 /// One active provider.
 #[utoipa::path(
     get, path = "/v1/providers/{id}", tag = "providers",
+    operation_id = "getProvider",
     security((), ("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Provider id"),
@@ -342,6 +346,7 @@ pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
 /// Search by point, circle, box or polygon, with the location in the body.
 #[utoipa::path(
     post, path = "/v1/providers/search", tag = "providers",
+    operation_id = "searchProviders",
     security((), ("bearer" = [])),
     params(("format" = Option<String>, Query, description = "json (default) or geojson")),
     request_body(content = SearchBody, content_type = "application/json"),

@@ -1,10 +1,12 @@
 //! Strict request parsing: empty and overlong filter lists, repeated JSON keys and numbers out
-//! of range are 400s naming the field; every provider answer is `no-store`.
+//! of range are 400s naming the field; every provider answer is `no-store`; operationIds are
+//! unique.
 
 use crate::helpers::{TestApp, assert_problem, ok_json};
 use bellmap::db::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// Twelve providers near Lucknow, in two categories and two languages.
 fn csv() -> String {
@@ -302,4 +304,30 @@ async fn every_provider_answer_is_no_store() {
         wrong.push(format!("401: '{}'", cache_control(&res)));
     }
     assert!(wrong.is_empty(), "answers without Cache-Control: no-store:\n{}", wrong.join("\n"));
+}
+
+/// openapi-spec-validator (run in .ci/run) refuses a document with a repeated operationId; so
+/// does this walk of the served spec, which also wants one on every operation.
+#[tokio::test]
+async fn operation_ids_are_unique() {
+    let app = TestApp::spawn(&csv()).await;
+    let spec = app.get_ok("/openapi.json").await;
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+                .contains(&method.as_str())
+            {
+                continue;
+            }
+            operations += 1;
+            let id =
+                op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            if let Some(other) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                panic!("operationId {id} is used by {other} and {method} {path}");
+            }
+        }
+    }
+    assert!(operations >= 21, "{operations} operations");
 }
