@@ -156,10 +156,15 @@ mod tests {
         let (_dir, db) = legacy_db(
             "external_id,name,categories,lat,lon,country,confidential,public_lat,public_lon\n\
              a,Sample A,shelter,26.861234,80.913711,IN,true,,\n\
-             b,Sample B,shelter,26.808813,80.992147,IN,true,26.8090,80.9925\n\
+             b,Sample B,shelter,26.808813,80.992147,IN,true,,\n\
              c,Sample C,shelter,26.75,80.85,IN,true,26.79,81.02\n\
              d,Sample D,legal_aid,26.85,80.95,IN,false,,\n",
         );
+        // An admin point 50 m away, as was allowed before the rule existed.
+        diesel::update(providers::table.filter(providers::external_id.eq("b")))
+            .set((providers::public_lat.eq(26.8090), providers::public_lon.eq(80.9925)))
+            .execute(&mut db.pool.get().unwrap())
+            .unwrap();
         assert!(stored(&db).iter().all(|r| r.drawn().is_none()));
         let seq = db.change_seq().unwrap();
         assert_eq!(db.draw_missing_public_points().unwrap(), 2, "a (no point) and b (admin point 50 m away)");

@@ -74,6 +74,7 @@ async fn read_csv_body(
 /// Import a CSV file: validate every row, then write in one transaction and publish.
 #[utoipa::path(
     post, path = "/v1/admin/imports", tag = "admin",
+    operation_id = "adminCreateImport",
     security(("bearer" = [])),
     params(
         ("mode" = Option<String>, Query, description = "upsert (default) keeps providers missing from the file; replace deactivates them (never deletes)"),
@@ -195,6 +196,7 @@ fn next_offset(offset: i64, len: usize, total: i64) -> Option<i64> {
 /// Import history, newest first.
 #[utoipa::path(
     get, path = "/v1/admin/imports", tag = "admin",
+    operation_id = "adminListImports",
     security(("bearer" = [])),
     params(("limit" = Option<u32>, Query, description = "1..500, default 50"), ("offset" = Option<u64>, Query)),
     responses(
@@ -222,6 +224,7 @@ pub async fn list_imports(
 /// One import with its report.
 #[utoipa::path(
     get, path = "/v1/admin/imports/{id}", tag = "admin",
+    operation_id = "adminGetImport",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(
@@ -256,6 +259,7 @@ pub struct RevertDto {
 /// Restore every record an import touched to its state before it.
 #[utoipa::path(
     post, path = "/v1/admin/imports/{id}/revert", tag = "admin",
+    operation_id = "adminRevertImport",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(
@@ -294,6 +298,7 @@ pub async fn revert_import(
 /// The audit log, newest first.
 #[utoipa::path(
     get, path = "/v1/admin/audit", tag = "admin",
+    operation_id = "adminListAudit",
     security(("bearer" = [])),
     params(("limit" = Option<u32>, Query, description = "1..500, default 50"), ("offset" = Option<u64>, Query)),
     responses(
@@ -317,6 +322,7 @@ const EXPORT_BATCH: i64 = 1000;
 /// streamed in batches, so memory stays flat however large the directory.
 #[utoipa::path(
     get, path = "/v1/admin/providers.csv", tag = "admin",
+    operation_id = "adminExportProviders",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "CSV in the import format; importing it back changes nothing", content_type = "text/csv", body = String),
@@ -348,6 +354,5 @@ pub async fn export(Admin(who): Admin, state: web::Data<AppState>) -> Result<Htt
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"bellmap-providers.csv\""))
-        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
         .streaming(header.chain(rows)))
 }

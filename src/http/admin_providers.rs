@@ -3,13 +3,14 @@
 
 use super::AppState;
 use super::admin::Admin;
+use super::body::read_json;
 use super::params::parse_id;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::db::EditError;
 use crate::ingest::{CSV_COLUMNS, parse_fields, to_fields};
 use crate::model::fields::format_date;
 use crate::model::{Category, Phone, Provider, Status, Wheelchair};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -169,6 +170,7 @@ fn edit_error(e: EditError) -> ApiError {
 /// Create one provider (same fields and rules as a CSV row).
 #[utoipa::path(
     post, path = "/v1/admin/providers", tag = "admin",
+    operation_id = "adminCreateProvider",
     security(("bearer" = [])),
     request_body(content = Object, description = "Provider fields named as the CSV columns", content_type = "application/json"),
     responses(
@@ -179,10 +181,12 @@ fn edit_error(e: EditError) -> ApiError {
     )
 )]
 pub async fn create(
+    req: HttpRequest,
     Admin(who): Admin,
-    body: web::Json<Value>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = read_json(&req, &body)?;
     let mut cells = BTreeMap::new();
     object_to_cells(&body, &mut cells)?;
     let data = validate(&cells)?;
@@ -194,6 +198,7 @@ pub async fn create(
 /// One provider with every field, any status.
 #[utoipa::path(
     get, path = "/v1/admin/providers/{id}", tag = "admin",
+    operation_id = "adminGetProvider",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(
@@ -222,6 +227,7 @@ pub async fn get_one(
 /// Change some fields (JSON merge patch: a field set to null is cleared).
 #[utoipa::path(
     patch, path = "/v1/admin/providers/{id}", tag = "admin",
+    operation_id = "adminUpdateProvider",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     request_body(content = Object, description = "The fields to change, named as the CSV columns", content_type = "application/json"),
@@ -234,18 +240,21 @@ pub async fn get_one(
     )
 )]
 pub async fn patch(
+    req: HttpRequest,
     path: web::Path<String>,
     Admin(who): Admin,
-    body: web::Json<Value>,
+    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "provider")?;
+    let body = read_json(&req, &body)?;
     edit(id, &who.name, state, move |cells| object_to_cells(&body, cells), "provider.update").await
 }
 
 /// Take a provider off the public map (it is kept, and can be reactivated).
 #[utoipa::path(
     post, path = "/v1/admin/providers/{id}/deactivate", tag = "admin",
+    operation_id = "adminDeactivateProvider",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(
@@ -267,6 +276,7 @@ pub async fn deactivate(
 /// Put a provider back on the public map.
 #[utoipa::path(
     post, path = "/v1/admin/providers/{id}/reactivate", tag = "admin",
+    operation_id = "adminReactivateProvider",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(
@@ -289,6 +299,7 @@ pub async fn reactivate(
 /// was seen to be too telling); the draw is audited. The old point is gone.
 #[utoipa::path(
     post, path = "/v1/admin/providers/{id}/redraw-public-point", tag = "admin",
+    operation_id = "adminRedrawPublicPoint",
     security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses(

@@ -149,12 +149,13 @@ pub fn viewport(
 /// Clusters and single providers in a map viewport.
 #[utoipa::path(
     get, path = "/v1/clusters", tag = "providers",
+    operation_id = "listClusters",
     security((), ("bearer" = [])),
     params(
         ("bbox" = String, Query, description = "west,south,east,north in degrees; west > east crosses the antimeridian"),
         ("zoom" = f64, Query, description = "Map zoom, 0..30 (fractions are floored); from 19 on every provider is single"),
-        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
-        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
     ),
     responses(
@@ -213,6 +214,7 @@ fn zoom_param(p: &mut Params) -> Option<u8> {
 /// The providers in one cluster, by id, paged.
 #[utoipa::path(
     get, path = "/v1/clusters/{cluster_id}/leaves", tag = "providers",
+    operation_id = "listClusterLeaves",
     security((), ("bearer" = [])),
     params(
         ("cluster_id" = String, Path, description = "cluster_id from /v1/clusters"),

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 /// The category taxonomy with English and Hindi labels and live counts.
 #[utoipa::path(
     get, path = "/v1/categories", tag = "meta",
+    operation_id = "listCategories",
     responses((status = 200, description = "Every category, in taxonomy order", body = CategoryList))
 )]
 pub async fn categories(state: web::Data<AppState>) -> HttpResponse {
@@ -29,6 +30,7 @@ pub async fn categories(state: web::Data<AppState>) -> HttpResponse {
 /// Liveness: the process answers.
 #[utoipa::path(
     get, path = "/health", tag = "meta",
+    operation_id = "getHealth",
     responses((status = 200, description = "Alive", body = Health))
 )]
 pub async fn health() -> HttpResponse {
@@ -38,6 +40,7 @@ pub async fn health() -> HttpResponse {
 /// Readiness: the snapshot is loaded and the database answers.
 #[utoipa::path(
     get, path = "/ready", tag = "meta",
+    operation_id = "getReadiness",
     responses(
         (status = 200, description = "Ready", body = Readiness),
         (status = 503, description = "The database does not answer", body = Problem, content_type = PROBLEM_JSON),

@@ -3,6 +3,7 @@
 mod admin;
 mod admin_providers;
 mod auth;
+mod body;
 pub mod clusters;
 pub mod cursor;
 pub mod dto;
@@ -20,7 +21,7 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{ErrorHandlers, Next};
+use actix_web::middleware::{ErrorHandlers, Next, from_fn};
 use actix_web::{HttpResponse, web};
 use cursor::CursorKey;
 use std::sync::Arc;
@@ -42,12 +43,8 @@ pub struct AppState {
 
 /// The whole route table, used by the server and by tests.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Every JSON body is read as bytes under this limit, then parsed by `body::read_json`.
     cfg.app_data(web::PayloadConfig::new(providers::SEARCH_BODY_LIMIT))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(providers::SEARCH_BODY_LIMIT)
-                .error_handler(|e, _| json_error(e).into()),
-        )
         .app_data(
             web::PathConfig::default()
                 .error_handler(|e, _| problem::ApiError::field("path", e.to_string()).into()),
@@ -64,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Admin first, so /v1/admin never falls into the public scope; no CORS here.
         .service(
             web::scope("/v1/admin")
+                .wrap(from_fn(no_store))
                 .service(
                     web::resource("/imports")
                         .route(web::get().to(admin::list_imports))
@@ -97,6 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .allowed_header(header::ACCEPT)
                         .max_age(3600),
                 )
+                .wrap(from_fn(no_store))
                 .service(get("/categories", meta::categories))
                 .service(get("/clusters", clusters::clusters))
                 .service(get("/clusters/{id}/leaves", clusters::leaves))
@@ -134,18 +133,6 @@ where
         .default_service(web::to(|| async { method_not_allowed("GET, HEAD") }))
 }
 
-/// actix's JSON body errors as problems naming what is wrong.
-fn json_error(e: actix_web::error::JsonPayloadError) -> problem::ApiError {
-    use actix_web::error::JsonPayloadError as E;
-    match e {
-        E::ContentType => problem::ApiError::UnsupportedMediaType("send the body as application/json".into()),
-        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => {
-            problem::ApiError::PayloadTooLarge(format!("the JSON body is larger than {limit} bytes"))
-        }
-        other => problem::ApiError::field("body", format!("is not valid JSON: {other}")),
-    }
-}
-
 fn method_not_allowed(allow: &'static str) -> HttpResponse {
     HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, allow)).finish()
 }
@@ -181,6 +168,26 @@ pub async fn security_headers(
     headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
     Ok(res)
+}
+
+/// `Cache-Control: no-store` on every answer about providers (public or admin), errors included:
+/// they carry where someone searched, and with a token a shelter's exact point; no shared or
+/// browser cache may keep them. Other /v1 answers (categories) keep their own headers.
+async fn no_store(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let sensitive = ["/v1/admin", "/v1/providers", "/v1/clusters"].iter().any(|p| under(req.path(), p));
+    let mut res = next.call(req).await?;
+    if sensitive {
+        res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
+/// `path` is `prefix` itself or a path below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// One log line per request: method, path (never the query string, which may hold a caller's

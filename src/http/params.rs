@@ -1,7 +1,6 @@
 //! Query-string parsing with an error per named field, all reported at once.
 
 use super::problem::{ApiError, FieldError};
-use crate::model::fields::parse_languages;
 use crate::model::{Category, LonLat, check_lat, check_lon};
 use crate::query::{BoundingBox, Filters};
 use std::collections::HashMap;
@@ -115,20 +114,17 @@ impl Params {
         }
     }
 
-    /// `category`, `language`, `open_24_7`.
+    /// `category`, `language` (comma-separated lists), `open_24_7`.
     pub fn filters(&mut self) -> Filters {
         let mut f = Filters::default();
         if let Some(raw) = self.values.get("category").cloned() {
-            for part in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                match part.parse::<Category>() {
-                    Ok(c) if !f.categories.contains(&c) => f.categories.push(c),
-                    Ok(_) => {}
-                    Err(e) => self.error("category", e.to_string()),
-                }
+            match split_entries(&raw, MAX_CATEGORIES).and_then(|e| category_filter(&e)) {
+                Ok(c) => f.categories = c,
+                Err(m) => self.error("category", m),
             }
         }
         if let Some(raw) = self.values.get("language").cloned() {
-            match parse_languages(&raw) {
+            match split_entries(&raw, MAX_LANGUAGES).and_then(|e| language_filter(&e)) {
                 Ok(l) => f.languages = l,
                 Err(m) => self.error("language", m),
             }
@@ -146,6 +142,63 @@ impl Params {
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.errors)) }
     }
+}
+
+/// Most entries of a `category` filter: the taxonomy's size.
+pub const MAX_CATEGORIES: usize = Category::ALL.len();
+/// Most entries of a `language` filter.
+pub const MAX_LANGUAGES: usize = 20;
+
+/// A comma-separated list, counted before it is split (an overlong list costs one scan).
+fn split_entries(raw: &str, max: usize) -> Result<Vec<&str>, String> {
+    let n = raw.bytes().filter(|b| *b == b',').count() + 1;
+    if n > max {
+        return Err(format!("has {n} entries; give at most {max}"));
+    }
+    Ok(raw.split(',').collect())
+}
+
+/// Checks a filter list's shape: not empty, and no empty entry (a filter that is there must
+/// narrow the answer, never silently widen it). The caller has bounded its length.
+fn check_entries<S: AsRef<str>>(entries: &[S]) -> Result<(), String> {
+    if entries.iter().all(|e| e.as_ref().trim().is_empty()) {
+        return Err("is empty; give at least one value, or leave the filter out".into());
+    }
+    if entries.iter().any(|e| e.as_ref().trim().is_empty()) {
+        return Err("has an empty entry; remove the extra comma".into());
+    }
+    Ok(())
+}
+
+/// A category filter from its entries (at most [`MAX_CATEGORIES`]): known slugs, each once.
+pub fn category_filter<S: AsRef<str>>(entries: &[S]) -> Result<Vec<Category>, String> {
+    check_entries(entries)?;
+    let mut out: Vec<Category> = Vec::new();
+    for entry in entries {
+        let c = entry.as_ref().trim().parse::<Category>().map_err(|e| e.to_string())?;
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// A language filter from its entries (at most [`MAX_LANGUAGES`]): ISO 639 codes, lower-cased,
+/// each once.
+pub fn language_filter<S: AsRef<str>>(entries: &[S]) -> Result<Vec<String>, String> {
+    check_entries(entries)?;
+    let mut out: Vec<String> = Vec::new();
+    for entry in entries {
+        let entry = entry.as_ref().trim();
+        let code = entry.to_ascii_lowercase();
+        if !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(format!("'{entry}' is not a language code; use ISO 639 codes such as hi, en, ta"));
+        }
+        if !out.contains(&code) {
+            out.push(code);
+        }
+    }
+    Ok(out)
 }
 
 /// A path id such as `/v1/providers/{id}`; `what` names the thing in the message ("provider").

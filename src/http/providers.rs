@@ -3,16 +3,18 @@
 
 use super::AppState;
 use super::auth::{Viewer, audit_reveals};
+use super::body::{Bounded, read_json, typed};
 use super::cursor::{Cursor, CursorError};
 use super::dto::{NearestAnswer, ProviderDto, ProviderPage, feature_collection};
-use super::params::{Params, bbox_from_numbers, parse_id};
+use super::params::{
+    MAX_CATEGORIES, MAX_LANGUAGES, Params, bbox_from_numbers, category_filter, language_filter, parse_id,
+};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::emergency::Emergency;
 use crate::index::Snapshot;
-use crate::model::fields::parse_languages;
-use crate::model::{Category, LonLat, ProviderId, check_lat, check_lon};
+use crate::model::{LonLat, ProviderId, check_lat, check_lon};
 use crate::query::{self, Area, Filters, Hit};
-use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
@@ -64,15 +66,14 @@ fn accepts_geojson(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.contains("application/geo+json"))
 }
 
-/// Location answers must never be cached: they reveal where someone searched.
+/// A location answer (never cached: `no_store` in the route table covers every provider route).
 fn location_response(body: Value, geojson: bool) -> HttpResponse {
     location_bytes(serde_json::to_vec(&body).unwrap_or_default(), geojson)
 }
 
-/// A serialised location answer, uncacheable like every other.
+/// A serialised location answer.
 pub(super) fn location_bytes(body: Vec<u8>, geojson: bool) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .content_type(if geojson { "application/geo+json" } else { "application/json" })
         .body(body)
 }
@@ -132,14 +133,15 @@ pub(super) fn query_key(route: &str, req: &HttpRequest) -> String {
 /// The k nearest active providers to a point.
 #[utoipa::path(
     get, path = "/v1/providers/nearest", tag = "providers",
+    operation_id = "listNearestProviders",
     security((), ("bearer" = [])),
     params(
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees (-90..90)"),
         ("lon" = f64, Query, description = "Longitude, WGS84 degrees (-180..180)"),
         ("k" = Option<u32>, Query, description = "How many providers (1..100, default 10)"),
         ("max_distance_km" = Option<f64>, Query, description = "Only providers at most this far (km)"),
-        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
-        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
@@ -178,6 +180,7 @@ pub async fn nearest(
 /// Every active provider within a radius, nearest first, paged.
 #[utoipa::path(
     get, path = "/v1/providers/within", tag = "providers",
+    operation_id = "listProvidersWithin",
     security((), ("bearer" = [])),
     params(
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees"),
@@ -185,8 +188,8 @@ pub async fn nearest(
         ("radius_km" = f64, Query, description = "Radius in km (greater than 0, at most 500)"),
         ("limit" = Option<u32>, Query, description = "Page size (1..500, default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
-        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
@@ -223,13 +226,14 @@ pub async fn within(
 /// Every active provider in a viewport, by id, paged.
 #[utoipa::path(
     get, path = "/v1/providers", tag = "providers",
+    operation_id = "listProvidersInBbox",
     security((), ("bearer" = [])),
     params(
         ("bbox" = String, Query, description = "west,south,east,north in degrees; west > east crosses the antimeridian"),
         ("limit" = Option<u32>, Query, description = "Page size (1..500, default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
-        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
-        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
+        ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
+        ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
@@ -259,6 +263,7 @@ pub async fn list(
 /// One active provider.
 #[utoipa::path(
     get, path = "/v1/providers/{id}", tag = "providers",
+    operation_id = "getProvider",
     security((), ("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Provider id"),
@@ -326,10 +331,12 @@ pub struct SearchBody {
     /// For within, bbox, polygon: page size (1..500, default 50).
     pub limit: Option<u64>,
     pub cursor: Option<String>,
-    /// Category slugs (any of).
-    pub category: Option<Vec<String>>,
-    /// ISO 639 codes (any of).
-    pub language: Option<Vec<String>>,
+    /// Category slugs (any of); at least one, at most 11.
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 11)]
+    pub category: Option<Bounded<String, MAX_CATEGORIES>>,
+    /// ISO 639 codes (any of); at least one, at most 20.
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 20)]
+    pub language: Option<Bounded<String, MAX_LANGUAGES>>,
     pub open_24_7: Option<bool>,
 }
 
@@ -339,6 +346,7 @@ pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
 /// Search by point, circle, box or polygon, with the location in the body.
 #[utoipa::path(
     post, path = "/v1/providers/search", tag = "providers",
+    operation_id = "searchProviders",
     security((), ("bearer" = [])),
     params(("format" = Option<String>, Query, description = "json (default) or geojson")),
     request_body(content = SearchBody, content_type = "application/json"),
@@ -355,23 +363,10 @@ pub async fn search(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if mime != "application/json" && !mime.ends_with("+json") {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "send the search as application/json, not '{}'",
-            if content_type.is_empty() { "nothing" } else { content_type }
-        )));
-    }
+    let raw = read_json(&req, &body)?;
     let geojson = format_only(&req)?;
     let snap = state.index.load();
-    let raw: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::field("body", format!("is not valid JSON: {e}")))?;
-    let b: SearchBody = serde_path_to_error::deserialize(&raw).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "body".to_string() } else { path };
-        ApiError::field(&field, e.inner().to_string())
-    })?;
+    let b: SearchBody = typed(&raw)?;
     let mut errors: Vec<FieldError> = Vec::new();
     let filters = body_filters(&b, &mut errors);
     let kinds = [b.near.is_some(), b.within.is_some(), b.bbox.is_some(), b.polygon.is_some()];
@@ -495,15 +490,14 @@ fn body_point(lat: f64, lon: f64, field: &str, errors: &mut Vec<FieldError>) -> 
 
 fn body_filters(b: &SearchBody, errors: &mut Vec<FieldError>) -> Filters {
     let mut f = Filters { open_24_7: b.open_24_7, ..Filters::default() };
-    for slug in b.category.iter().flatten() {
-        match slug.parse::<Category>() {
-            Ok(c) if !f.categories.contains(&c) => f.categories.push(c),
-            Ok(_) => {}
-            Err(e) => errors.push(FieldError::new("category", e.to_string())),
+    if let Some(Bounded(entries)) = &b.category {
+        match category_filter(entries) {
+            Ok(c) => f.categories = c,
+            Err(m) => errors.push(FieldError::new("category", m)),
         }
     }
-    if let Some(langs) = &b.language {
-        match parse_languages(&langs.join(";")) {
+    if let Some(Bounded(entries)) = &b.language {
+        match language_filter(entries) {
             Ok(l) => f.languages = l,
             Err(m) => errors.push(FieldError::new("language", m)),
         }

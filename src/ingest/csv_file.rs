@@ -16,6 +16,9 @@
 //!   is smaller after a cell that holds a line break.)
 //! - **Cells are trimmed**: leading and trailing whitespace is never stored, so it does not survive
 //!   an import → export → import round trip (nothing else is lost).
+//! - **Text rules**: every cell passes `model::fields::check_text`, the same rules an admin edit
+//!   passes: a length limit per column, no control characters, and tabs or line breaks only in
+//!   multi-line columns (description, address, eligibility, cost).
 //! - **Formula guard.** Export writes a text cell that starts with `=`, `+`, `-`, `@`, tab, CR or
 //!   `'` with one extra `'` in front, so a spreadsheet shows it as text instead of running it as a
 //!   formula. On import, a cell (after trimming) that starts with `'` followed by one of those seven
@@ -25,8 +28,8 @@
 //!   probable duplicates within the file, and probably swapped latitude/longitude.
 
 use crate::model::fields::{
-    parse_bool, parse_country, parse_date, parse_email, parse_hours, parse_languages, parse_phone,
-    parse_website, split_list,
+    check_text, parse_bool, parse_country, parse_date, parse_email, parse_hours, parse_languages,
+    parse_phone, parse_website, split_list, text_rule,
 };
 use crate::model::{Category, LonLat, Phone, ProviderData, Status, Wheelchair, check_lat, check_lon};
 use serde::Serialize;
@@ -140,19 +143,6 @@ fn problem(line: u64, column: Option<&str>, value: Option<&str>, message: impl I
         s
     };
     RowProblem { line, column: column.map(str::to_string), value: value.map(shown), message: message.into() }
-}
-
-/// Longest accepted value per column, in characters. Longer cells are one problem each, and
-/// their value is never parsed further.
-fn max_chars(column: &str) -> usize {
-    match column {
-        "description" => 4000,
-        "website" => 2000,
-        "name" | "organization" | "locality" | "district" | "state" => 200,
-        "external_id" => 100,
-        "postal_code" => 20,
-        _ => 500,
-    }
 }
 
 /// Parses a whole CSV file. Never fails: every issue becomes a problem in the result.
@@ -579,26 +569,18 @@ impl<'r> Cells<'r> {
 /// Validates one row, collecting every cell problem.
 fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Vec<RowProblem>> {
     let mut ps: Vec<RowProblem> = Vec::new();
-    // Over-long cells first: one problem each, and the value goes no further.
-    let mut too_long: Vec<&str> = Vec::new();
+    // Every cell's text rule first (length, control characters; the same rules as an admin
+    // edit): one problem each, and a failing value goes no further.
+    let mut refused: Vec<&str> = Vec::new();
     for name in CSV_COLUMNS {
-        if let Some((col, v)) = cells.get(name) {
-            let max = max_chars(name);
-            if v.len() > max {
-                let n = v.chars().count();
-                if n > max {
-                    ps.push(problem(
-                        line,
-                        Some(col),
-                        Some(v),
-                        format!("is {n} characters long; the most allowed for {name} is {max}"),
-                    ));
-                    too_long.push(name);
-                }
-            }
+        if let Some((col, v)) = cells.get(name)
+            && let Err(m) = check_text(name, v)
+        {
+            ps.push(problem(line, Some(col), Some(v), m));
+            refused.push(name);
         }
     }
-    let cell = |name: &str| cells.get(name).filter(|_| !too_long.contains(&name));
+    let cell = |name: &str| cells.get(name).filter(|_| !refused.contains(&name));
     let blank = |name: &str| cells.get(name).is_none();
     let text = |name: &str| cell(name).map(|(_, v)| v.to_string());
 
@@ -689,6 +671,19 @@ fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Vec<RowProble
     if blank("public_lat") != blank("public_lon") {
         ps.push(problem(line, Some("public_lat"), None, "public_lat and public_lon must be given together"));
     }
+    // An admin's public point must displace the provider as much as a drawn one would (DESIGN §6).
+    if let (Some(lat), Some(lon), Some(plat), Some(plon), Some(cc)) =
+        (lat, lon, public_lat, public_lon, &country)
+    {
+        let shown = format!("{plat},{plon}");
+        if let Err(why) =
+            crate::public_point::check_admin(LonLat { lon, lat }, LonLat { lon: plon, lat: plat }, cc)
+        {
+            for column in ["public_lat", "public_lon"] {
+                ps.push(problem(line, Some(column), Some(&shown), why.clone()));
+            }
+        }
+    }
     let confidential = field(line, &mut ps, cell("confidential"), parse_bool).unwrap_or(false);
     let phone = field(line, &mut ps, cell("phone"), |v| parse_phone(v, &cc));
     let hotline = field(line, &mut ps, cell("hotline"), |v| parse_phone(v, &cc));
@@ -766,7 +761,8 @@ struct RowHint {
 
 impl RowHint {
     fn new(line: u64, cells: &Cells<'_>) -> RowHint {
-        let get = |name: &str| cells.get(name).map(|(_, v)| v).filter(|v| v.len() <= max_chars(name));
+        let get =
+            |name: &str| cells.get(name).map(|(_, v)| v).filter(|v| v.len() <= text_rule(name).max_chars);
         let country = get("country").and_then(|v| parse_country(v).ok());
         let number = |name: &str| get(name).and_then(|v| v.parse::<f64>().ok()).filter(|n| n.is_finite());
         let name = get("name").map(normalise_name).filter(|n| !n.is_empty());
@@ -1043,8 +1039,10 @@ mod tests {
 
     #[test]
     fn crlf_lf_and_cr_only_read_the_same() {
+        // The two-line cell is a description: a name must be one line.
+        let header = HEADER.replace("hours", "description");
         let lf = format!(
-            "{HEADER}a1,A,shelter,1,2,IN,,\n\"a2\",\"B\nC\",shelter,3,4,IN,,\na3,D,shelter,5,6,IN,,\n"
+            "{header}a1,A,shelter,1,2,IN,,\n\"a2\",B,shelter,3,4,IN,,\"B\nC\"\na3,D,shelter,5,6,IN,,\n"
         );
         let crlf = lf.replace('\n', "\r\n");
         let (f1, f2) = (parse_csv(lf.as_bytes()), parse_csv(crlf.as_bytes()));
@@ -1053,7 +1051,7 @@ mod tests {
         assert_eq!(lines(&f1), vec![2, 3, 5]);
         assert_eq!(lines(&f1), lines(&f2));
         // Inside quotes the line break is kept as written; everything else is equal.
-        assert_eq!(f2.rows[1].data.name, "B\r\nC");
+        assert_eq!(f2.rows[1].data.description.as_deref(), Some("B\r\nC"));
         assert_eq!(f1.rows[2].data, f2.rows[2].data);
         let cr = format!("{HEADER}a1,A,shelter,1,2,IN,,\r\ra3,D,shelter,5,6,IN,,\r").replace('\n', "\r");
         assert_eq!(lines(&parse_csv(cr.as_bytes())), vec![2, 4]);

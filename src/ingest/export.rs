@@ -177,7 +177,7 @@ mod tests {
             description: Some(format!("{text}\nsecond line, \"quoted\"\r\nthird")),
             categories: vec![Category::Shelter, Category::Helpline, Category::Other],
             location: LonLat { lon: 80.946_166_666_666_67, lat: -0.000_000_1 },
-            public_location: Some(LonLat { lon: 1e-7, lat: 0.1 + 0.2 }),
+            public_location: Some(LonLat { lon: 80.946_166_666_666_67 + 1e-7, lat: 0.1 + 0.2 }),
             confidential: true,
             address: Some(text.into()),
             locality: Some(text.into()),
@@ -237,8 +237,21 @@ mod tests {
             "emoji 🛟 and ß",
             "\tstarts with a tab",
         ];
-        let records: Vec<ProviderData> =
-            nasty.iter().enumerate().map(|(i, v)| full(&format!("{v}-{i}"), v, v)).collect();
+        let records: Vec<ProviderData> = nasty
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if !v.contains(['\n', '\t']) {
+                    return full(&format!("{v}-{i}"), v, v);
+                }
+                // Tabs and line breaks are allowed in the multi-line columns only.
+                let mut p = full(&format!("multi-line-{i}"), &format!("Multi-line {i}"), "x");
+                let text = Some(v.to_string());
+                (p.description, p.address, p.eligibility, p.cost) =
+                    (text.clone(), text.clone(), text.clone(), text);
+                p
+            })
+            .collect();
         let again = reparse(&records);
         assert_eq!(again.len(), records.len());
         for (a, b) in records.iter().zip(&again) {
@@ -251,7 +264,10 @@ mod tests {
         assert!(text.contains(",'+91 0000 00 0918,"), "{text}");
         assert!(text.contains(",'-226001,"), "{text}");
         // Numbers, booleans and dates are never guarded, even when negative.
-        assert!(text.contains(",-0.0000001,80.94616666666667,0.30000000000000004,0.0000001,true,"), "{text}");
+        assert!(
+            text.contains(",-0.0000001,80.94616666666667,0.30000000000000004,80.94616676666666,true,"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -14,6 +14,72 @@ pub struct Phone {
     pub e164: Option<String>,
 }
 
+/// The text rule of one column: how long its value may be and whether it may span lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextRule {
+    /// Most characters (Unicode scalar values) after trimming.
+    pub max_chars: usize,
+    /// Tabs and line breaks are allowed (prose such as a description or a postal address).
+    pub multi_line: bool,
+}
+
+/// Every column's text rule, by its CSV column name (DESIGN §3). The one list both ways in use:
+/// a CSV row and an admin JSON edit are checked by [`check_text`] before any other parsing.
+pub fn text_rule(column: &str) -> TextRule {
+    let (max_chars, multi_line) = match column {
+        "description" => (4000, true),
+        "address" | "eligibility" | "cost" => (500, true),
+        "website" => (2000, false),
+        "name" | "organization" | "locality" | "district" | "state" => (200, false),
+        "external_id" => (100, false),
+        "postal_code" => (20, false),
+        _ => (500, false),
+    };
+    TextRule { max_chars, multi_line }
+}
+
+/// Checks a trimmed value against its column's [`TextRule`]: its length, then its characters.
+/// Control characters (NUL, escape, the C1 range, ...) are never allowed: they are invisible,
+/// and some break the CSV export or a terminal. Tabs and line breaks (LF, CR, U+2028, U+2029)
+/// are allowed only in multi-line columns.
+pub fn check_text(column: &str, value: &str) -> Result<(), String> {
+    let rule = text_rule(column);
+    if value.len() > rule.max_chars {
+        let n = value.chars().count();
+        if n > rule.max_chars {
+            return Err(format!(
+                "is {n} characters long; the most allowed for {column} is {}",
+                rule.max_chars
+            ));
+        }
+    }
+    let line_break = |c: char| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}');
+    let Some((at, bad)) = value.chars().enumerate().find(|(_, c)| {
+        if rule.multi_line && (*c == '\t' || line_break(*c)) {
+            false
+        } else {
+            c.is_control() || line_break(*c)
+        }
+    }) else {
+        return Ok(());
+    };
+    let position = at + 1;
+    Err(match bad {
+        '\t' => format!("contains a tab (character {position}); {column} must be one line of text"),
+        c if line_break(c) => {
+            format!("contains a line break (character {position}); {column} must be one line of text")
+        }
+        '\0' => format!(
+            "contains a NUL byte (an invisible control character) at character {position}; retype the value"
+        ),
+        c => format!(
+            "contains the invisible control character U+{:04X} at character {position}; retype the value{}",
+            c as u32,
+            if rule.multi_line { " (tabs and line breaks are fine)" } else { "" }
+        ),
+    })
+}
+
 /// International calling codes for the countries Bellmap has been used with.
 fn calling_code(country: &str) -> Option<&'static str> {
     Some(match country {
@@ -181,6 +247,29 @@ pub fn parse_country(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_rules_limit_length_and_control_characters() {
+        assert!(check_text("name", &"é".repeat(200)).is_ok(), "200 two-byte characters fit");
+        assert!(check_text("name", &"é".repeat(201)).unwrap_err().contains("201 characters"));
+        assert!(check_text("description", &"x".repeat(4000)).is_ok());
+        assert!(check_text("description", &"x".repeat(4001)).is_err());
+        assert!(check_text("external_id", &"x".repeat(101)).is_err());
+        assert!(check_text("name", "Sakhi \u{1F6DF} \"One\", =stop").is_ok());
+        assert!(check_text("name", "A\0B").unwrap_err().contains("NUL"));
+        for bad in ["A\tB", "A\nB", "A\rB", "A\u{2028}B"] {
+            assert!(check_text("name", bad).is_err(), "{bad:?} in a name");
+            assert!(check_text("description", bad).is_ok(), "{bad:?} in a description");
+        }
+        for bad in ["\u{1b}[31m", "x\u{7f}", "x\u{85}y", "x\u{1}"] {
+            for column in ["name", "description", "phone", "website"] {
+                let e = check_text(column, bad).unwrap_err();
+                assert!(e.contains("control character"), "{column} {bad:?}: {e}");
+            }
+        }
+        assert_eq!(text_rule("description"), TextRule { max_chars: 4000, multi_line: true });
+        assert!(!text_rule("external_id").multi_line);
+    }
 
     #[test]
     fn phone_keeps_display_and_derives_e164() {

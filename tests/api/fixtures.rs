@@ -66,6 +66,15 @@ pub struct Fixture {
     pub providers: Vec<Generated>,
 }
 
+/// The point `distance_m` from `(lat, lon)` along `bearing` (radians), on the sphere.
+fn destination((lat, lon): (f64, f64), distance_m: f64, bearing: f64) -> (f64, f64) {
+    let (p1, l1, a) = (lat.to_radians(), lon.to_radians(), distance_m / 6_371_008.8);
+    let p2 = (p1.sin() * a.cos() + p1.cos() * a.sin() * bearing.cos()).asin();
+    let l2 = l1 + (bearing.sin() * a.sin() * p1.cos()).atan2(a.cos() - p1.sin() * p2.sin());
+    let lon2 = (l2.to_degrees() + 540.0).rem_euclid(360.0) - 180.0;
+    (p2.to_degrees(), lon2)
+}
+
 /// Rounds to 6 decimals (about 0.1 m), the precision of real directories. Values like this
 /// survive CSV and JSON exactly (they print and parse back to the same f64).
 pub fn round6(v: f64) -> f64 {
@@ -159,11 +168,16 @@ pub fn generate(n: usize, seed: u64) -> Fixture {
             }
             let confidential = rng.random_bool(0.05);
             let public_point = if (confidential && rng.random_bool(0.4)) || rng.random_bool(0.01) {
-                // Somewhere within ~0.3° (never (0,0): all our exact points are far from it or
-                // the offset would have to cancel them exactly).
-                let plat = round6((lat + rng.random_range(-0.3..0.3)).clamp(-90.0, 90.0));
-                let plon = round6((lon + rng.random_range(-0.3..0.3)).clamp(-180.0, 180.0));
-                Some((plat, plon)).filter(|p| *p != (0.0, 0.0))
+                // 6-30 km away, as an admin may choose (DESIGN §6: at least 2 km, 5 km where
+                // rural, at most 50 km); kept only where the server's rule accepts it, so a
+                // point across a border does not make the whole seed refused.
+                let d_km = 6.0 + 24.0 * rng.random::<f64>();
+                let bearing = rng.random_range(0.0..std::f64::consts::TAU);
+                let (plat, plon) = destination((lat, lon), d_km * 1000.0, bearing);
+                let (plat, plon) = (round6(plat), round6(plon));
+                let ok = |(la, lo): (f64, f64)| bellmap::model::LonLat { lon: lo, lat: la };
+                Some((plat, plon))
+                    .filter(|p| bellmap::public_point::check_admin(ok((lat, lon)), ok(*p), "").is_ok())
             } else {
                 None
             };

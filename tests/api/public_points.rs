@@ -71,6 +71,17 @@ async fn no_confidential_provider_of_the_sample_is_published_within_2_km() {
     }
 }
 
+#[tokio::test]
+async fn no_confidential_provider_of_a_generated_set_is_published_within_2_km() {
+    // Poles, the antimeridian, duplicates, mid-ocean points, admin points 6-30 km away.
+    for seed in [11, 12] {
+        let fixture = crate::fixtures::generate(2_000, seed);
+        let app = TestApp::spawn(&fixture.csv).await;
+        let checked = assert_displaced(&app, &format!("seed {seed}")).await;
+        assert!(checked > 50, "seed {seed}: {checked} confidential providers");
+    }
+}
+
 const CSV: &str = "external_id,name,categories,lat,lon,country,confidential,address,phone\n\
     safe-1,Sample Safe House,shelter,26.861234,80.913711,IN,true,17 Hidden Lane,0522 230 5550\n\
     open-1,Sample Legal Aid,legal_aid,26.85,80.95,IN,false,2 Court Road,0522 230 5551\n";
@@ -153,4 +164,56 @@ async fn the_drawn_point_survives_edits_and_toggles_and_moves_only_with_the_door
     assert_eq!(draws(&app, &token).await, 3, "the admin's draw is audited");
     let open = served(&app).await.into_iter().find(|(_, v)| v["name"] == "Sample Legal Aid").unwrap().0;
     crate::helpers::assert_problem(redraw(open).await.unwrap(), 409, None).await;
+}
+
+#[tokio::test]
+async fn admin_public_points_too_close_too_far_or_abroad_are_refused_naming_the_field() {
+    let app = TestApp::spawn(CSV).await;
+    let token = app.service.db().create_token("editor", Role::Admin, "test").unwrap();
+    let id = served(&app).await.into_iter().find(|(_, v)| v["name"] == "Sample Safe House").unwrap().0;
+    let before = public_point_of(&app, id).await;
+    let exact = (26.861234, 80.913711);
+    // The exact point itself ("approximate" would be a lie), 1 km away, 60 km away, Sydney, Nepal.
+    for (lat, lon) in [exact, (26.870234, 80.913711), (27.40, 80.913711), (-33.87, 151.21), (27.7, 85.3)] {
+        let res = app
+            .client
+            .patch(app.url(&format!("/v1/admin/providers/{id}")))
+            .bearer_auth(&token)
+            .json(&json!({"public_lat": lat, "public_lon": lon}))
+            .send()
+            .await
+            .unwrap();
+        let problem = crate::helpers::assert_problem(res, 400, Some("public_lat")).await;
+        assert!(
+            problem["errors"].as_array().unwrap().iter().any(|e| e["field"] == "public_lon"),
+            "{problem}"
+        );
+    }
+    assert_eq!(public_point_of(&app, id).await, before, "nothing was written");
+
+    let csv = CSV.replace(
+        "external_id,name,categories,lat,lon,country,confidential,address,phone",
+        "external_id,name,categories,lat,lon,country,confidential,address,phone,public_lat,public_lon",
+    );
+    let csv =
+        csv.replacen("0522 230 5550\n", "0522 230 5550,-33.87,151.21\n", 1).replacen("5551\n", "5551,,\n", 1);
+    let res = app
+        .client
+        .post(app.url("/v1/admin/imports"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let report = ok_json(res, "import").await;
+    assert_eq!(report["written"], false, "{report}");
+    let columns: Vec<&str> =
+        report["problems"].as_array().unwrap().iter().filter_map(|p| p["column"].as_str()).collect();
+    assert_eq!(columns, ["public_lat", "public_lon"], "{report}");
+
+    // A point 3 km away in the same country is the admin's to choose, and is served as is.
+    let chosen = (26.888234, 80.913711);
+    patch(&app, &token, id, json!({"public_lat": chosen.0, "public_lon": chosen.1})).await;
+    assert_eq!(public_point_of(&app, id).await, chosen);
 }
