@@ -1,8 +1,9 @@
 //! Search areas: GeoJSON Polygon, MultiPolygon or a Feature holding one, validated and
 //! prepared for containment tests, including polygons that cross the antimeridian.
 
+mod validity;
+
 use crate::model::LonLat;
-use geo::algorithm::Validation;
 use geo::{BoundingRect, Intersects};
 use geo::{Coord, LineString, MultiPolygon, Polygon, Rect};
 use serde_json::Value;
@@ -153,7 +154,8 @@ fn parse_polygon(v: &Value, path: &str, total: &mut usize) -> Result<Polygon<f64
     let mut rings = parsed.into_iter().map(LineString::new);
     let exterior = rings.next().expect("checked non-empty");
     let polygon = Polygon::new(exterior, rings.collect());
-    if let Err(problem) = polygon.check_validation() {
+    // Sweep-based, O(n log n): a heavy polygon costs milliseconds, not seconds.
+    if let Err(problem) = validity::check(&polygon) {
         return Err(err(path, format!("invalid polygon: {problem}")));
     }
     Ok(polygon)
