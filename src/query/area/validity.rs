@@ -265,6 +265,9 @@ impl<'a> Sweep<'a> {
             .collect();
         let ccw: Vec<bool> = rings.iter().map(|r| counter_clockwise(r)).collect();
         let mut parents: Vec<Option<usize>> = vec![None; rings.len()];
+        // The only interior mutability in a key is the comparison counter, which never
+        // changes the order.
+        #[allow(clippy::mutable_key_type)]
         let mut status: BTreeSet<Key<'a>> = BTreeSet::new();
         for group in events.chunk_by(|a, b| a.0 == b.0) {
             let mut started = Vec::new();
