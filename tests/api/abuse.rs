@@ -259,3 +259,42 @@ async fn unread_bodies_do_not_hold_the_connection() {
         assert!(x.closed, "{what}: the connection stays open");
     }
 }
+
+/// Multipart imports: parts without a filename count toward the limit (1 MiB here), more than
+/// 16 parts are refused, and form fields beside a small file within the limit are fine.
+#[tokio::test]
+async fn every_multipart_part_counts_toward_the_upload_limit() {
+    let args = ServeArgs { max_import_mb: 1, ..ServeArgs::default() };
+    let app = TestApp::spawn_with(&crate::fixtures::generate(1000, 3).csv, args).await;
+    let token = app.service.db().create_token("parts", Role::Admin, "test").unwrap();
+    let before = app.service.db().count_providers().unwrap();
+    let send = |form: reqwest::multipart::Form| {
+        app.client.post(app.url("/v1/admin/imports")).bearer_auth(&token).multipart(form).send()
+    };
+    let file = || reqwest::multipart::Part::text(import_csv(3)).file_name("small.csv");
+
+    // 3 x 400 KiB without a filename, then a small file: 1.2 MiB in all.
+    let mut padded = reqwest::multipart::Form::new();
+    for i in 0..3 {
+        padded = padded.text(format!("pad{i}"), "x".repeat(400 * 1024));
+    }
+    let p = assert_problem(send(padded.part("file", file())).await.unwrap(), 413, None).await;
+    assert!(p["detail"].as_str().unwrap().contains("BELLMAP_MAX_IMPORT_MB"), "{p}");
+
+    // 17 tiny parts before the file.
+    let mut many = reqwest::multipart::Form::new();
+    for i in 0..17 {
+        many = many.text(format!("f{i}"), "x");
+    }
+    let p = assert_problem(send(many.part("file", file())).await.unwrap(), 413, None).await;
+    assert!(p["detail"].as_str().unwrap().contains("more than 16 parts"), "{p}");
+    assert_eq!(app.service.db().count_providers().unwrap(), before, "nothing was imported");
+
+    // Just under the limit: 2 x 400 KiB of padding and the file are imported.
+    let fine = reqwest::multipart::Form::new()
+        .text("note", "x".repeat(400 * 1024))
+        .text("other", "x".repeat(400 * 1024))
+        .part("file", file());
+    let report = crate::helpers::ok_json(send(fine).await.unwrap(), "padded under the limit").await;
+    assert_eq!(report["created"], 3, "{report}");
+}
