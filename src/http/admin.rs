@@ -103,7 +103,8 @@ async fn read_csv_body(
         (status = 400, description = "Invalid parameters", body = Problem, content_type = PROBLEM_JSON),
         (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
         (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
-        (status = 413, description = "File too large", body = Problem, content_type = PROBLEM_JSON),
+        (status = 408, description = "The body did not arrive in time; the connection is closed", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, description = "The upload (all parts together) is over BELLMAP_MAX_IMPORT_MB, or has more than 16 parts", body = Problem, content_type = PROBLEM_JSON),
         (status = 415, description = "Not CSV or multipart", body = Problem, content_type = PROBLEM_JSON),
     )
 )]

@@ -345,6 +345,7 @@ pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
     responses(
         (status = 200, description = "Near: the k nearest, nearest first. Within: a page nearest first. Bbox and polygon: a page by id. Near and within carry `emergency` for the query point.", body = ProviderPage),
         (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
+        (status = 408, description = "The body did not arrive in time; the connection is closed", body = Problem, content_type = PROBLEM_JSON),
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM_JSON),
         (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM_JSON),
     )
