@@ -73,18 +73,24 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
         cursor_key: CursorKey::new(service.cursor_secret()?),
         emergency,
         max_import_bytes: args.max_import_mb.saturating_mul(1024 * 1024) as usize,
+        body_deadline: http::deadline::BodyDeadline {
+            base: std::time::Duration::from_secs(args.body_timeout_secs),
+            min_rate: args.body_min_kib_per_sec.saturating_mul(1024),
+        },
         page,
     });
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(http::problem_handlers())
+            .wrap(from_fn(http::deadline::body_deadline))
             .wrap(from_fn(http::security_headers))
             .wrap(from_fn(http::log_request))
             .configure(http::configure)
     })
-    // Slow or idle clients cannot hold connections: headers must arrive within 10 s, idle
-    // keep-alive connections close after 30 s. HTTP/1.1 serves one request at a time per connection.
+    // Slow or idle clients cannot hold connections: headers must arrive within 10 s, bodies
+    // within their deadline (http::deadline), idle keep-alive connections close after 30 s.
+    // HTTP/1.1 serves one request at a time per connection.
     .client_request_timeout(std::time::Duration::from_secs(10))
     .client_disconnect_timeout(std::time::Duration::from_secs(2))
     .keep_alive(std::time::Duration::from_secs(30))

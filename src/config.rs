@@ -84,6 +84,14 @@ pub struct ServeArgs {
     /// Largest CSV file an admin may upload over HTTP, in MiB.
     #[arg(long, env = "BELLMAP_MAX_IMPORT_MB", default_value_t = 100)]
     pub max_import_mb: u64,
+    /// Seconds any request body (JSON, CSV, multipart) has to arrive once its headers have;
+    /// a slower body gets 408 and its connection is closed.
+    #[arg(long, env = "BELLMAP_BODY_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_timeout_secs: u64,
+    /// Extra time for large bodies (imports): one more second for every this many KiB
+    /// received, so an upload averaging this rate finishes while a trickle does not. 0: none.
+    #[arg(long, env = "BELLMAP_BODY_MIN_KIB_PER_SEC", default_value_t = 32)]
+    pub body_min_kib_per_sec: u64,
     /// Raster tiles under the map page, e.g. `https://tile.example.org/{z}/{x}/{y}.png` (http or
     /// https; `{s}.` as the first host label means any subdomain). Without it the page draws
     /// only the bundled country and state outlines and loads nothing from elsewhere.
@@ -109,6 +117,8 @@ impl Default for ServeArgs {
             no_seed: false,
             workers: None,
             max_import_mb: 100,
+            body_timeout_secs: 10,
+            body_min_kib_per_sec: 32,
             tile_url: None,
             tile_attribution: None,
             exit_url: crate::http::page::DEFAULT_EXIT_URL.into(),

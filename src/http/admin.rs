@@ -15,8 +15,11 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+/// Most parts a multipart import may have (the file and a few form fields).
+const MAX_PARTS: usize = 16;
+
 /// Reads the CSV from a `text/csv` body or the first file of a `multipart/form-data` body,
-/// refusing more than `limit` bytes.
+/// refusing more than `limit` bytes (in a multipart body, of all parts up to the file together).
 async fn read_csv_body(
     req: &HttpRequest,
     payload: web::Payload,
@@ -27,7 +30,7 @@ async fn read_csv_body(
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let too_large = || {
         ApiError::PayloadTooLarge(format!(
-            "the file is larger than the import limit of {} MiB (BELLMAP_MAX_IMPORT_MB)",
+            "the upload is larger than the import limit of {} MiB (BELLMAP_MAX_IMPORT_MB)",
             limit / (1024 * 1024)
         ))
     };
@@ -45,22 +48,36 @@ async fn read_csv_body(
             Ok((body, "upload.csv".to_string()))
         }
         "multipart/form-data" => {
+            // Every part counts toward the limit, file or not: bytes in a part the import
+            // ignores are still bytes the server has to read.
             let mut multipart = Multipart::new(req.headers(), payload);
+            let (mut parts, mut total) = (0, 0);
             while let Some(field) = multipart.next().await {
                 let mut field = field
                     .map_err(|e| ApiError::field("body", format!("the multipart body is malformed: {e}")))?;
-                let name = field.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_string);
-                let Some(filename) = name else { continue };
+                parts += 1;
+                if parts > MAX_PARTS {
+                    return Err(ApiError::PayloadTooLarge(format!(
+                        "the multipart body has more than {MAX_PARTS} parts"
+                    )));
+                }
+                let filename =
+                    field.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_string);
                 let mut body = Vec::new();
                 while let Some(chunk) = field.next().await {
                     let chunk =
                         chunk.map_err(|e| ApiError::field("file", format!("the upload failed: {e}")))?;
-                    if body.len() + chunk.len() > limit {
+                    total += chunk.len();
+                    if total > limit {
                         return Err(too_large());
                     }
-                    body.extend_from_slice(&chunk);
+                    if filename.is_some() {
+                        body.extend_from_slice(&chunk);
+                    }
                 }
-                return Ok((body, filename));
+                if let Some(filename) = filename {
+                    return Ok((body, filename));
+                }
             }
             Err(ApiError::field("file", "the multipart body has no file part"))
         }
@@ -87,7 +104,8 @@ async fn read_csv_body(
         (status = 400, description = "Invalid parameters", body = Problem, content_type = PROBLEM_JSON),
         (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
         (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
-        (status = 413, description = "File too large", body = Problem, content_type = PROBLEM_JSON),
+        (status = 408, description = "The body did not arrive in time; the connection is closed", body = Problem, content_type = PROBLEM_JSON),
+        (status = 413, description = "The upload (all parts together) is over BELLMAP_MAX_IMPORT_MB, or has more than 16 parts", body = Problem, content_type = PROBLEM_JSON),
         (status = 415, description = "Not CSV or multipart", body = Problem, content_type = PROBLEM_JSON),
     )
 )]

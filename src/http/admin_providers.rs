@@ -178,6 +178,7 @@ fn edit_error(e: EditError) -> ApiError {
         (status = 400, description = "Invalid fields", body = Problem, content_type = PROBLEM_JSON),
         (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
         (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
+        (status = 408, description = "The body did not arrive in time; the connection is closed", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn create(
@@ -237,6 +238,7 @@ pub async fn get_one(
         (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
         (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
         (status = 404, description = "No such provider", body = Problem, content_type = PROBLEM_JSON),
+        (status = 408, description = "The body did not arrive in time; the connection is closed", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn patch(

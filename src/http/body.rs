@@ -17,6 +17,12 @@ use std::fmt;
 
 /// Checks the content type and reads `bytes` as JSON with unique keys.
 pub fn read_json(req: &HttpRequest, bytes: &[u8]) -> Result<Value, ApiError> {
+    require_json(req)?;
+    parse_unique(bytes)
+}
+
+/// Refuses a body that is not declared as JSON.
+pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime != "application/json" && !mime.ends_with("+json") {
@@ -25,7 +31,7 @@ pub fn read_json(req: &HttpRequest, bytes: &[u8]) -> Result<Value, ApiError> {
             if content_type.is_empty() { "nothing" } else { content_type }
         )));
     }
-    parse_unique(bytes)
+    Ok(())
 }
 
 /// Parses JSON text, refusing a repeated key anywhere; errors name the path.

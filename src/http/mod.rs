@@ -6,6 +6,7 @@ mod auth;
 mod body;
 pub mod clusters;
 pub mod cursor;
+pub mod deadline;
 pub mod dto;
 mod meta;
 pub mod openapi;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub emergency: Arc<EmergencyDirectory>,
     /// Largest CSV an admin may upload, in bytes.
     pub max_import_bytes: usize,
+    /// How long any request body may take to arrive.
+    pub body_deadline: deadline::BodyDeadline,
     /// The map page's settings (tiles, quick-exit page) and the pages' CSP.
     pub page: page::PageSettings,
 }

@@ -3,14 +3,14 @@
 
 use super::AppState;
 use super::auth::{Viewer, audit_reveals};
-use super::body::{Bounded, read_json, typed};
+use super::body::{Bounded, parse_unique, require_json, typed};
 use super::cursor::{Cursor, CursorError};
 use super::dto::{NearestAnswer, ProviderDto, ProviderPage, feature_collection};
 use super::params::{
     MAX_CATEGORIES, MAX_LANGUAGES, Params, bbox_from_numbers, category_filter, language_filter, parse_id,
 };
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
-use crate::emergency::Emergency;
+use crate::emergency::{Emergency, EmergencyDirectory};
 use crate::index::Snapshot;
 use crate::model::{LonLat, ProviderId, check_lat, check_lon};
 use crate::query::{self, Area, Filters, Hit};
@@ -353,6 +353,7 @@ pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
     responses(
         (status = 200, description = "Near: the k nearest, nearest first. Within: a page nearest first. Bbox and polygon: a page by id. Near and within carry `emergency` for the query point.", body = ProviderPage),
         (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
+        (status = 408, description = "The body did not arrive in time; the connection is closed", body = Problem, content_type = PROBLEM_JSON),
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM_JSON),
         (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM_JSON),
     )
@@ -363,9 +364,56 @@ pub async fn search(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = read_json(&req, &body)?;
+    require_json(&req)?;
     let geojson = format_only(&req)?;
     let snap = state.index.load();
+    // Parsing, polygon validation and the query take time that grows with the body (up to a
+    // 10,000-vertex polygon): they run on the blocking pool, never on an async worker.
+    let (s, places) = (snap.clone(), state.emergency.clone());
+    let answer = web::block(move || plan_search(&body, &s, &places)).await??;
+    match answer {
+        SearchAnswer::Nearest { hits, emergency } => {
+            let items = ProviderDto::from_hits(&snap, &hits, viewer.role());
+            audit_reveals(&state, &viewer, &items);
+            let total = items.len();
+            let body = if geojson {
+                feature_collection(&items, None, total, Some(&emergency))
+            } else {
+                serde_json::to_value(ProviderPage {
+                    items,
+                    next_cursor: None,
+                    total,
+                    emergency: Some(emergency),
+                })
+                .unwrap_or(Value::Null)
+            };
+            Ok(location_response(body, geojson))
+        }
+        SearchAnswer::Page { hits, limit, cursor, query_key, emergency } => {
+            let shape = Shape { viewer: &viewer, geojson, emergency };
+            paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key, shape).await
+        }
+    }
+}
+
+/// A search body, answered: the nearest providers, or every hit to page through.
+enum SearchAnswer {
+    Nearest {
+        hits: Vec<Hit>,
+        emergency: Emergency,
+    },
+    Page {
+        hits: Vec<Hit>,
+        limit: u64,
+        cursor: Option<String>,
+        query_key: String,
+        emergency: Option<Emergency>,
+    },
+}
+
+/// Parses and validates a search body and runs its query. CPU-bound: call it in `web::block`.
+fn plan_search(body: &[u8], snap: &Snapshot, places: &EmergencyDirectory) -> Result<SearchAnswer, ApiError> {
+    let raw = parse_unique(body)?;
     let b: SearchBody = typed(&raw)?;
     let mut errors: Vec<FieldError> = Vec::new();
     let filters = body_filters(&b, &mut errors);
@@ -415,18 +463,8 @@ pub async fn search(
             return Err(ApiError::invalid(errors));
         }
         let origin = origin.expect("checked");
-        let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
-        let emergency = state.emergency.at(origin);
-        let items = ProviderDto::from_hits(&snap, &hits, viewer.role());
-        audit_reveals(&state, &viewer, &items);
-        let total = items.len();
-        let body = if geojson {
-            feature_collection(&items, None, total, Some(&emergency))
-        } else {
-            serde_json::to_value(ProviderPage { items, next_cursor: None, total, emergency: Some(emergency) })
-                .unwrap_or(Value::Null)
-        };
-        return Ok(location_response(body, geojson));
+        let hits = query::nearest(snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
+        return Ok(SearchAnswer::Nearest { hits, emergency: places.at(origin) });
     }
     let mut emergency = None;
     let hits = if let Some(w) = &b.within {
@@ -441,8 +479,8 @@ pub async fn search(
             return Err(ApiError::invalid(errors));
         }
         let origin = origin.expect("checked");
-        emergency = Some(state.emergency.at(origin));
-        query::within(&snap, origin, w.radius_km * 1000.0, &filters)
+        emergency = Some(places.at(origin));
+        query::within(snap, origin, w.radius_km * 1000.0, &filters)
     } else if let Some(parts) = &b.bbox {
         let bbox = match <[f64; 4]>::try_from(parts.as_slice()) {
             Ok(four) => bbox_from_numbers(four).map_err(|m| errors.push(FieldError::new("bbox", m))).ok(),
@@ -457,7 +495,7 @@ pub async fn search(
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors));
         }
-        query::in_bbox(&snap, &bbox.expect("checked"), &filters)
+        query::in_bbox(snap, &bbox.expect("checked"), &filters)
     } else {
         let polygon = b.polygon.as_ref().expect("one kind is set");
         let area = Area::from_geojson(polygon, "polygon")
@@ -466,18 +504,9 @@ pub async fn search(
         if !errors.is_empty() {
             return Err(ApiError::invalid(errors));
         }
-        query::in_area(&snap, &area.expect("checked"), &filters)
+        query::in_area(snap, &area.expect("checked"), &filters)
     };
-    paginate(
-        &state,
-        &snap,
-        hits,
-        limit,
-        b.cursor.as_deref(),
-        &query_key,
-        Shape { viewer: &viewer, geojson, emergency },
-    )
-    .await
+    Ok(SearchAnswer::Page { hits, limit, cursor: b.cursor, query_key, emergency })
 }
 
 fn body_point(lat: f64, lon: f64, field: &str, errors: &mut Vec<FieldError>) -> Option<LonLat> {

@@ -1,5 +1,6 @@
 //! One integration-test binary: the real app on 127.0.0.1, port 0, with its own temp database.
 
+mod abuse;
 mod admin;
 mod admin_records;
 mod attacks;

@@ -761,6 +761,30 @@ async fn polygon_search_matches_brute_force() {
     for t in &triangles {
         cases.push(("random triangle", polygon(t), vec![t], none.clone()));
     }
+    // 10,000 positions, the most a search accepts: a fine circle, and a comb whose 2,499 teeth
+    // are slivers 0.00018° high that all overlap in longitude. Edges sit half-way between the
+    // fixture's 6-decimal coordinates.
+    let circle: Rings = vec![ring(
+        &(0..9_999)
+            .map(|i| {
+                let a = i as f64 / 9_999.0 * std::f64::consts::TAU;
+                [LUCKNOW.1 + 0.3 * a.cos(), LUCKNOW.0 + 0.3 * a.sin()]
+            })
+            .collect::<Vec<_>>(),
+    )];
+    let comb: Rings = {
+        let (spine, base, tip, south) = (80.4990005, 80.5000005, 81.4000005, 26.4000005);
+        let mut c = vec![[spine, south]];
+        for t in 0..2_499 {
+            let y = south + t as f64 * 0.00036;
+            c.extend([[tip, y], [tip, y + 0.00018], [base, y + 0.00018], [base, y + 0.00036]]);
+        }
+        c.push([spine, south + 2_499.0 * 0.00036 + 0.00018]);
+        vec![ring(&c)]
+    };
+    assert_eq!((circle[0].len(), comb[0].len()), (10_000, 9_999));
+    cases.push(("10,000-vertex circle", polygon(&circle), vec![&circle], none.clone()));
+    cases.push(("10,000-vertex comb", polygon(&comb), vec![&comb], none.clone()));
 
     for (what, geometry, parts, filter) in cases {
         let area = OracleArea(parts.iter().map(|r| OraclePolygon::new(r)).collect());
@@ -776,7 +800,9 @@ async fn polygon_search_matches_brute_force() {
         let want = world.ids_where(&filter, |p| area.contains(p.lat, p.lon));
         assert!(!want.is_empty() || what.contains("filtered"), "{what}: the case finds something");
         let body = filter.into_body(json!({ "polygon": geometry }));
-        let items = post_pages(&world.app, &body, 37).await;
+        // Big pages for the heavy polygons: each page repeats the whole search.
+        let limit = if what.starts_with("10,000") { 500 } else { 37 };
+        let items = post_pages(&world.app, &body, limit).await;
         assert_area_answer(&world, &format!("{what}: {body}"), &items, &want);
     }
 }
