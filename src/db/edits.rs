@@ -73,8 +73,7 @@ impl Db {
                 created_at: now.clone(),
                 updated_at: now,
             };
-            let settled = public_points::settle(None, &row);
-            public_points::apply(&mut row, &settled);
+            let drawn = public_points::settle(None, &mut row);
             let id: i64 = diesel::insert_into(providers::table)
                 .values((
                     &row.fields,
@@ -86,7 +85,7 @@ impl Db {
                 .returning(providers::id)
                 .get_result(conn)?;
             write_audit(conn, actor, "provider.create", &format!("provider {id} ({})", data.external_id), 1)?;
-            if let Some(rule) = settled.drawn {
+            if let Some(rule) = drawn {
                 public_points::audit_draw(conn, actor, id, rule)?;
             }
             changes::bump(conn)?;
@@ -124,8 +123,7 @@ impl Db {
             }
             let mut after =
                 ProviderRow { fields: ProviderFields::from(&data), updated_at: now_text(), ..old.clone() };
-            let settled = public_points::settle(Some(&old), &after);
-            public_points::apply(&mut after, &settled);
+            let drawn = public_points::settle(Some(&old), &mut after);
             diesel::update(providers::table.find(id))
                 .set((
                     &after.fields,
@@ -135,7 +133,7 @@ impl Db {
                 ))
                 .execute(conn)?;
             write_audit(conn, actor, action, &format!("provider {id} ({})", data.external_id), 1)?;
-            if let Some(rule) = settled.drawn {
+            if let Some(rule) = drawn {
                 public_points::audit_draw(conn, actor, id, rule)?;
             }
             changes::bump(conn)?;
@@ -155,12 +153,12 @@ impl Db {
             if !row.fields.confidential || row.fields.public_lat.is_some() {
                 return Err(EditError::NoDrawnPoint(id));
             }
-            let settled = public_points::settle(None, &row);
-            public_points::apply(&mut row, &settled);
+            let rule = public_points::settle(None, &mut row)
+                .expect("a confidential record without an admin point draws");
             diesel::update(providers::table.find(id))
                 .set((providers::drawn_lat.eq(row.drawn_lat), providers::drawn_lon.eq(row.drawn_lon)))
                 .execute(conn)?;
-            public_points::audit_draw(conn, actor, id, settled.drawn.unwrap_or_default())?;
+            public_points::audit_draw(conn, actor, id, rule)?;
             changes::bump(conn)?;
             load(conn, id)
         })

@@ -204,9 +204,7 @@ impl Db {
                 // restored record is never left without a public point.
                 let mut drawn = None;
                 if let Some(row) = before.as_mut().filter(|r| r.drawn().is_none()) {
-                    let settled = public_points::settle(current.as_ref(), row);
-                    public_points::apply(row, &settled);
-                    drawn = settled.drawn;
+                    drawn = public_points::settle(current.as_ref(), row);
                 }
                 plan.push((provider_id, current, before, drawn));
             }
@@ -392,8 +390,7 @@ impl<'c> ImportSink<'c> {
                 Some(old) if old.fields == fields => self.counts.unchanged += 1,
                 Some(old) => {
                     let mut after = ProviderRow { fields, updated_at: now.clone(), ..old.clone() };
-                    let settled = public_points::settle(Some(old), &after);
-                    public_points::apply(&mut after, &settled);
+                    let drawn = public_points::settle(Some(old), &mut after);
                     diesel::update(providers::table.find(old.id))
                         .set((
                             &after.fields,
@@ -403,7 +400,7 @@ impl<'c> ImportSink<'c> {
                         ))
                         .execute(conn)?;
                     record_version(conn, self.import_id, Some(old), &after)?;
-                    if let Some(rule) = settled.drawn {
+                    if let Some(rule) = drawn {
                         public_points::audit_draw(conn, &self.actor, old.id, rule)?;
                     }
                     self.counts.updated += 1;
@@ -417,9 +414,8 @@ impl<'c> ImportSink<'c> {
                         created_at: now.clone(),
                         updated_at: now.clone(),
                     };
-                    let settled = public_points::settle(None, &row);
-                    public_points::apply(&mut row, &settled);
-                    new_rows.push((row, settled.drawn));
+                    let drawn = public_points::settle(None, &mut row);
+                    new_rows.push((row, drawn));
                 }
             }
         }

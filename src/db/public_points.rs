@@ -12,12 +12,6 @@ use crate::model::LonLat;
 use crate::public_point::{self, MIN_M};
 use diesel::prelude::*;
 
-/// The drawn point to store with a record, and the rule of a fresh draw (to audit).
-pub(super) struct Settled {
-    pub point: Option<LonLat>,
-    pub drawn: Option<&'static str>,
-}
-
 fn exact(row: &ProviderRow) -> LonLat {
     LonLat { lon: row.fields.lon, lat: row.fields.lat }
 }
@@ -26,30 +20,27 @@ fn needs_point(row: &ProviderRow) -> bool {
     row.fields.confidential && row.fields.public_lat.is_none()
 }
 
-fn draw(row: &ProviderRow) -> Settled {
+/// Draws a new point into `row`; returns the rule that produced it (to audit).
+fn draw(row: &mut ProviderRow) -> &'static str {
     let d = public_point::draw(exact(row), &row.fields.country, &mut rand::rng());
-    Settled { point: Some(d.point), drawn: Some(d.rule) }
+    row.drawn_lat = Some(d.point.lat);
+    row.drawn_lon = Some(d.point.lon);
+    d.rule
 }
 
-/// What `new` (about to be written) keeps of `before`'s drawn point: all of it unless the exact
+/// Sets the drawn point of `new` (about to be written): all of `before`'s unless the exact
 /// point moved by more than [`MIN_M`] or the point no longer fits; a fresh draw when the record
 /// needs one and kept none. A record that is not confidential keeps its point for later.
-pub(super) fn settle(before: Option<&ProviderRow>, new: &ProviderRow) -> Settled {
+/// Returns the rule of a fresh draw, to audit.
+pub(super) fn settle(before: Option<&ProviderRow>, new: &mut ProviderRow) -> Option<&'static str> {
     let at = exact(new);
     let kept = before.and_then(|old| {
         let moved = exact(old).distance_m(at);
         old.drawn().filter(|p| moved <= MIN_M && public_point::keeps(at, *p))
     });
-    match kept {
-        None if needs_point(new) => draw(new),
-        point => Settled { point, drawn: None },
-    }
-}
-
-/// Sets `row`'s drawn point from `settled`.
-pub(super) fn apply(row: &mut ProviderRow, settled: &Settled) {
-    row.drawn_lat = settled.point.map(|p| p.lat);
-    row.drawn_lon = settled.point.map(|p| p.lon);
+    new.drawn_lat = kept.map(|p| p.lat);
+    new.drawn_lon = kept.map(|p| p.lon);
+    (kept.is_none() && needs_point(new)).then(|| draw(new))
 }
 
 pub(super) fn audit_draw(
@@ -101,10 +92,9 @@ pub(super) fn draw_missing(conn: &mut SqliteConnection, actor: &str) -> QueryRes
             } else if !needs_point(&row) || row.drawn().is_some() {
                 continue;
             }
-            let settled = draw(&row);
-            apply(&mut row, &settled);
+            let rule = draw(&mut row);
             store(conn, &row)?;
-            audit_draw(conn, actor, row.id, settled.drawn.unwrap_or_default())?;
+            audit_draw(conn, actor, row.id, rule)?;
             drawn += 1;
         }
         if drawn > 0 {
