@@ -19,7 +19,8 @@
 //! [`write_csv`] writes row by row; [`csv_header_line`] and [`csv_row`] give one encoded line
 //! each, for a handler that streams the body chunk by chunk.
 
-use super::csv_file::{CSV_COLUMNS, FORMULA_TRIGGERS};
+use super::header::CSV_COLUMNS;
+use super::row::FORMULA_TRIGGERS;
 use crate::model::fields::format_date;
 use crate::model::{Phone, ProviderData};
 use std::borrow::Cow;

@@ -1,8 +1,19 @@
 //! CSV → model and back. Reads a whole file, validates every cell, and collects every problem
 //! before anything is written anywhere; writes records in the same format.
+//!
+//! One file per job: `decode` (bytes → text), `records` (text → records with their lines),
+//! `header` (header row → columns), `row` (cells → a validated record), `hints` (file-wide
+//! warnings), `csv_file` (the whole file, in that order) and `export` (records → CSV).
 
 mod csv_file;
+mod decode;
 mod export;
+mod header;
+mod hints;
+mod records;
+mod row;
 
-pub use csv_file::{CSV_COLUMNS, ParsedFile, ParsedRow, RowProblem, parse_csv, parse_csv_with, parse_fields};
+pub use csv_file::{ParsedFile, ParsedRow, RowProblem, parse_csv, parse_csv_with};
 pub use export::{ExportError, csv_header_line, csv_row, to_fields, write_csv};
+pub use header::CSV_COLUMNS;
+pub use row::parse_fields;

@@ -1,0 +1,259 @@
+//! Row parsing: one record's cells → a validated `ProviderData`, or every problem in it.
+
+use super::csv_file::{RowProblem, problem};
+use super::header::CSV_COLUMNS;
+use crate::model::fields::{
+    check_text, parse_bool, parse_country, parse_date, parse_email, parse_hours, parse_languages,
+    parse_phone, parse_website, split_list,
+};
+use crate::model::{Category, LonLat, ProviderData, Status, Wheelchair, check_lat, check_lon};
+use std::collections::{BTreeMap, HashMap};
+
+/// The first characters that make a spreadsheet treat a cell as a formula (or that would hide
+/// the guard itself); see the module documentation for the rule.
+pub(crate) const FORMULA_TRIGGERS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
+/// Removes the export's formula guard: `'` followed by one of [`FORMULA_TRIGGERS`] loses the `'`.
+pub(crate) fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_TRIGGERS) => rest,
+        _ => cell,
+    }
+}
+
+/// Validates one record given as values by column name (keys from [`CSV_COLUMNS`]; others are
+/// ignored) by exactly the rules of a CSV row; an empty value means "not given". Values are
+/// trimmed, but no formula guard is removed: these are values, not spreadsheet cells (so
+/// `parse_fields(&to_fields(p)) == Ok(p)` for every record read from a file). Problems name the
+/// column and carry line 0.
+pub fn parse_fields(fields: &BTreeMap<&'static str, String>) -> Result<ProviderData, Vec<RowProblem>> {
+    let headers: Vec<String> = fields.keys().map(|k| k.to_string()).collect();
+    let cells: Vec<String> = fields.values().cloned().collect();
+    let index: HashMap<&'static str, usize> =
+        fields.keys().enumerate().filter(|(_, k)| CSV_COLUMNS.contains(k)).map(|(i, k)| (*k, i)).collect();
+    parse_row(0, &Cells { headers: &headers, cells: &cells, index: &index, unguard: false })
+}
+
+/// One record's cells, looked up by canonical column name.
+pub(super) struct Cells<'r> {
+    pub(super) headers: &'r [String],
+    pub(super) cells: &'r [String],
+    pub(super) index: &'r HashMap<&'static str, usize>,
+    /// Remove the export's formula guard (true for a file's cells).
+    pub(super) unguard: bool,
+}
+
+impl<'r> Cells<'r> {
+    /// The column's header as written and the value (trimmed, formula guard removed for a
+    /// file), if the cell is not empty.
+    pub(super) fn get(&self, name: &str) -> Option<(&'r str, &'r str)> {
+        let i = *self.index.get(name)?;
+        let v = self.cells.get(i)?.trim();
+        let v = if self.unguard { unguard(v) } else { v };
+        (!v.is_empty()).then(|| (self.headers.get(i).map_or("", String::as_str), v))
+    }
+}
+
+/// Validates one row, collecting every cell problem.
+pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Vec<RowProblem>> {
+    let mut ps: Vec<RowProblem> = Vec::new();
+    // Every cell's text rule first (length, control characters; the same rules as an admin
+    // edit): one problem each, and a failing value goes no further.
+    let mut refused: Vec<&str> = Vec::new();
+    for name in CSV_COLUMNS {
+        if let Some((col, v)) = cells.get(name)
+            && let Err(m) = check_text(name, v)
+        {
+            ps.push(problem(line, Some(col), Some(v), m));
+            refused.push(name);
+        }
+    }
+    let cell = |name: &str| cells.get(name).filter(|_| !refused.contains(&name));
+    let blank = |name: &str| cells.get(name).is_none();
+    let text = |name: &str| cell(name).map(|(_, v)| v.to_string());
+
+    let name = text("name");
+    if blank("name") {
+        ps.push(problem(line, Some("name"), None, "name is required"));
+    }
+    let organization = text("organization");
+    let description = text("description");
+    let address = text("address");
+    let locality = text("locality");
+    let district = text("district");
+    let state = text("state");
+    let postal_code = text("postal_code");
+    let eligibility = text("eligibility");
+    let cost = text("cost");
+    let external_given = text("external_id");
+
+    // Any remaining cell parsed with a field parser; errors become problems.
+    fn field<'a, T>(
+        line: u64,
+        ps: &mut Vec<RowProblem>,
+        c: Option<(&'a str, &'a str)>,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let (col, v) = c?;
+        match f(v) {
+            Ok(t) => Some(t),
+            Err(m) => {
+                ps.push(problem(line, Some(col), Some(v), m));
+                None
+            }
+        }
+    }
+
+    let country = field(line, &mut ps, cell("country"), parse_country);
+    if blank("country") {
+        ps.push(problem(line, Some("country"), None, "country is required (ISO two-letter code such as IN)"));
+    }
+    let cc = country.clone().unwrap_or_default();
+    let categories = field(line, &mut ps, cell("categories"), |v| {
+        let mut cats = split_list(v)
+            .map(|s| s.parse::<Category>().map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        cats.sort();
+        cats.dedup();
+        if cats.is_empty() {
+            Err(format!("at least one category is required; allowed: {}", Category::allowed_list()))
+        } else {
+            Ok(cats)
+        }
+    });
+    if blank("categories") {
+        ps.push(problem(
+            line,
+            Some("categories"),
+            None,
+            format!("at least one category is required; allowed: {}", Category::allowed_list()),
+        ));
+    }
+    let number = |v: &str| v.parse::<f64>().map_err(|_| format!("'{v}' is not a number"));
+    let lat = field(line, &mut ps, cell("lat"), |v| {
+        number(v).and_then(|n| check_lat(n).map_err(|e| e.to_string()))
+    });
+    let lon = field(line, &mut ps, cell("lon"), |v| {
+        number(v).and_then(|n| check_lon(n).map_err(|e| e.to_string()))
+    });
+    if blank("lat") {
+        ps.push(problem(line, Some("lat"), None, "latitude is required"));
+    }
+    if blank("lon") {
+        ps.push(problem(line, Some("lon"), None, "longitude is required"));
+    }
+    if let (Some(0.0), Some(0.0)) = (lat, lon) {
+        ps.push(problem(
+            line,
+            Some("lat"),
+            Some("0"),
+            "the point 0,0 is in the Atlantic Ocean and almost always means missing coordinates",
+        ));
+    }
+    let public_lat = field(line, &mut ps, cell("public_lat"), |v| {
+        number(v).and_then(|n| check_lat(n).map_err(|e| e.to_string()))
+    });
+    let public_lon = field(line, &mut ps, cell("public_lon"), |v| {
+        number(v).and_then(|n| check_lon(n).map_err(|e| e.to_string()))
+    });
+    if blank("public_lat") != blank("public_lon") {
+        ps.push(problem(line, Some("public_lat"), None, "public_lat and public_lon must be given together"));
+    }
+    // An admin's public point must displace the provider as much as a drawn one would (DESIGN §6).
+    if let (Some(lat), Some(lon), Some(plat), Some(plon), Some(cc)) =
+        (lat, lon, public_lat, public_lon, &country)
+    {
+        let shown = format!("{plat},{plon}");
+        if let Err(why) =
+            crate::public_point::check_admin(LonLat { lon, lat }, LonLat { lon: plon, lat: plat }, cc)
+        {
+            for column in ["public_lat", "public_lon"] {
+                ps.push(problem(line, Some(column), Some(&shown), why.clone()));
+            }
+        }
+    }
+    let confidential = field(line, &mut ps, cell("confidential"), parse_bool).unwrap_or(false);
+    let phone = field(line, &mut ps, cell("phone"), |v| parse_phone(v, &cc));
+    let hotline = field(line, &mut ps, cell("hotline"), |v| parse_phone(v, &cc));
+    let sms = field(line, &mut ps, cell("sms"), |v| parse_phone(v, &cc));
+    let intake_phone = field(line, &mut ps, cell("intake_phone"), |v| parse_phone(v, &cc));
+    let email = field(line, &mut ps, cell("email"), parse_email);
+    let website = field(line, &mut ps, cell("website"), parse_website);
+    let languages = field(line, &mut ps, cell("languages"), parse_languages).unwrap_or_default();
+    let hours = field(line, &mut ps, cell("hours"), parse_hours);
+    let open_24_7 = field(line, &mut ps, cell("open_24_7"), parse_bool)
+        .unwrap_or_else(|| hours.as_deref() == Some("24/7"));
+    let wheelchair =
+        field(line, &mut ps, cell("wheelchair"), Wheelchair::parse).unwrap_or(Wheelchair::Unknown);
+    let verified_on = field(line, &mut ps, cell("verified_on"), parse_date);
+    let status = field(line, &mut ps, cell("status"), Status::parse).unwrap_or(Status::Active);
+
+    if !ps.is_empty() {
+        return Err(ps);
+    }
+    let (Some(name), Some(country), Some(categories), Some(lat), Some(lon)) =
+        (name, country, categories, lat, lon)
+    else {
+        unreachable!("missing required values always add a problem");
+    };
+    let external_id = external_given.unwrap_or_else(|| {
+        derive_external_id(&name, &country, state.as_deref(), district.as_deref(), locality.as_deref())
+    });
+    Ok(ProviderData {
+        external_id,
+        name,
+        organization,
+        description,
+        categories,
+        location: LonLat { lon, lat },
+        public_location: public_lat.zip(public_lon).map(|(lat, lon)| LonLat { lon, lat }),
+        confidential,
+        address,
+        locality,
+        district,
+        state,
+        postal_code,
+        country,
+        phone,
+        hotline,
+        sms,
+        intake_phone,
+        email,
+        website,
+        languages,
+        hours,
+        open_24_7,
+        eligibility,
+        cost,
+        wheelchair,
+        verified_on,
+        status,
+    })
+}
+
+/// A stable key for files without external ids: normalised name and place, so re-importing the
+/// same file updates rather than duplicates.
+pub(super) fn derive_external_id(
+    name: &str,
+    country: &str,
+    state: Option<&str>,
+    district: Option<&str>,
+    locality: Option<&str>,
+) -> String {
+    let norm = |s: &str| {
+        s.to_lowercase()
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    let key = [name, country, state.unwrap_or(""), district.unwrap_or(""), locality.unwrap_or("")]
+        .map(norm)
+        .join("|");
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(key.as_bytes());
+    let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("derived-{hex}")
+}
