@@ -10,44 +10,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::Column;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const GAZETTEER: &str = include_str!("../data/gazetteer.csv");
-
-/// The import format's columns, in the order the sample writes them.
-pub const HEADER: [&str; 30] = [
-    "external_id",
-    "name",
-    "organization",
-    "description",
-    "categories",
-    "lat",
-    "lon",
-    "public_lat",
-    "public_lon",
-    "confidential",
-    "address",
-    "locality",
-    "district",
-    "state",
-    "postal_code",
-    "country",
-    "phone",
-    "hotline",
-    "sms",
-    "intake_phone",
-    "email",
-    "website",
-    "languages",
-    "hours",
-    "open_24_7",
-    "eligibility",
-    "cost",
-    "wheelchair",
-    "verified_on",
-    "status",
-];
 
 /// Category slugs with a display word for names and a relative weight for the primary category.
 const CATEGORIES: [(&str, &str, u64); 11] = [
@@ -141,7 +108,7 @@ pub fn write_sample_csv<W: std::io::Write>(out: W, count: usize, seed: u64) -> R
     let plan = plan_towns(&towns, count, &mut rng);
     let mut phones = PhoneBook::default();
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
-    writer.write_record(HEADER)?;
+    writer.write_record(Column::ALL.map(Column::name))?;
     for (i, &t) in plan.iter().enumerate() {
         let row = make_row(i, count, &towns[t], &mut rng, &mut phones);
         writer.write_record(&row)?;
@@ -722,7 +689,7 @@ mod tests {
     #[test]
     fn small_counts() {
         let (header, empty) = rows(&generate(0, 1));
-        assert_eq!(header.len(), HEADER.len());
+        assert_eq!(header.len(), Column::ALL.len());
         assert!(empty.is_empty());
         let (_, few) = rows(&generate(3, 1));
         assert_eq!(few.len(), 3);

@@ -7,9 +7,9 @@ use super::body::read_json;
 use super::params::parse_id;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::db::EditError;
-use crate::ingest::{CSV_COLUMNS, parse_fields, to_fields};
+use crate::ingest::{parse_fields, to_fields};
 use crate::model::fields::format_date;
-use crate::model::{Category, Phone, Provider, Status, Wheelchair};
+use crate::model::{Category, Column, Phone, Provider, Status, Wheelchair};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -106,18 +106,18 @@ impl From<Provider> for AdminProviderDto {
 
 /// A JSON object with import column names as keys, turned into cells (lists joined by ';',
 /// null = empty). Unknown and server-set keys are errors.
-fn object_to_cells(body: &Value, cells: &mut BTreeMap<&'static str, String>) -> Result<(), ApiError> {
+fn object_to_cells(body: &Value, cells: &mut BTreeMap<Column, String>) -> Result<(), ApiError> {
     let obj: &Map<String, Value> = body
         .as_object()
         .ok_or_else(|| ApiError::field("body", "must be a JSON object of provider fields"))?;
     let mut errors = Vec::new();
     for (key, value) in obj {
-        let Some(column) = CSV_COLUMNS.iter().copied().find(|c| c == key) else {
+        let Some(column) = Column::from_name(key) else {
             let why = if ["id", "created_at", "updated_at", "drawn_lat", "drawn_lon"].contains(&key.as_str())
             {
                 "is set by the server".to_string()
             } else {
-                format!("is not a provider field; fields: {}", CSV_COLUMNS.join(", "))
+                format!("is not a provider field; fields: {}", Column::ALL.map(Column::name).join(", "))
             };
             errors.push(FieldError::new(key, why));
             continue;
@@ -146,7 +146,7 @@ fn object_to_cells(body: &Value, cells: &mut BTreeMap<&'static str, String>) -> 
 }
 
 /// Validates cells exactly as an import validates a CSV row.
-fn validate(cells: &BTreeMap<&'static str, String>) -> Result<crate::model::ProviderData, ApiError> {
+fn validate(cells: &BTreeMap<Column, String>) -> Result<crate::model::ProviderData, ApiError> {
     parse_fields(cells).map_err(|problems| {
         ApiError::invalid(
             problems
@@ -323,11 +323,9 @@ pub async fn redraw_public_point(
     Ok(HttpResponse::Ok().json(AdminProviderDto::from(updated)))
 }
 
-fn set_status(
-    status: &'static str,
-) -> impl FnOnce(&mut BTreeMap<&'static str, String>) -> Result<(), ApiError> {
+fn set_status(status: &'static str) -> impl FnOnce(&mut BTreeMap<Column, String>) -> Result<(), ApiError> {
     move |cells| {
-        cells.insert("status", status.to_string());
+        cells.insert(Column::Status, status.to_string());
         Ok(())
     }
 }
@@ -338,7 +336,7 @@ async fn edit(
     id: i64,
     actor: &str,
     state: web::Data<AppState>,
-    change: impl FnOnce(&mut BTreeMap<&'static str, String>) -> Result<(), ApiError> + Send + 'static,
+    change: impl FnOnce(&mut BTreeMap<Column, String>) -> Result<(), ApiError> + Send + 'static,
     action: &'static str,
 ) -> Result<HttpResponse, ApiError> {
     let service = state.service.clone();

@@ -1,4 +1,4 @@
-//! Provider records → the CSV format of DESIGN §4: exactly [`CSV_COLUMNS`], so that
+//! Provider records → the CSV format of DESIGN §4: exactly [`Column::ALL`], so that
 //! `parse_csv(write_csv(records))` gives back records equal to the ones written.
 //!
 //! - Every field is written, confidential ones included (exact lat/lon, address, intake phone):
@@ -9,8 +9,8 @@
 //! - The importer trims every cell, so imported values never start or end with whitespace; a
 //!   record built some other way with such whitespace comes back trimmed (nothing else changes).
 //!   An empty optional text (`Some("")`) comes back as `None`.
-//! - Formula guard: a text cell (every column except lat, lon, public_lat, public_lon,
-//!   confidential, open_24_7 and verified_on) that starts with `=`, `+`, `-`, `@`, tab, CR or `'`
+//! - Formula guard: a text cell (every column whose [`Column::is_text`] holds: all but lat, lon,
+//!   public_lat, public_lon, confidential, open_24_7 and verified_on) that starts with `=`, `+`, `-`, `@`, tab, CR or `'`
 //!   is written with one `'` in front, so a spreadsheet shows it as text instead of running it.
 //!   The importer removes exactly that `'` (see `csv_file`), so `+91 …` phones, `-` and
 //!   `=HYPERLINK(…)` all round-trip.
@@ -19,10 +19,9 @@
 //! [`write_csv`] writes row by row; [`csv_header_line`] and [`csv_row`] give one encoded line
 //! each, for a handler that streams the body chunk by chunk.
 
-use super::header::CSV_COLUMNS;
 use super::row::FORMULA_TRIGGERS;
 use crate::model::fields::format_date;
-use crate::model::{Phone, ProviderData};
+use crate::model::{Column, Phone, ProviderData};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -49,7 +48,7 @@ pub fn write_csv<'p, W: Write>(
 
 /// The header line, LF included.
 pub fn csv_header_line() -> Vec<u8> {
-    let mut line = CSV_COLUMNS.join(",").into_bytes();
+    let mut line = Column::ALL.map(Column::name).join(",").into_bytes();
     line.push(b'\n');
     line
 }
@@ -58,7 +57,7 @@ pub fn csv_header_line() -> Vec<u8> {
 /// LF included.
 pub fn csv_row(p: &ProviderData) -> Vec<u8> {
     let mut line = Vec::with_capacity(512);
-    for (i, column) in CSV_COLUMNS.iter().enumerate() {
+    for (i, column) in Column::ALL.into_iter().enumerate() {
         if i > 0 {
             line.push(b',');
         }
@@ -84,28 +83,23 @@ fn guard(text: &str) -> Cow<'_, str> {
     if text.starts_with(FORMULA_TRIGGERS) { Cow::Owned(format!("'{text}")) } else { Cow::Borrowed(text) }
 }
 
-/// Columns that hold numbers, booleans or dates: never guarded (a spreadsheet reads `-33.9` as
-/// a number, not a formula).
-const NOT_TEXT: [&str; 7] =
-    ["lat", "lon", "public_lat", "public_lon", "confidential", "open_24_7", "verified_on"];
-
 /// The cell of `column` for `p` as written to a file: its value, guarded where it is text.
-fn cell<'p>(p: &'p ProviderData, column: &str) -> Cow<'p, str> {
+fn cell(p: &ProviderData, column: Column) -> Cow<'_, str> {
     match value(p, column) {
-        Cow::Borrowed(v) if !NOT_TEXT.contains(&column) => guard(v),
-        Cow::Owned(v) if !NOT_TEXT.contains(&column) => Cow::Owned(guard(&v).into_owned()),
+        Cow::Borrowed(v) if column.is_text() => guard(v),
+        Cow::Owned(v) if column.is_text() => Cow::Owned(guard(&v).into_owned()),
         v => v,
     }
 }
 
 /// Every column's value for `p`, exactly as the CSV format writes it but without the formula
 /// guard (empty for a missing value): the inverse of `parse_fields`, for editing one record.
-pub fn to_fields(p: &ProviderData) -> BTreeMap<&'static str, String> {
-    CSV_COLUMNS.iter().map(|c| (*c, value(p, c).into_owned())).collect()
+pub fn to_fields(p: &ProviderData) -> BTreeMap<Column, String> {
+    Column::ALL.into_iter().map(|c| (c, value(p, c).into_owned())).collect()
 }
 
 /// The value of `column` for `p` in the CSV format's words, before any formula guard.
-fn value<'p>(p: &'p ProviderData, column: &str) -> Cow<'p, str> {
+fn value<'p>(p: &'p ProviderData, column: Column) -> Cow<'p, str> {
     let text = |v: &'p Option<String>| v.as_deref().map_or(Cow::Borrowed(""), Cow::Borrowed);
     let phone =
         |v: &'p Option<Phone>| v.as_ref().map_or(Cow::Borrowed(""), |p| Cow::Borrowed(p.display.as_str()));
@@ -113,38 +107,36 @@ fn value<'p>(p: &'p ProviderData, column: &str) -> Cow<'p, str> {
     let number = |v: f64| Cow::Owned(v.to_string());
     let boolean = |b: bool| Cow::Borrowed(if b { "true" } else { "false" });
     match column {
-        "external_id" => Cow::Borrowed(p.external_id.as_str()),
-        "name" => Cow::Borrowed(p.name.as_str()),
-        "organization" => text(&p.organization),
-        "description" => text(&p.description),
-        "categories" => list(p.categories.iter().map(|c| c.slug()).collect()),
-        "lat" => number(p.location.lat),
-        "lon" => number(p.location.lon),
-        "public_lat" => p.public_location.map_or(Cow::Borrowed(""), |l| number(l.lat)),
-        "public_lon" => p.public_location.map_or(Cow::Borrowed(""), |l| number(l.lon)),
-        "confidential" => boolean(p.confidential),
-        "address" => text(&p.address),
-        "locality" => text(&p.locality),
-        "district" => text(&p.district),
-        "state" => text(&p.state),
-        "postal_code" => text(&p.postal_code),
-        "country" => Cow::Borrowed(p.country.as_str()),
-        "phone" => phone(&p.phone),
-        "hotline" => phone(&p.hotline),
-        "sms" => phone(&p.sms),
-        "intake_phone" => phone(&p.intake_phone),
-        "email" => text(&p.email),
-        "website" => text(&p.website),
-        "languages" => list(p.languages.iter().map(String::as_str).collect()),
-        "hours" => text(&p.hours),
-        "open_24_7" => boolean(p.open_24_7),
-        "eligibility" => text(&p.eligibility),
-        "cost" => text(&p.cost),
-        "wheelchair" => Cow::Borrowed(p.wheelchair.as_str()),
-        "verified_on" => p.verified_on.map_or(Cow::Borrowed(""), |d| Cow::Owned(format_date(d))),
-        "status" => Cow::Borrowed(p.status.as_str()),
-        // Every entry of CSV_COLUMNS has an arm above (the full-record test checks it).
-        _ => Cow::Borrowed(""),
+        Column::ExternalId => Cow::Borrowed(p.external_id.as_str()),
+        Column::Name => Cow::Borrowed(p.name.as_str()),
+        Column::Organization => text(&p.organization),
+        Column::Description => text(&p.description),
+        Column::Categories => list(p.categories.iter().map(|c| c.slug()).collect()),
+        Column::Lat => number(p.location.lat),
+        Column::Lon => number(p.location.lon),
+        Column::PublicLat => p.public_location.map_or(Cow::Borrowed(""), |l| number(l.lat)),
+        Column::PublicLon => p.public_location.map_or(Cow::Borrowed(""), |l| number(l.lon)),
+        Column::Confidential => boolean(p.confidential),
+        Column::Address => text(&p.address),
+        Column::Locality => text(&p.locality),
+        Column::District => text(&p.district),
+        Column::State => text(&p.state),
+        Column::PostalCode => text(&p.postal_code),
+        Column::Country => Cow::Borrowed(p.country.as_str()),
+        Column::Phone => phone(&p.phone),
+        Column::Hotline => phone(&p.hotline),
+        Column::Sms => phone(&p.sms),
+        Column::IntakePhone => phone(&p.intake_phone),
+        Column::Email => text(&p.email),
+        Column::Website => text(&p.website),
+        Column::Languages => list(p.languages.iter().map(String::as_str).collect()),
+        Column::Hours => text(&p.hours),
+        Column::Open247 => boolean(p.open_24_7),
+        Column::Eligibility => text(&p.eligibility),
+        Column::Cost => text(&p.cost),
+        Column::Wheelchair => Cow::Borrowed(p.wheelchair.as_str()),
+        Column::VerifiedOn => p.verified_on.map_or(Cow::Borrowed(""), |d| Cow::Owned(format_date(d))),
+        Column::Status => Cow::Borrowed(p.status.as_str()),
     }
 }
 
@@ -285,9 +277,9 @@ mod tests {
 
     #[test]
     fn every_column_is_written_in_header_order() {
-        assert_eq!(csv_header_line(), format!("{}\n", CSV_COLUMNS.join(",")).into_bytes());
+        assert_eq!(csv_header_line(), format!("{}\n", Column::ALL.map(Column::name).join(",")).into_bytes());
         let p = full("id", "Name", "x");
-        for column in CSV_COLUMNS {
+        for column in Column::ALL {
             assert!(!cell(&p, column).is_empty(), "{column} has no cell");
         }
         let row = String::from_utf8(csv_row(&p)).unwrap();
@@ -303,13 +295,13 @@ mod tests {
     fn to_fields_and_parse_fields_are_inverse_and_unguarded() {
         for p in [full("=id", "+91 0000 00 0918", "'quoted'"), full("x", "सखी", "-")] {
             let fields = to_fields(&p);
-            assert_eq!(fields.len(), CSV_COLUMNS.len());
-            assert_eq!(fields["name"], p.name, "values carry no formula guard");
+            assert_eq!(fields.len(), Column::ALL.len());
+            assert_eq!(fields[&Column::Name], p.name, "values carry no formula guard");
             assert_eq!(crate::ingest::parse_fields(&fields), Ok(p));
         }
         let mut fields = to_fields(&full("x", "X", "x"));
-        fields.insert("lat", "91".into());
-        fields.insert("name", "  ".into());
+        fields.insert(Column::Lat, "91".into());
+        fields.insert(Column::Name, "  ".into());
         let problems = crate::ingest::parse_fields(&fields).unwrap_err();
         let columns: Vec<_> = problems.iter().map(|p| (p.line, p.column.as_deref())).collect();
         assert_eq!(columns, vec![(0, Some("name")), (0, Some("lat"))]);

@@ -1,8 +1,8 @@
 //! Hints: file-wide warnings about probable damage (swapped coordinates, duplicates).
 
 use super::row::Cells;
-use crate::model::fields::{parse_country, parse_phone, text_rule};
-use crate::model::{LonLat, Phone};
+use crate::model::fields::{parse_country, parse_phone};
+use crate::model::{Column, LonLat, Phone};
 use std::collections::HashMap;
 
 /// What the file-wide checks need from one row, read from its cells even when the row has
@@ -20,12 +20,14 @@ pub(super) struct RowHint {
 
 impl RowHint {
     pub(super) fn new(line: u64, cells: &Cells<'_>) -> RowHint {
-        let get =
-            |name: &str| cells.get(name).map(|(_, v)| v).filter(|v| v.len() <= text_rule(name).max_chars);
-        let country = get("country").and_then(|v| parse_country(v).ok());
-        let number = |name: &str| get(name).and_then(|v| v.parse::<f64>().ok()).filter(|n| n.is_finite());
-        let name = get("name").map(normalise_name).filter(|n| !n.is_empty());
-        let phone = get("phone").and_then(|v| match parse_phone(v, country.as_deref().unwrap_or("")) {
+        let get = |column: Column| {
+            cells.get(column).map(|(_, v)| v).filter(|v| v.len() <= column.text_rule().max_chars)
+        };
+        let country = get(Column::Country).and_then(|v| parse_country(v).ok());
+        let number =
+            |column: Column| get(column).and_then(|v| v.parse::<f64>().ok()).filter(|n| n.is_finite());
+        let name = get(Column::Name).map(normalise_name).filter(|n| !n.is_empty());
+        let phone = get(Column::Phone).and_then(|v| match parse_phone(v, country.as_deref().unwrap_or("")) {
             Ok(Phone { e164: Some(e), .. }) => Some(e.trim_start_matches('+').to_string()),
             Ok(p) => Some(p.display.chars().filter(char::is_ascii_digit).collect()),
             Err(_) => None,
@@ -33,7 +35,7 @@ impl RowHint {
         RowHint {
             line,
             country,
-            point: number("lat").zip(number("lon")),
+            point: number(Column::Lat).zip(number(Column::Lon)),
             name,
             phone: phone.filter(|d: &String| d.len() >= 7),
         }

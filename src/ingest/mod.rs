@@ -15,5 +15,4 @@ mod row;
 
 pub use csv_file::{ParsedFile, ParsedRow, RowProblem, parse_csv, parse_csv_with};
 pub use export::{ExportError, csv_header_line, csv_row, to_fields, write_csv};
-pub use header::CSV_COLUMNS;
 pub use row::parse_fields;

@@ -1,12 +1,11 @@
 //! Row parsing: one record's cells → a validated `ProviderData`, or every problem in it.
 
 use super::csv_file::{RowProblem, problem};
-use super::header::CSV_COLUMNS;
 use crate::model::fields::{
     check_text, parse_bool, parse_country, parse_date, parse_email, parse_hours, parse_languages,
     parse_phone, parse_website, split_list,
 };
-use crate::model::{Category, LonLat, ProviderData, Status, Wheelchair, check_lat, check_lon};
+use crate::model::{Category, Column, LonLat, ProviderData, Status, Wheelchair, check_lat, check_lon};
 use std::collections::{BTreeMap, HashMap};
 
 /// The first characters that make a spreadsheet treat a cell as a formula (or that would hide
@@ -21,24 +20,22 @@ pub(crate) fn unguard(cell: &str) -> &str {
     }
 }
 
-/// Validates one record given as values by column name (keys from [`CSV_COLUMNS`]; others are
-/// ignored) by exactly the rules of a CSV row; an empty value means "not given". Values are
+/// Validates one record given as values by column by exactly the rules of a CSV row; an empty value means "not given". Values are
 /// trimmed, but no formula guard is removed: these are values, not spreadsheet cells (so
 /// `parse_fields(&to_fields(p)) == Ok(p)` for every record read from a file). Problems name the
 /// column and carry line 0.
-pub fn parse_fields(fields: &BTreeMap<&'static str, String>) -> Result<ProviderData, Vec<RowProblem>> {
-    let headers: Vec<String> = fields.keys().map(|k| k.to_string()).collect();
+pub fn parse_fields(fields: &BTreeMap<Column, String>) -> Result<ProviderData, Vec<RowProblem>> {
+    let headers: Vec<String> = fields.keys().map(|k| k.name().to_string()).collect();
     let cells: Vec<String> = fields.values().cloned().collect();
-    let index: HashMap<&'static str, usize> =
-        fields.keys().enumerate().filter(|(_, k)| CSV_COLUMNS.contains(k)).map(|(i, k)| (*k, i)).collect();
+    let index: HashMap<Column, usize> = fields.keys().enumerate().map(|(i, k)| (*k, i)).collect();
     parse_row(0, &Cells { headers: &headers, cells: &cells, index: &index, unguard: false })
 }
 
-/// One record's cells, looked up by canonical column name.
+/// One record's cells, looked up by column.
 pub(super) struct Cells<'r> {
     pub(super) headers: &'r [String],
     pub(super) cells: &'r [String],
-    pub(super) index: &'r HashMap<&'static str, usize>,
+    pub(super) index: &'r HashMap<Column, usize>,
     /// Remove the export's formula guard (true for a file's cells).
     pub(super) unguard: bool,
 }
@@ -46,8 +43,8 @@ pub(super) struct Cells<'r> {
 impl<'r> Cells<'r> {
     /// The column's header as written and the value (trimmed, formula guard removed for a
     /// file), if the cell is not empty.
-    pub(super) fn get(&self, name: &str) -> Option<(&'r str, &'r str)> {
-        let i = *self.index.get(name)?;
+    pub(super) fn get(&self, column: Column) -> Option<(&'r str, &'r str)> {
+        let i = *self.index.get(&column)?;
         let v = self.cells.get(i)?.trim();
         let v = if self.unguard { unguard(v) } else { v };
         (!v.is_empty()).then(|| (self.headers.get(i).map_or("", String::as_str), v))
@@ -59,33 +56,33 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
     let mut ps: Vec<RowProblem> = Vec::new();
     // Every cell's text rule first (length, control characters; the same rules as an admin
     // edit): one problem each, and a failing value goes no further.
-    let mut refused: Vec<&str> = Vec::new();
-    for name in CSV_COLUMNS {
-        if let Some((col, v)) = cells.get(name)
-            && let Err(m) = check_text(name, v)
+    let mut refused: Vec<Column> = Vec::new();
+    for column in Column::ALL {
+        if let Some((col, v)) = cells.get(column)
+            && let Err(m) = check_text(column, v)
         {
             ps.push(problem(line, Some(col), Some(v), m));
-            refused.push(name);
+            refused.push(column);
         }
     }
-    let cell = |name: &str| cells.get(name).filter(|_| !refused.contains(&name));
-    let blank = |name: &str| cells.get(name).is_none();
-    let text = |name: &str| cell(name).map(|(_, v)| v.to_string());
+    let cell = |column: Column| cells.get(column).filter(|_| !refused.contains(&column));
+    let blank = |column: Column| cells.get(column).is_none();
+    let text = |column: Column| cell(column).map(|(_, v)| v.to_string());
 
-    let name = text("name");
-    if blank("name") {
+    let name = text(Column::Name);
+    if blank(Column::Name) {
         ps.push(problem(line, Some("name"), None, "name is required"));
     }
-    let organization = text("organization");
-    let description = text("description");
-    let address = text("address");
-    let locality = text("locality");
-    let district = text("district");
-    let state = text("state");
-    let postal_code = text("postal_code");
-    let eligibility = text("eligibility");
-    let cost = text("cost");
-    let external_given = text("external_id");
+    let organization = text(Column::Organization);
+    let description = text(Column::Description);
+    let address = text(Column::Address);
+    let locality = text(Column::Locality);
+    let district = text(Column::District);
+    let state = text(Column::State);
+    let postal_code = text(Column::PostalCode);
+    let eligibility = text(Column::Eligibility);
+    let cost = text(Column::Cost);
+    let external_given = text(Column::ExternalId);
 
     // Any remaining cell parsed with a field parser; errors become problems.
     fn field<'a, T>(
@@ -104,12 +101,12 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
         }
     }
 
-    let country = field(line, &mut ps, cell("country"), parse_country);
-    if blank("country") {
+    let country = field(line, &mut ps, cell(Column::Country), parse_country);
+    if blank(Column::Country) {
         ps.push(problem(line, Some("country"), None, "country is required (ISO two-letter code such as IN)"));
     }
     let cc = country.clone().unwrap_or_default();
-    let categories = field(line, &mut ps, cell("categories"), |v| {
+    let categories = field(line, &mut ps, cell(Column::Categories), |v| {
         let mut cats = split_list(v)
             .map(|s| s.parse::<Category>().map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
@@ -121,7 +118,7 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
             Ok(cats)
         }
     });
-    if blank("categories") {
+    if blank(Column::Categories) {
         ps.push(problem(
             line,
             Some("categories"),
@@ -130,16 +127,16 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
         ));
     }
     let number = |v: &str| v.parse::<f64>().map_err(|_| format!("'{v}' is not a number"));
-    let lat = field(line, &mut ps, cell("lat"), |v| {
+    let lat = field(line, &mut ps, cell(Column::Lat), |v| {
         number(v).and_then(|n| check_lat(n).map_err(|e| e.to_string()))
     });
-    let lon = field(line, &mut ps, cell("lon"), |v| {
+    let lon = field(line, &mut ps, cell(Column::Lon), |v| {
         number(v).and_then(|n| check_lon(n).map_err(|e| e.to_string()))
     });
-    if blank("lat") {
+    if blank(Column::Lat) {
         ps.push(problem(line, Some("lat"), None, "latitude is required"));
     }
-    if blank("lon") {
+    if blank(Column::Lon) {
         ps.push(problem(line, Some("lon"), None, "longitude is required"));
     }
     if let (Some(0.0), Some(0.0)) = (lat, lon) {
@@ -150,13 +147,13 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
             "the point 0,0 is in the Atlantic Ocean and almost always means missing coordinates",
         ));
     }
-    let public_lat = field(line, &mut ps, cell("public_lat"), |v| {
+    let public_lat = field(line, &mut ps, cell(Column::PublicLat), |v| {
         number(v).and_then(|n| check_lat(n).map_err(|e| e.to_string()))
     });
-    let public_lon = field(line, &mut ps, cell("public_lon"), |v| {
+    let public_lon = field(line, &mut ps, cell(Column::PublicLon), |v| {
         number(v).and_then(|n| check_lon(n).map_err(|e| e.to_string()))
     });
-    if blank("public_lat") != blank("public_lon") {
+    if blank(Column::PublicLat) != blank(Column::PublicLon) {
         ps.push(problem(line, Some("public_lat"), None, "public_lat and public_lon must be given together"));
     }
     // An admin's public point must displace the provider as much as a drawn one would (DESIGN §6).
@@ -172,21 +169,21 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
             }
         }
     }
-    let confidential = field(line, &mut ps, cell("confidential"), parse_bool).unwrap_or(false);
-    let phone = field(line, &mut ps, cell("phone"), |v| parse_phone(v, &cc));
-    let hotline = field(line, &mut ps, cell("hotline"), |v| parse_phone(v, &cc));
-    let sms = field(line, &mut ps, cell("sms"), |v| parse_phone(v, &cc));
-    let intake_phone = field(line, &mut ps, cell("intake_phone"), |v| parse_phone(v, &cc));
-    let email = field(line, &mut ps, cell("email"), parse_email);
-    let website = field(line, &mut ps, cell("website"), parse_website);
-    let languages = field(line, &mut ps, cell("languages"), parse_languages).unwrap_or_default();
-    let hours = field(line, &mut ps, cell("hours"), parse_hours);
-    let open_24_7 = field(line, &mut ps, cell("open_24_7"), parse_bool)
+    let confidential = field(line, &mut ps, cell(Column::Confidential), parse_bool).unwrap_or(false);
+    let phone = field(line, &mut ps, cell(Column::Phone), |v| parse_phone(v, &cc));
+    let hotline = field(line, &mut ps, cell(Column::Hotline), |v| parse_phone(v, &cc));
+    let sms = field(line, &mut ps, cell(Column::Sms), |v| parse_phone(v, &cc));
+    let intake_phone = field(line, &mut ps, cell(Column::IntakePhone), |v| parse_phone(v, &cc));
+    let email = field(line, &mut ps, cell(Column::Email), parse_email);
+    let website = field(line, &mut ps, cell(Column::Website), parse_website);
+    let languages = field(line, &mut ps, cell(Column::Languages), parse_languages).unwrap_or_default();
+    let hours = field(line, &mut ps, cell(Column::Hours), parse_hours);
+    let open_24_7 = field(line, &mut ps, cell(Column::Open247), parse_bool)
         .unwrap_or_else(|| hours.as_deref() == Some("24/7"));
     let wheelchair =
-        field(line, &mut ps, cell("wheelchair"), Wheelchair::parse).unwrap_or(Wheelchair::Unknown);
-    let verified_on = field(line, &mut ps, cell("verified_on"), parse_date);
-    let status = field(line, &mut ps, cell("status"), Status::parse).unwrap_or(Status::Active);
+        field(line, &mut ps, cell(Column::Wheelchair), Wheelchair::parse).unwrap_or(Wheelchair::Unknown);
+    let verified_on = field(line, &mut ps, cell(Column::VerifiedOn), parse_date);
+    let status = field(line, &mut ps, cell(Column::Status), Status::parse).unwrap_or(Status::Active);
 
     if !ps.is_empty() {
         return Err(ps);

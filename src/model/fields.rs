@@ -1,6 +1,7 @@
 //! Parsers for the individual provider fields. Each returns a plain-language message on failure;
 //! callers attach the field (and, for CSV, the line) to it.
 
+use super::column::Column;
 use serde::Serialize;
 use time::Date;
 use time::macros::format_description;
@@ -14,36 +15,14 @@ pub struct Phone {
     pub e164: Option<String>,
 }
 
-/// The text rule of one column: how long its value may be and whether it may span lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TextRule {
-    /// Most characters (Unicode scalar values) after trimming.
-    pub max_chars: usize,
-    /// Tabs and line breaks are allowed (prose such as a description or a postal address).
-    pub multi_line: bool,
-}
-
-/// Every column's text rule, by its CSV column name (DESIGN §3). The one list both ways in use:
-/// a CSV row and an admin JSON edit are checked by [`check_text`] before any other parsing.
-pub fn text_rule(column: &str) -> TextRule {
-    let (max_chars, multi_line) = match column {
-        "description" => (4000, true),
-        "address" | "eligibility" | "cost" => (500, true),
-        "website" => (2000, false),
-        "name" | "organization" | "locality" | "district" | "state" => (200, false),
-        "external_id" => (100, false),
-        "postal_code" => (20, false),
-        _ => (500, false),
-    };
-    TextRule { max_chars, multi_line }
-}
-
-/// Checks a trimmed value against its column's [`TextRule`]: its length, then its characters.
+/// Checks a trimmed value against its column's [`TextRule`](super::column::TextRule): its length,
+/// then its characters. A CSV row and an admin JSON edit are both checked by it before any other
+/// parsing.
 /// Control characters (NUL, escape, the C1 range, ...) are never allowed: they are invisible,
 /// and some break the CSV export or a terminal. Tabs and line breaks (LF, CR, U+2028, U+2029)
 /// are allowed only in multi-line columns.
-pub fn check_text(column: &str, value: &str) -> Result<(), String> {
-    let rule = text_rule(column);
+pub fn check_text(column: Column, value: &str) -> Result<(), String> {
+    let rule = column.text_rule();
     if value.len() > rule.max_chars {
         let n = value.chars().count();
         if n > rule.max_chars {
@@ -247,28 +226,29 @@ pub fn parse_country(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TextRule;
 
     #[test]
     fn text_rules_limit_length_and_control_characters() {
-        assert!(check_text("name", &"é".repeat(200)).is_ok(), "200 two-byte characters fit");
-        assert!(check_text("name", &"é".repeat(201)).unwrap_err().contains("201 characters"));
-        assert!(check_text("description", &"x".repeat(4000)).is_ok());
-        assert!(check_text("description", &"x".repeat(4001)).is_err());
-        assert!(check_text("external_id", &"x".repeat(101)).is_err());
-        assert!(check_text("name", "Sakhi \u{1F6DF} \"One\", =stop").is_ok());
-        assert!(check_text("name", "A\0B").unwrap_err().contains("NUL"));
+        assert!(check_text(Column::Name, &"é".repeat(200)).is_ok(), "200 two-byte characters fit");
+        assert!(check_text(Column::Name, &"é".repeat(201)).unwrap_err().contains("201 characters"));
+        assert!(check_text(Column::Description, &"x".repeat(4000)).is_ok());
+        assert!(check_text(Column::Description, &"x".repeat(4001)).is_err());
+        assert!(check_text(Column::ExternalId, &"x".repeat(101)).is_err());
+        assert!(check_text(Column::Name, "Sakhi \u{1F6DF} \"One\", =stop").is_ok());
+        assert!(check_text(Column::Name, "A\0B").unwrap_err().contains("NUL"));
         for bad in ["A\tB", "A\nB", "A\rB", "A\u{2028}B"] {
-            assert!(check_text("name", bad).is_err(), "{bad:?} in a name");
-            assert!(check_text("description", bad).is_ok(), "{bad:?} in a description");
+            assert!(check_text(Column::Name, bad).is_err(), "{bad:?} in a name");
+            assert!(check_text(Column::Description, bad).is_ok(), "{bad:?} in a description");
         }
         for bad in ["\u{1b}[31m", "x\u{7f}", "x\u{85}y", "x\u{1}"] {
-            for column in ["name", "description", "phone", "website"] {
+            for column in [Column::Name, Column::Description, Column::Phone, Column::Website] {
                 let e = check_text(column, bad).unwrap_err();
                 assert!(e.contains("control character"), "{column} {bad:?}: {e}");
             }
         }
-        assert_eq!(text_rule("description"), TextRule { max_chars: 4000, multi_line: true });
-        assert!(!text_rule("external_id").multi_line);
+        assert_eq!(Column::Description.text_rule(), TextRule { max_chars: 4000, multi_line: true });
+        assert!(!Column::ExternalId.text_rule().multi_line);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Pure domain types: no I/O, no framework types.
 
 mod category;
+mod column;
 pub mod fields;
 mod geo_point;
 mod provider;
 
 pub use category::{Category, UnknownCategory};
+pub use column::{Column, TextRule};
 pub use fields::Phone;
 pub use geo_point::{CoordError, EARTH_RADIUS_M, LonLat, check_lat, check_lon, chord2_for_distance_m};
 pub use provider::{Provider, ProviderData, ProviderId, Status, Wheelchair};
