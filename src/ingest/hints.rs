@@ -1,6 +1,6 @@
 //! Hints: file-wide warnings about probable damage (swapped coordinates, duplicates).
 
-use super::row::Cells;
+use super::row::{Cells, fold_words};
 use crate::model::fields::{parse_country, parse_phone};
 use crate::model::{Column, LonLat, Phone};
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ impl RowHint {
         let country = get(Column::Country).and_then(|v| parse_country(v).ok());
         let number =
             |column: Column| get(column).and_then(|v| v.parse::<f64>().ok()).filter(|n| n.is_finite());
-        let name = get(Column::Name).map(normalise_name).filter(|n| !n.is_empty());
+        let name = get(Column::Name).map(|n| fold_words(n, " ")).filter(|n| !n.is_empty());
         let phone = get(Column::Phone).and_then(|v| match parse_phone(v, country.as_deref().unwrap_or("")) {
             Ok(Phone { e164: Some(e), .. }) => Some(e.trim_start_matches('+').to_string()),
             Ok(p) => Some(p.display.chars().filter(char::is_ascii_digit).collect()),
@@ -45,16 +45,6 @@ impl RowHint {
     fn position(&self) -> Option<LonLat> {
         self.point.and_then(|(lat, lon)| LonLat::new(lon, lat).ok())
     }
-}
-
-fn normalise_name(name: &str) -> String {
-    name.to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Rough bounding boxes `[south, north, west, east]` in degrees, for the swapped-coordinates hint

@@ -228,6 +228,18 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
     })
 }
 
+/// `text` lower-cased, with every run of non-alphanumeric characters made one `sep`, for
+/// comparing names as a person reads them.
+pub(super) fn fold_words(text: &str, sep: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// A stable key for files without external ids: normalised name and place, so re-importing the
 /// same file updates rather than duplicates.
 pub(super) fn derive_external_id(
@@ -237,17 +249,8 @@ pub(super) fn derive_external_id(
     district: Option<&str>,
     locality: Option<&str>,
 ) -> String {
-    let norm = |s: &str| {
-        s.to_lowercase()
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect::<String>()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join("-")
-    };
     let key = [name, country, state.unwrap_or(""), district.unwrap_or(""), locality.unwrap_or("")]
-        .map(norm)
+        .map(|s| fold_words(s, "-"))
         .join("|");
     use sha2::{Digest, Sha256};
     let hash = Sha256::digest(key.as_bytes());
