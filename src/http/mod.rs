@@ -14,6 +14,7 @@ pub mod page;
 mod params;
 pub mod problem;
 mod providers;
+mod schema;
 
 use crate::emergency::EmergencyDirectory;
 use crate::index::LiveIndex;

@@ -7,7 +7,7 @@ use time::Date;
 use time::macros::format_description;
 
 /// A phone number as written (for display) plus its E.164 form where one can be derived.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Phone {
     /// As the provider writes it, e.g. "0522 230 5550" or "181".
     pub display: String,
@@ -60,7 +60,7 @@ pub fn check_text(column: Column, value: &str) -> Result<(), String> {
 }
 
 /// International calling codes for the countries Bellmap has been used with.
-fn calling_code(country: &str) -> Option<&'static str> {
+pub fn calling_code(country: &str) -> Option<&'static str> {
     Some(match country {
         "IN" => "91",
         "BD" => "880",

@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ProviderId(pub i64);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Wheelchair {
     Yes,
@@ -18,6 +18,9 @@ pub enum Wheelchair {
 }
 
 impl Wheelchair {
+    pub const ALL: [Wheelchair; 4] =
+        [Wheelchair::Yes, Wheelchair::Limited, Wheelchair::No, Wheelchair::Unknown];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Wheelchair::Yes => "yes",
@@ -38,7 +41,7 @@ impl Wheelchair {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Active,
@@ -46,6 +49,8 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 2] = [Status::Active, Status::Inactive];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Active => "active",
