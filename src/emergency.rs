@@ -10,7 +10,6 @@
 //! [`COAST_TOLERANCE_M`] and gets the country found nearest.
 
 use crate::geography::{BoundaryError, Layer, destination};
-pub use crate::geography::{COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON};
 use crate::model::LonLat;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
@@ -222,6 +221,7 @@ impl EmergencyDirectory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::basemap::{COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON};
 
     fn dir() -> Arc<EmergencyDirectory> {
         EmergencyDirectory::bundled().expect("bundled files parse")

@@ -11,6 +11,7 @@
 //! Antimeridian: rings that cross 180° (Fiji, Russia) are stored unwrapped, with western
 //! longitudes plus 360, so a point is tested at `lon` and, when `lon < 0`, at `lon + 360` too.
 
+use crate::basemap::{COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON};
 use crate::model::{EARTH_RADIUS_M, LonLat, chord2_for_distance_m};
 use geo::{BoundingRect, Coord, Intersects, LineString, Point, Polygon};
 use rstar::RTree;
@@ -18,10 +19,6 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use serde::Deserialize;
 use std::sync::{Arc, OnceLock};
 
-/// Country outlines, one Feature per ISO 3166-1 alpha-2 code (property `iso_a2`).
-pub const COUNTRIES_GEOJSON: &str = include_str!("../data/boundaries/countries.geojson");
-/// India's 36 states and union territories (property `name`).
-pub const INDIA_STATES_GEOJSON: &str = include_str!("../data/boundaries/india_states.geojson");
 /// India's 723 districts (properties `district` and `state`).
 pub const INDIA_DISTRICTS_GEOJSON: &str = include_str!("../data/boundaries/india_districts.geojson");
 /// `data/towns_50k.csv`: name,country,lat,lon,population, every town of 50,000 or more.

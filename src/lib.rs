@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod audit_queue;
+pub mod basemap;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -5,7 +5,7 @@
 
 use super::AppState;
 use super::problem::ApiError;
-use crate::emergency::{COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON};
+use crate::basemap::{COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Compress;
 use actix_web::{HttpResponse, web};
