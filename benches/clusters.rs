@@ -27,7 +27,8 @@ fn snapshot() -> Snapshot {
         let id = ProviderId(records.len() as i64 + 1);
         // As the store would: confidential providers without an admin point get a drawn one.
         let drawn_public = (row.data.confidential && row.data.public_location.is_none()).then(|| {
-            bellmap::public_point::draw(row.data.location, &row.data.country, &mut rand::rng()).point
+            bellmap::public_point::draw(*row.data.location.reveal(), &row.data.country, &mut rand::rng())
+                .point
         });
         records.push(Provider { id, data: row.data, drawn_public, created_at: now, updated_at: now });
     });

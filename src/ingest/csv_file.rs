@@ -369,7 +369,7 @@ mod tests {
         assert!(f.problems.is_empty(), "{:?}", f.problems);
         let d = &f.rows[0].data;
         assert_eq!((d.external_id.as_str(), d.name.as_str()), ("-x", "=A"));
-        assert_eq!((d.location.lat, d.location.lon), (-33.9, 18.4));
+        assert_eq!((d.location.reveal().lat, d.location.reveal().lon), (-33.9, 18.4));
         assert_eq!(d.phone.as_ref().unwrap().display, "+27 21 555 0100");
     }
 

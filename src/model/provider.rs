@@ -1,6 +1,6 @@
 //! The provider record (DESIGN §3) and the rule that decides where the public sees it (§6).
 
-use super::{Category, LonLat, Phone};
+use super::{Category, Confidential, LonLat, Phone};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -77,21 +77,23 @@ pub struct ProviderData {
     /// At least one, sorted and without duplicates.
     pub categories: Vec<Category>,
     /// The exact location. For a confidential provider this never leaves the server publicly.
-    pub location: LonLat,
+    pub location: Confidential<LonLat>,
     /// Where the public sees a confidential provider, when an admin chose the point.
     pub public_location: Option<LonLat>,
     pub confidential: bool,
-    pub address: Option<String>,
+    /// Street address: for a confidential provider, where it is.
+    pub address: Confidential<Option<String>>,
     pub locality: Option<String>,
     pub district: Option<String>,
     pub state: Option<String>,
-    pub postal_code: Option<String>,
+    pub postal_code: Confidential<Option<String>>,
     /// ISO 3166-1 alpha-2, upper case.
     pub country: String,
     pub phone: Option<Phone>,
     pub hotline: Option<Phone>,
     pub sms: Option<Phone>,
-    pub intake_phone: Option<Phone>,
+    /// The number a survivor calls to be admitted: for a confidential shelter, only for admins.
+    pub intake_phone: Confidential<Option<Phone>>,
     pub email: Option<String>,
     pub website: Option<String>,
     pub languages: Vec<String>,
@@ -124,7 +126,7 @@ impl Provider {
     /// then left out of every public answer rather than shown anywhere near its door.
     pub fn public_point(&self) -> Option<LonLat> {
         if !self.data.confidential {
-            return Some(self.data.location);
+            return Some(*self.data.location.reveal());
         }
         self.data.public_location.or(self.drawn_public)
     }
@@ -147,19 +149,19 @@ mod tests {
             organization: None,
             description: None,
             categories: vec![Category::Shelter],
-            location: LonLat { lon, lat },
+            location: LonLat { lon, lat }.into(),
             public_location: None,
             confidential,
-            address: None,
+            address: None.into(),
             locality: None,
             district: None,
             state: None,
-            postal_code: None,
+            postal_code: None.into(),
             country: "IN".into(),
             phone: None,
             hotline: None,
             sms: None,
-            intake_phone: None,
+            intake_phone: None.into(),
             email: None,
             website: None,
             languages: vec![],
@@ -181,7 +183,7 @@ mod tests {
     #[test]
     fn ordinary_providers_are_public_at_their_point() {
         let p = stored(sample(80.9462, 26.8467, false), Some(LonLat { lon: 81.0, lat: 27.0 }));
-        assert_eq!(p.public_point(), Some(p.data.location));
+        assert_eq!(p.public_point(), Some(*p.data.location.reveal()));
     }
 
     #[test]
@@ -193,5 +195,17 @@ mod tests {
         assert_eq!(stored(data.clone(), Some(drawn)).public_point(), Some(drawn));
         data.public_location = Some(admin);
         assert_eq!(stored(data, Some(drawn)).public_point(), Some(admin));
+    }
+
+    #[test]
+    fn debug_of_a_record_shows_no_exact_point_address_postal_code_or_intake_phone() {
+        let mut data = sample(80.946_123, 26.846_789, true);
+        data.address = Some("12 Hidden Lane".to_string()).into();
+        data.postal_code = Some("226001".to_string()).into();
+        data.intake_phone = Some(Phone { display: "0522 230 5551".into(), e164: None }).into();
+        let shown = format!("{:?}", stored(data, None));
+        for secret in ["80.946", "26.846", "Hidden", "226001", "230 5551"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 }

@@ -395,7 +395,7 @@ async fn inactive_providers_are_never_served() {
         app.post_ok("/v1/providers/search", &json!({"bbox": [-180, -90, 180, 90], "limit": 500})).await,
     ];
     for p in all.iter().filter(|p| inactive.contains(&p.id.0)) {
-        let (lat, lon) = (p.data.location.lat, p.data.location.lon);
+        let (lat, lon) = (p.data.location.reveal().lat, p.data.location.reveal().lon);
         answers.push(app.get_ok(&format!("/v1/providers/nearest?lat={lat}&lon={lon}&k=100")).await);
         answers.push(
             app.get_ok(&format!("/v1/providers/within?lat={lat}&lon={lon}&radius_km=1&limit=500")).await,

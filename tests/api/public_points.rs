@@ -39,11 +39,11 @@ async fn assert_displaced(app: &TestApp, what: &str) -> usize {
     for p in stored.iter().filter(|p| p.data.confidential && p.data.status == bellmap::model::Status::Active)
     {
         let s = &served[&p.id.0];
-        let exact = (p.data.location.lat, p.data.location.lon);
+        let exact = (p.data.location.reveal().lat, p.data.location.reveal().lon);
         let d = haversine_m(exact, point(s));
         assert!(d >= 2_000.0, "{what}: provider {} is published {d:.0} m from its exact point", p.id.0);
         if p.data.public_location.is_none() {
-            let min = bellmap::public_point::min_distance_m(p.data.location);
+            let min = bellmap::public_point::min_distance_m(*p.data.location.reveal());
             assert!(
                 d >= min - 1.0 && d <= 50_000.0,
                 "{what}: drawn point of {} at {d:.0} m (min {min})",
