@@ -4,10 +4,14 @@ mod category;
 mod column;
 pub mod fields;
 mod geo_point;
+mod import;
 mod provider;
+mod role;
 
 pub use category::{Category, UnknownCategory};
 pub use column::{Column, TextRule};
 pub use fields::Phone;
 pub use geo_point::{CoordError, EARTH_RADIUS_M, LonLat, check_lat, check_lon, chord2_for_distance_m};
+pub use import::{ImportMode, OnError};
 pub use provider::{Provider, ProviderData, ProviderId, Status, Wheelchair};
+pub use role::{Caller, Role};
