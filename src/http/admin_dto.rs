@@ -155,3 +155,39 @@ impl From<RevertConflict> for RevertConflictDto {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_schemas_name_the_values_the_model_serialises() {
+        for m in [ImportMode::Upsert, ImportMode::Replace] {
+            assert_eq!(
+                serde_json::to_value(ImportModeDto::from(m)).unwrap(),
+                serde_json::to_value(m).unwrap()
+            );
+        }
+        for o in [OnError::Abort, OnError::Skip] {
+            assert_eq!(serde_json::to_value(OnErrorDto::from(o)).unwrap(), serde_json::to_value(o).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_page_points_to_the_next_one_until_the_last() {
+        let page = AdminPage::<RevertDto>::new(Vec::<RevertDto>::new(), 0, 0);
+        assert_eq!(page.next_offset, None);
+        let entry = |id| AuditEntry {
+            id,
+            at: String::new(),
+            actor: String::new(),
+            action: String::new(),
+            detail: String::new(),
+            records: 0,
+        };
+        let page = AdminPage::<AuditEntryDto>::new(vec![entry(1), entry(2)], 5, 2);
+        assert_eq!((page.items.len(), page.next_offset), (2, Some(4)));
+        let page = AdminPage::<AuditEntryDto>::new(vec![entry(1)], 5, 4);
+        assert_eq!(page.next_offset, None);
+    }
+}

@@ -233,3 +233,41 @@ pub fn render_problem<B: MessageBody + 'static>(
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, res).map_into_right_body()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::{FieldProblem, RevertConflict};
+
+    #[test]
+    fn service_errors_map_to_their_statuses() {
+        let cases = [
+            (ServiceError::NotFound("x".into()), 404),
+            (ServiceError::conflict("x"), 409),
+            (ServiceError::Invalid(vec![FieldProblem::new("name", "is required")]), 400),
+            (ServiceError::Unavailable("busy".into()), 503),
+            (ServiceError::Internal("disk on fire".into()), 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(ApiError::from(e).status_code().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn an_unavailable_database_asks_to_retry_and_internal_causes_stay_inside() {
+        let res = ApiError::from(ServiceError::Unavailable("busy".into())).error_response();
+        assert_eq!(res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("5"));
+        let problem = ApiError::from(ServiceError::Internal("disk on fire".into())).to_problem();
+        assert!(!problem.detail.contains("disk"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn invalid_input_and_conflicts_keep_their_details() {
+        let problem = ApiError::from(ServiceError::field("external_id", "taken")).to_problem();
+        assert_eq!(problem.errors, vec![FieldError::new("external_id", "taken")]);
+        let conflict = RevertConflict { provider_id: 7, external_id: "a".into(), changed_by_import: None };
+        let e = ServiceError::Conflict { detail: "changed".into(), conflicts: vec![conflict] };
+        let problem = ApiError::from(e).to_problem();
+        assert_eq!((problem.detail.as_str(), problem.conflicts[0].provider_id), ("changed", 7));
+    }
+}

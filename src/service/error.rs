@@ -105,3 +105,48 @@ impl From<TokenError> for ServiceError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn query_error(message: &str) -> DbError {
+        DbError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_string())))
+    }
+
+    #[test]
+    fn a_busy_database_is_unavailable_and_other_faults_are_internal() {
+        assert!(matches!(
+            ServiceError::from(query_error("database is locked")),
+            ServiceError::Unavailable(_)
+        ));
+        assert!(matches!(ServiceError::from(query_error("no such table: x")), ServiceError::Internal(_)));
+        assert!(matches!(ServiceError::from(DbError::Migration("x".into())), ServiceError::Internal(_)));
+    }
+
+    #[test]
+    fn store_errors_keep_their_messages() {
+        let e = ServiceError::from(TokenError::BadName);
+        assert_eq!(e.to_string(), TokenError::BadName.to_string(), "the CLI prints the same line");
+        assert!(matches!(&e, ServiceError::Invalid(p) if p[0].field == "name"));
+        let e = ServiceError::from(EditError::ExternalIdTaken("a".into(), 3));
+        assert!(matches!(&e, ServiceError::Invalid(p) if p[0].field == "external_id"));
+        assert!(
+            matches!(ServiceError::from(EditError::NotFound(9)), ServiceError::NotFound(m) if m == "no provider has id 9")
+        );
+        let conflicts =
+            vec![RevertConflict { provider_id: 1, external_id: "a".into(), changed_by_import: Some(4) }];
+        let e = ServiceError::from(RevertError::Conflict { import: 2, conflicts: conflicts.clone() });
+        match e {
+            ServiceError::Conflict { detail, conflicts: got } => {
+                assert!(detail.starts_with("1 record(s) changed after import 2"), "{detail}");
+                assert_eq!(got, conflicts);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(ServiceError::from(RevertError::NotFound(5)), ServiceError::NotFound(m) if m == "import 5 does not exist")
+        );
+    }
+}

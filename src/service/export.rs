@@ -61,3 +61,31 @@ impl Service {
         Export { db: self.db.clone(), after: None, done: false, providers: 0 }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_export_is_the_csv_of_every_provider_in_chunks_of_one_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db").display().to_string()).unwrap();
+        let service = Service::open(db.clone()).unwrap();
+        service.import_csv(crate::app::SAMPLE_CSV, false).unwrap();
+        let all = db.load_all().unwrap();
+        assert!(all.len() > 2 * BATCH as usize, "the sample spans several batches");
+
+        let mut export = service.export("test");
+        let chunks: Vec<Vec<u8>> = (&mut export).collect::<Result<_, _>>().unwrap();
+        assert_eq!(chunks[0], csv_header_line(), "the header comes first, alone");
+        assert_eq!(chunks.len(), 1 + all.len().div_ceil(BATCH as usize));
+        assert_eq!(export.providers(), all.len());
+        let mut whole = Vec::new();
+        crate::ingest::write_csv(&mut whole, all.iter().map(|p| &p.data)).unwrap();
+        assert_eq!(chunks.concat(), whole);
+
+        service.audit_queue().flush();
+        let (audit, _) = db.list_audit(0, 1).unwrap();
+        assert_eq!((audit[0].action.as_str(), audit[0].actor.as_str()), ("export", "test"));
+    }
+}
