@@ -3,6 +3,7 @@
 use crate::app;
 use crate::config::{Command, TokenCommand};
 use crate::db::Db;
+use crate::model::Role;
 use crate::service::{ImportOptions, Service};
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,7 +31,7 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
             }
         }
         Command::Export { output } => {
-            let db = Db::open(database_url)?;
+            let service = Service::without_snapshot(Db::open(database_url)?);
             let mut out: Box<dyn std::io::Write> = match &output {
                 Some(path) => Box::new(
                     std::fs::File::create(path)
@@ -39,20 +40,13 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
                 None => Box::new(std::io::stdout().lock()),
             };
             let mut out = std::io::BufWriter::new(&mut out);
-            out.write_all(&crate::ingest::csv_header_line())?;
-            let (mut after, mut count) = (0, 0usize);
-            loop {
-                let batch = db.providers_after(after, 1000)?;
-                let Some(last) = batch.last() else { break };
-                after = last.id.0;
-                for p in &batch {
-                    out.write_all(&crate::ingest::csv_row(&p.data))?;
-                }
-                count += batch.len();
+            let mut export = service.export("cli");
+            for chunk in &mut export {
+                out.write_all(&chunk?)?;
             }
             out.flush()?;
-            db.audit("cli", "export", "CSV export of all providers, exact fields included", 0)?;
-            eprintln!("exported {count} providers");
+            service.audit_queue().flush();
+            eprintln!("exported {} providers", export.providers());
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -61,10 +55,11 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command } => {
-            let db = Db::open(database_url)?;
+            let service = Service::without_snapshot(Db::open(database_url)?);
             match command {
                 TokenCommand::Create { name, role } => {
-                    let token = db.create_token(&name, role, "cli")?;
+                    let role = Role::from(role);
+                    let token = service.create_token(&name, role, "cli")?;
                     eprintln!(
                         "Created {} token '{name}'. Store it now: it is not shown again.",
                         role.as_str()
@@ -72,14 +67,14 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
                     println!("{token}");
                 }
                 TokenCommand::List => {
-                    for t in db.list_tokens()? {
+                    for t in service.list_tokens()? {
                         let state =
                             t.revoked_at.map(|at| format!("revoked {at}")).unwrap_or_else(|| "active".into());
                         println!("{}\t{}\tcreated {}\t{state}", t.name, t.role.as_str(), t.created_at);
                     }
                 }
                 TokenCommand::Revoke { name } => {
-                    db.revoke_token(&name, "cli")?;
+                    service.revoke_token(&name, "cli")?;
                     eprintln!("Revoked token '{name}'.");
                 }
             }

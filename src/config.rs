@@ -1,5 +1,6 @@
 //! Command line and environment. One clap struct; every setting has a safe default.
 
+use crate::model::Role;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -59,12 +60,28 @@ pub enum TokenCommand {
         #[arg(long)]
         name: String,
         #[arg(long, value_enum)]
-        role: crate::db::Role,
+        role: RoleArg,
     },
     /// List tokens (names, roles, dates; never the tokens).
     List,
     /// Revoke a token by name.
     Revoke { name: String },
+}
+
+/// A token's role as typed on the command line (the domain's `Role` knows nothing of clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Caseworker,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Caseworker => Role::Caseworker,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -4,9 +4,9 @@ use super::rows::now_text;
 use super::schema::audit_log;
 use super::{Db, DbError};
 use diesel::prelude::*;
-use serde::Serialize;
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+/// One row of the audit log.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: i64,

@@ -3,30 +3,13 @@
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::{imports, provider_versions, providers};
 use super::{Db, DbError, audit::write_audit, changes, public_points};
-use crate::model::ProviderData;
+use crate::model::{ImportMode, OnError, ProviderData};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// SQLite allows at most 32,766 bound variables per statement; each provider row binds 34.
 const INSERT_BATCH: usize = 500;
-
-/// Upsert keeps providers missing from the file; replace deactivates them (never deletes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ImportMode {
-    Upsert,
-    Replace,
-}
-
-impl ImportMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportMode::Upsert => "upsert",
-            ImportMode::Replace => "replace",
-        }
-    }
-}
 
 /// Who imports what, for the history and the audit log.
 #[derive(Debug, Clone)]
@@ -34,11 +17,11 @@ pub struct ImportMeta {
     pub actor: String,
     pub source: String,
     pub mode: ImportMode,
-    pub on_error: String,
+    pub on_error: OnError,
 }
 
 /// What an import did (or would do) to the stored records.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteCounts {
     pub created: usize,
     pub updated: usize,
@@ -76,7 +59,7 @@ pub enum RevertError {
 }
 
 /// A record changed after the import being reverted.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevertConflict {
     pub provider_id: i64,
     pub external_id: String,
@@ -215,7 +198,7 @@ impl Db {
                 actor: actor.to_string(),
                 source: format!("revert of import {id}"),
                 mode: ImportMode::Upsert,
-                on_error: "abort".into(),
+                on_error: OnError::Abort,
             };
             let revert_id = insert_import(conn, &meta, Some(id))?;
             for (provider_id, current, before, drawn) in &plan {
@@ -293,7 +276,7 @@ fn insert_import(conn: &mut SqliteConnection, meta: &ImportMeta, reverts: Option
             imports::actor.eq(&meta.actor),
             imports::source.eq(&meta.source),
             imports::mode.eq(if reverts.is_some() { "revert" } else { meta.mode.as_str() }),
-            imports::on_error.eq(&meta.on_error),
+            imports::on_error.eq(meta.on_error.as_str()),
             imports::reverts_import.eq(reverts),
             imports::report.eq("{}"),
         ))

@@ -19,9 +19,9 @@ use schema::providers;
 
 pub use audit::AuditEntry;
 pub use edits::EditError;
-pub use imports::{ImportMeta, ImportMode, ImportRecord, RevertConflict, RevertError, WriteCounts};
+pub use imports::{ImportMeta, ImportRecord, RevertConflict, RevertError, WriteCounts};
 pub use rows::CorruptRow;
-pub use tokens::{Caller, Role, TokenError, TokenInfo};
+pub use tokens::{TokenError, TokenInfo};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 

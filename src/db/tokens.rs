@@ -4,51 +4,19 @@ use super::audit::write_audit;
 use super::rows::now_text;
 use super::schema::api_tokens;
 use super::{Db, DbError};
+use crate::model::{Caller, Role};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// What a token may do. Admins can do everything a caseworker can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Caseworker,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Caseworker => "caseworker",
-            Role::Admin => "admin",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Role> {
-        match s {
-            "caseworker" => Some(Role::Caseworker),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
-
 /// A token's public facts (never the token or its hash).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TokenInfo {
     pub name: String,
     pub role: Role,
     pub created_at: String,
     pub revoked_at: Option<String>,
-}
-
-/// The holder of a valid token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub name: String,
-    pub role: Role,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,18 +2,16 @@
 //! Every route needs a Bearer token; these routes send no CORS headers.
 
 use super::AppState;
+use super::admin_dto::{AdminPage, AuditEntryDto, ImportDto, RevertDto};
 pub use super::auth::Admin;
 use super::params::{Params, parse_id};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
-use crate::db::{AuditEntry, ImportMode, ImportRecord, RevertError};
-use crate::service::{ImportOptions, ImportReport, OnError};
+use crate::model::{ImportMode, OnError};
+use crate::service::{ImportOptions, ImportReport};
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use serde::Serialize;
-use serde_json::Value;
-use utoipa::ToSchema;
 
 /// Most parts a multipart import may have (the file and a few form fields).
 const MAX_PARTS: usize = 16;
@@ -116,23 +114,16 @@ pub async fn create_import(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut p = Params::parse(req.query_string(), &["mode", "dry_run", "on_error"])?;
-    let mode = match p.str("mode").unwrap_or("upsert") {
-        "upsert" => ImportMode::Upsert,
-        "replace" => ImportMode::Replace,
-        other => {
-            p.errors.push(FieldError::new("mode", format!("'{other}' is not a mode; use upsert or replace")));
-            ImportMode::Upsert
-        }
-    };
-    let on_error = match p.str("on_error").unwrap_or("abort") {
-        "abort" => OnError::Abort,
-        "skip" => OnError::Skip,
-        other => {
-            p.errors
-                .push(FieldError::new("on_error", format!("'{other}' is not allowed; use abort or skip")));
-            OnError::Abort
-        }
-    };
+    let raw = p.str("mode").unwrap_or("upsert").to_string();
+    let mode = ImportMode::parse(&raw).unwrap_or_else(|| {
+        p.errors.push(FieldError::new("mode", format!("'{raw}' is not a mode; use upsert or replace")));
+        ImportMode::Upsert
+    });
+    let raw = p.str("on_error").unwrap_or("abort").to_string();
+    let on_error = OnError::parse(&raw).unwrap_or_else(|| {
+        p.errors.push(FieldError::new("on_error", format!("'{raw}' is not allowed; use abort or skip")));
+        OnError::Abort
+    });
     let dry_run = match p.str("dry_run").map(crate::model::fields::parse_bool) {
         None => false,
         Some(Ok(b)) => b,
@@ -155,60 +146,12 @@ pub async fn create_import(
     Ok(HttpResponse::Ok().json(report))
 }
 
-/// One entry of the import history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportDto {
-    pub id: i64,
-    pub created_at: String,
-    /// Token name, or "cli".
-    pub actor: String,
-    pub source: String,
-    /// upsert, replace or revert.
-    pub mode: String,
-    pub on_error: String,
-    pub reverts_import: Option<i64>,
-    pub reverted_by: Option<i64>,
-    /// The report as returned when the import ran.
-    #[schema(value_type = Object)]
-    pub report: Value,
-}
-
-impl From<ImportRecord> for ImportDto {
-    fn from(r: ImportRecord) -> Self {
-        ImportDto {
-            id: r.id,
-            created_at: r.created_at,
-            actor: r.actor,
-            source: r.source,
-            mode: r.mode,
-            on_error: r.on_error,
-            reverts_import: r.reverts_import,
-            reverted_by: r.reverted_by,
-            report: serde_json::from_str(&r.report).unwrap_or(Value::Null),
-        }
-    }
-}
-
-/// A page of an admin list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AdminPage<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    /// Pass as `offset` for the next page; null on the last page.
-    pub next_offset: Option<i64>,
-}
-
 fn paging(req: &HttpRequest) -> Result<(i64, i64), ApiError> {
     let mut p = Params::parse(req.query_string(), &["limit", "offset"])?;
     let limit = p.int_in("limit", 1, 500, 50) as i64;
     let offset = p.int_in("offset", 0, i64::MAX as u64, 0) as i64;
     p.finish()?;
     Ok((offset, limit))
-}
-
-fn next_offset(offset: i64, len: usize, total: i64) -> Option<i64> {
-    let next = offset + len as i64;
-    (next < total && len > 0).then_some(next)
 }
 
 /// Import history, newest first.
@@ -229,14 +172,9 @@ pub async fn list_imports(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (offset, limit) = paging(&req)?;
-    let db = state.service.db().clone();
-    let (items, total) = web::block(move || db.list_imports(offset, limit)).await??;
-    let next = next_offset(offset, items.len(), total);
-    Ok(HttpResponse::Ok().json(AdminPage {
-        items: items.into_iter().map(ImportDto::from).collect(),
-        total,
-        next_offset: next,
-    }))
+    let service = state.service.clone();
+    let (items, total) = web::block(move || service.list_imports(offset, limit)).await??;
+    Ok(HttpResponse::Ok().json(AdminPage::<ImportDto>::new(items, total, offset)))
 }
 
 /// One import with its report.
@@ -258,20 +196,9 @@ pub async fn get_import(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "import")?;
-    let db = state.service.db().clone();
-    let found = web::block(move || db.get_import(id)).await??;
-    let record = found.ok_or_else(|| ApiError::NotFound(format!("import {id} does not exist")))?;
+    let service = state.service.clone();
+    let record = web::block(move || service.import_report(id)).await??;
     Ok(HttpResponse::Ok().json(ImportDto::from(record)))
-}
-
-/// The answer to a revert.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RevertDto {
-    /// The history entry of the revert itself.
-    pub import_id: i64,
-    pub reverted_import: i64,
-    /// Records restored to their state before the reverted import.
-    pub restored: usize,
 }
 
 /// Restore every record an import touched to its state before it.
@@ -295,22 +222,8 @@ pub async fn revert_import(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "import")?;
     let service = state.service.clone();
-    let result = web::block(move || service.revert(id, &who.name)).await?;
-    match result {
-        Ok((import_id, restored)) => {
-            Ok(HttpResponse::Ok().json(RevertDto { import_id, reverted_import: id, restored }))
-        }
-        Err(RevertError::NotFound(_)) => Err(ApiError::NotFound(format!("import {id} does not exist"))),
-        Err(e @ RevertError::AlreadyReverted(..)) => {
-            Err(ApiError::Conflict { detail: e.to_string(), conflicts: vec![] })
-        }
-        Err(e @ RevertError::Conflict { .. }) => {
-            let detail = e.to_string();
-            let RevertError::Conflict { conflicts, .. } = e else { unreachable!() };
-            Err(ApiError::Conflict { detail, conflicts })
-        }
-        Err(RevertError::Db(e)) => Err(e.into()),
-    }
+    let (import_id, restored) = web::block(move || service.revert(id, &who.name)).await??;
+    Ok(HttpResponse::Ok().json(RevertDto { import_id, reverted_import: id, restored }))
 }
 
 /// The audit log, newest first.
@@ -320,21 +233,17 @@ pub async fn revert_import(
     security(("bearer" = [])),
     params(("limit" = Option<u32>, Query, description = "1..500, default 50"), ("offset" = Option<u64>, Query)),
     responses(
-        (status = 200, description = "Newest first", body = AdminPage<AuditEntry>),
+        (status = 200, description = "Newest first", body = AdminPage<AuditEntryDto>),
         (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
         (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn audit(req: HttpRequest, _: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (offset, limit) = paging(&req)?;
-    let db = state.service.db().clone();
-    let (items, total) = web::block(move || db.list_audit(offset, limit)).await??;
-    let next = next_offset(offset, items.len(), total);
-    Ok(HttpResponse::Ok().json(AdminPage { items, total, next_offset: next }))
+    let service = state.service.clone();
+    let (items, total) = web::block(move || service.audit_log(offset, limit)).await??;
+    Ok(HttpResponse::Ok().json(AdminPage::<AuditEntryDto>::new(items, total, offset)))
 }
-
-/// Rows fetched from the database per chunk of an export.
-const EXPORT_BATCH: i64 = 1000;
 
 /// Every provider (any status, every field, confidential ones included) in the import format,
 /// streamed in batches, so memory stays flat however large the directory.
@@ -349,28 +258,17 @@ const EXPORT_BATCH: i64 = 1000;
     )
 )]
 pub async fn export(Admin(who): Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let db = state.service.db().clone();
-    let detail = "CSV export of all providers, exact fields included".to_string();
-    state.service.audit_queue().record(&who.name, "export", detail, 0);
-    let header = futures_util::stream::once(async {
-        Ok::<_, ApiError>(web::Bytes::from(crate::ingest::csv_header_line()))
-    });
-    let rows = futures_util::stream::try_unfold(Some(0i64), move |after| {
-        let db = db.clone();
-        async move {
-            let Some(after) = after else { return Ok(None) };
-            let batch = web::block(move || db.providers_after(after, EXPORT_BATCH)).await??;
-            let Some(last) = batch.last().map(|p| p.id.0) else { return Ok(None) };
-            let mut chunk = Vec::new();
-            for p in &batch {
-                chunk.extend_from_slice(&crate::ingest::csv_row(&p.data));
-            }
-            let next = (batch.len() as i64 == EXPORT_BATCH).then_some(last);
-            Ok(Some((web::Bytes::from(chunk), next)))
+    let export = state.service.export(&who.name);
+    // Each chunk is read off the async workers; the stream ends after the last one.
+    let chunks = futures_util::stream::try_unfold(export, |mut export| async move {
+        let (chunk, export) = web::block(move || (export.next(), export)).await?;
+        match chunk {
+            None => Ok(None),
+            Some(chunk) => Ok(Some((web::Bytes::from(chunk?), export))),
         }
     });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"bellmap-providers.csv\""))
-        .streaming(header.chain(rows)))
+        .streaming::<_, ApiError>(chunks))
 }

@@ -6,10 +6,9 @@ use super::admin::Admin;
 use super::body::read_json;
 use super::params::parse_id;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
-use crate::db::EditError;
-use crate::ingest::{parse_fields, to_fields};
 use crate::model::fields::format_date;
 use crate::model::{Category, Column, Phone, Provider, Status, Wheelchair};
+use crate::service::ProviderEdit;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -106,7 +105,8 @@ impl From<Provider> for AdminProviderDto {
 
 /// A JSON object with import column names as keys, turned into cells (lists joined by ';',
 /// null = empty). Unknown and server-set keys are errors.
-fn object_to_cells(body: &Value, cells: &mut BTreeMap<Column, String>) -> Result<(), ApiError> {
+fn object_to_cells(body: &Value) -> Result<BTreeMap<Column, String>, ApiError> {
+    let mut cells = BTreeMap::new();
     let obj: &Map<String, Value> = body
         .as_object()
         .ok_or_else(|| ApiError::field("body", "must be a JSON object of provider fields"))?;
@@ -142,29 +142,7 @@ fn object_to_cells(body: &Value, cells: &mut BTreeMap<Column, String>) -> Result
         };
         cells.insert(column, cell);
     }
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors)) }
-}
-
-/// Validates cells exactly as an import validates a CSV row.
-fn validate(cells: &BTreeMap<Column, String>) -> Result<crate::model::ProviderData, ApiError> {
-    parse_fields(cells).map_err(|problems| {
-        ApiError::invalid(
-            problems
-                .into_iter()
-                .map(|p| FieldError::new(p.column.unwrap_or_else(|| "body".into()), p.message))
-                .collect(),
-        )
-    })
-}
-
-fn edit_error(e: EditError) -> ApiError {
-    match e {
-        EditError::NotFound(id) => ApiError::NotFound(format!("no provider has id {id}")),
-        e @ EditError::ExternalIdTaken(..) => ApiError::field("external_id", e.to_string()),
-        e @ EditError::NoDrawnPoint(_) => ApiError::Conflict { detail: e.to_string(), conflicts: vec![] },
-        EditError::Refused => ApiError::Internal("an edit was refused without a reason".into()),
-        EditError::Db(e) => e.into(),
-    }
+    if errors.is_empty() { Ok(cells) } else { Err(ApiError::invalid(errors)) }
 }
 
 /// Create one provider (same fields and rules as a CSV row).
@@ -187,12 +165,9 @@ pub async fn create(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_json(&req, &body)?;
-    let mut cells = BTreeMap::new();
-    object_to_cells(&body, &mut cells)?;
-    let data = validate(&cells)?;
+    let cells = object_to_cells(&read_json(&req, &body)?)?;
     let service = state.service.clone();
-    let created = web::block(move || service.create_provider(&data, &who.name)).await?.map_err(edit_error)?;
+    let created = web::block(move || service.create_provider(&cells, &who.name)).await??;
     Ok(HttpResponse::Created().json(AdminProviderDto::from(created)))
 }
 
@@ -215,13 +190,8 @@ pub async fn get_one(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "provider")?;
-    let db = state.service.db().clone();
-    let found = web::block(move || db.get_provider(id)).await??;
-    let p = found.ok_or_else(|| ApiError::NotFound(format!("no provider has id {id}")))?;
-    if p.data.confidential {
-        let detail = format!("provider {id} (all fields, via the admin record)");
-        state.service.audit_queue().record(&who.name, "reveal", detail, 1);
-    }
+    let service = state.service.clone();
+    let p = web::block(move || service.provider_record(id, &who.name)).await??;
     Ok(HttpResponse::Ok().json(AdminProviderDto::from(p)))
 }
 
@@ -249,8 +219,8 @@ pub async fn patch(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "provider")?;
-    let body = read_json(&req, &body)?;
-    edit(id, &who.name, state, move |cells| object_to_cells(&body, cells), "provider.update").await
+    let cells = object_to_cells(&read_json(&req, &body)?)?;
+    edit(id, who.name, state, ProviderEdit::Update(cells)).await
 }
 
 /// Take a provider off the public map (it is kept, and can be reactivated).
@@ -272,7 +242,7 @@ pub async fn deactivate(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "provider")?;
-    edit(id, &who.name, state, set_status("inactive"), "provider.deactivate").await
+    edit(id, who.name, state, ProviderEdit::Deactivate).await
 }
 
 /// Put a provider back on the public map.
@@ -294,7 +264,7 @@ pub async fn reactivate(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path, "provider")?;
-    edit(id, &who.name, state, set_status("active"), "provider.reactivate").await
+    edit(id, who.name, state, ProviderEdit::Reactivate).await
 }
 
 /// Draw a new public point for a confidential provider (for example after its published point
@@ -323,37 +293,14 @@ pub async fn redraw_public_point(
     Ok(HttpResponse::Ok().json(AdminProviderDto::from(updated)))
 }
 
-fn set_status(status: &'static str) -> impl FnOnce(&mut BTreeMap<Column, String>) -> Result<(), ApiError> {
-    move |cells| {
-        cells.insert(Column::Status, status.to_string());
-        Ok(())
-    }
-}
-
-/// Loads the record as cells, applies `change`, validates like an import row, and saves: all in
-/// one transaction under the service's write lock, so no import can commit in between.
+/// Applies `change` to provider `id` through the service (one transaction under its write lock).
 async fn edit(
     id: i64,
-    actor: &str,
+    actor: String,
     state: web::Data<AppState>,
-    change: impl FnOnce(&mut BTreeMap<Column, String>) -> Result<(), ApiError> + Send + 'static,
-    action: &'static str,
+    change: ProviderEdit,
 ) -> Result<HttpResponse, ApiError> {
     let service = state.service.clone();
-    let actor = actor.to_string();
-    let updated = web::block(move || {
-        service.edit_provider(id, &actor, action, |current| {
-            let mut cells = to_fields(&current.data);
-            change(&mut cells)?;
-            validate(&cells)
-        })
-    })
-    .await??;
+    let updated = web::block(move || service.edit_provider(id, &actor, change)).await??;
     Ok(HttpResponse::Ok().json(AdminProviderDto::from(updated)))
-}
-
-impl From<EditError> for ApiError {
-    fn from(e: EditError) -> Self {
-        edit_error(e)
-    }
 }

@@ -4,7 +4,7 @@
 use super::AppState;
 use super::dto::ProviderDto;
 use super::problem::ApiError;
-use crate::db::{Caller, Role};
+use crate::model::{Caller, Role};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -24,7 +24,10 @@ async fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
 /// The token's holder, `None` without an Authorization header, 401 for a bad token.
 async fn caller_if_any(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
-    let state = req.app_data::<web::Data<AppState>>().expect("state is registered").clone();
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal("the app state is not registered".into()))?
+        .clone();
     let token = value
         .to_str()
         .ok()
@@ -33,8 +36,8 @@ async fn caller_if_any(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
         .ok_or_else(|| {
             ApiError::Unauthorized("send an API token as 'Authorization: Bearer <token>'".into())
         })?;
-    let db = state.service.db().clone();
-    let found = web::block(move || db.authenticate(&token)).await??;
+    let service = state.service.clone();
+    let found = web::block(move || service.authenticate(&token)).await??;
     found.map(Some).ok_or_else(|| ApiError::Unauthorized("the API token is not valid or was revoked".into()))
 }
 

@@ -1,9 +1,9 @@
 //! JSON shapes of the public API. Redaction of confidential providers happens here and only
 //! here, driven by the caller's role: every view of a provider is built by `ProviderDto::view`.
 
-use crate::db::Role;
 use crate::emergency::Emergency;
 use crate::index::Snapshot;
+use crate::model::Role;
 use crate::model::fields::format_date;
 use crate::model::{Category, Phone, Provider, Status, Wheelchair};
 use crate::query::Hit;

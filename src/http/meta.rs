@@ -48,11 +48,10 @@ pub async fn health() -> HttpResponse {
 )]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
-    let db = state.service.db().clone();
-    let reachable = web::block(move || db.ping()).await.map(|r| r.is_ok()).unwrap_or(false);
-    if !reachable {
-        return Err(ApiError::Unavailable("the database is not reachable".into()));
-    }
+    let service = state.service.clone();
+    web::block(move || service.readiness())
+        .await
+        .map_err(|_| ApiError::Unavailable("the database is not reachable".into()))??;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         providers: snap.len(),

@@ -1,6 +1,7 @@
 //! The actix adapter: route table, errors, DTOs and thin handlers.
 
 mod admin;
+pub mod admin_dto;
 mod admin_providers;
 mod auth;
 mod body;

@@ -1,5 +1,7 @@
 //! RFC 9457 problem details: the only place that knows HTTP status codes.
 
+use super::admin_dto::RevertConflictDto;
+use crate::service::ServiceError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
@@ -37,7 +39,7 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// For 409 on revert: the records that changed after the import.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub conflicts: Vec<crate::db::RevertConflict>,
+    pub conflicts: Vec<RevertConflictDto>,
 }
 
 /// Every error the HTTP layer returns.
@@ -52,7 +54,7 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
-    Conflict { detail: String, conflicts: Vec<crate::db::RevertConflict> },
+    Conflict { detail: String, conflicts: Vec<RevertConflictDto> },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -140,16 +142,13 @@ impl ResponseError for ApiError {
             tracing::error!(%cause, "internal error");
         }
         let mut res = HttpResponse::build(self.status_code());
-        if let ApiError::Unauthorized(_) = self {
-            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            ApiError::Unauthorized(_) => _ = res.insert_header((header::WWW_AUTHENTICATE, "Bearer")),
+            // The database is busy or away: a client may try again shortly.
+            ApiError::Unavailable(_) => _ = res.insert_header((header::RETRY_AFTER, "5")),
+            _ => {}
         }
         res.content_type(PROBLEM_JSON).json(self.to_problem())
-    }
-}
-
-impl From<crate::db::DbError> for ApiError {
-    fn from(e: crate::db::DbError) -> Self {
-        ApiError::Internal(e.to_string())
     }
 }
 
@@ -159,9 +158,21 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-impl From<crate::service::ServiceError> for ApiError {
-    fn from(e: crate::service::ServiceError) -> Self {
-        ApiError::Internal(e.to_string())
+/// The one map from a use case's failure to HTTP.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(detail) => ApiError::NotFound(detail),
+            ServiceError::Conflict { detail, conflicts } => ApiError::Conflict {
+                detail,
+                conflicts: conflicts.into_iter().map(RevertConflictDto::from).collect(),
+            },
+            ServiceError::Invalid(problems) => {
+                ApiError::invalid(problems.into_iter().map(|p| FieldError::new(p.field, p.message)).collect())
+            }
+            ServiceError::Unavailable(detail) => ApiError::Unavailable(detail),
+            ServiceError::Internal(cause) => ApiError::Internal(cause),
+        }
     }
 }
 
@@ -221,4 +232,42 @@ pub fn render_problem<B: MessageBody + 'static>(
     let mut res = res.set_body(BoxBody::new(body));
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, res).map_into_right_body()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::{FieldProblem, RevertConflict};
+
+    #[test]
+    fn service_errors_map_to_their_statuses() {
+        let cases = [
+            (ServiceError::NotFound("x".into()), 404),
+            (ServiceError::conflict("x"), 409),
+            (ServiceError::Invalid(vec![FieldProblem::new("name", "is required")]), 400),
+            (ServiceError::Unavailable("busy".into()), 503),
+            (ServiceError::Internal("disk on fire".into()), 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(ApiError::from(e).status_code().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn an_unavailable_database_asks_to_retry_and_internal_causes_stay_inside() {
+        let res = ApiError::from(ServiceError::Unavailable("busy".into())).error_response();
+        assert_eq!(res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("5"));
+        let problem = ApiError::from(ServiceError::Internal("disk on fire".into())).to_problem();
+        assert!(!problem.detail.contains("disk"), "{}", problem.detail);
+    }
+
+    #[test]
+    fn invalid_input_and_conflicts_keep_their_details() {
+        let problem = ApiError::from(ServiceError::field("external_id", "taken")).to_problem();
+        assert_eq!(problem.errors, vec![FieldError::new("external_id", "taken")]);
+        let conflict = RevertConflict { provider_id: 7, external_id: "a".into(), changed_by_import: None };
+        let e = ServiceError::Conflict { detail: "changed".into(), conflicts: vec![conflict] };
+        let problem = ApiError::from(e).to_problem();
+        assert_eq!((problem.detail.as_str(), problem.conflicts[0].provider_id), ("changed", 7));
+    }
 }

@@ -4,7 +4,7 @@
 use crate::fixtures::LUCKNOW;
 use crate::helpers::{TestApp, assert_problem};
 use bellmap::config::ServeArgs;
-use bellmap::db::Role;
+use bellmap::model::Role;
 use serde_json::json;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -133,7 +133,7 @@ fn import_csv(n: usize) -> String {
 async fn trickled_bodies_are_cut_off_at_the_deadline() {
     let args = ServeArgs { body_timeout_secs: 2, ..ServeArgs::default() };
     let app = TestApp::spawn_with(&crate::fixtures::generate(1000, 3).csv, args).await;
-    let token = app.service.db().create_token("trickle", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("trickle", Role::Admin, "test").unwrap();
     let boundary = "bellmapboundary";
     let multipart = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\
@@ -164,7 +164,7 @@ async fn trickled_bodies_are_cut_off_at_the_deadline() {
             multipart,
         ),
     ];
-    let before = app.service.db().count_providers().unwrap();
+    let before = app.db().count_providers().unwrap();
     let tasks: Vec<_> = cases
         .into_iter()
         .map(|(what, path, content_type, token, body)| {
@@ -188,7 +188,7 @@ async fn trickled_bodies_are_cut_off_at_the_deadline() {
         );
         assert!(x.closed, "{what}: the connection stays open");
     }
-    assert_eq!(app.service.db().count_providers().unwrap(), before, "nothing was imported");
+    assert_eq!(app.db().count_providers().unwrap(), before, "nothing was imported");
     // The server still answers.
     assert_eq!(app.get("/health").await.status(), 200);
 }
@@ -199,7 +199,7 @@ async fn trickled_bodies_are_cut_off_at_the_deadline() {
 async fn bodies_in_time_are_answered() {
     let args = ServeArgs { body_timeout_secs: 2, body_min_kib_per_sec: 1, ..ServeArgs::default() };
     let app = TestApp::spawn_with(&crate::fixtures::generate(1000, 3).csv, args).await;
-    let token = app.service.db().create_token("steady", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("steady", Role::Admin, "test").unwrap();
     assert_eq!(
         app.post_json("/v1/providers/search", &json!({"near": {"lat": 26.8, "lon": 80.9}})).await.status(),
         200
@@ -266,8 +266,8 @@ async fn unread_bodies_do_not_hold_the_connection() {
 async fn every_multipart_part_counts_toward_the_upload_limit() {
     let args = ServeArgs { max_import_mb: 1, ..ServeArgs::default() };
     let app = TestApp::spawn_with(&crate::fixtures::generate(1000, 3).csv, args).await;
-    let token = app.service.db().create_token("parts", Role::Admin, "test").unwrap();
-    let before = app.service.db().count_providers().unwrap();
+    let token = app.db().create_token("parts", Role::Admin, "test").unwrap();
+    let before = app.db().count_providers().unwrap();
     let send = |form: reqwest::multipart::Form| {
         app.client.post(app.url("/v1/admin/imports")).bearer_auth(&token).multipart(form).send()
     };
@@ -288,7 +288,7 @@ async fn every_multipart_part_counts_toward_the_upload_limit() {
     }
     let p = assert_problem(send(many.part("file", file())).await.unwrap(), 413, None).await;
     assert!(p["detail"].as_str().unwrap().contains("more than 16 parts"), "{p}");
-    assert_eq!(app.service.db().count_providers().unwrap(), before, "nothing was imported");
+    assert_eq!(app.db().count_providers().unwrap(), before, "nothing was imported");
 
     // Just under the limit: 2 x 400 KiB of padding and the file are imported.
     let fine = reqwest::multipart::Form::new()

@@ -1,7 +1,7 @@
 //! Admin over HTTP: tokens, imports (abort/skip, dry run, upsert, replace), history, revert, audit.
 
 use crate::helpers::{TestApp, assert_problem, ok_json};
-use bellmap::db::Role;
+use bellmap::model::Role;
 use serde_json::Value;
 
 const HEADER: &str = "external_id,name,categories,lat,lon,country,phone";
@@ -27,7 +27,7 @@ struct Admin {
 impl Admin {
     async fn spawn(seed: &str) -> Admin {
         let app = TestApp::spawn(seed).await;
-        let token = app.service.db().create_token("test-admin", Role::Admin, "test").unwrap();
+        let token = app.db().create_token("test-admin", Role::Admin, "test").unwrap();
         Admin { app, token }
     }
 
@@ -57,7 +57,7 @@ impl Admin {
 
     /// Every stored provider, as the database holds it (ids, fields, timestamps).
     fn stored(&self) -> Vec<bellmap::model::Provider> {
-        self.app.service.db().load_all().unwrap()
+        self.app.db().load_all().unwrap()
     }
 
     fn active_names(&self) -> Vec<String> {
@@ -68,7 +68,7 @@ impl Admin {
 #[tokio::test]
 async fn tokens_guard_admin_routes() {
     let a = Admin::spawn(&rows(3, "seed")).await;
-    let db = a.app.service.db();
+    let db = a.app.db();
     let caseworker = db.create_token("field-worker", Role::Caseworker, "test").unwrap();
     assert!(a.token.len() >= 40 && a.token != caseworker);
     // The token itself is never stored or listed.
@@ -347,7 +347,7 @@ async fn import_bodies_are_checked() {
 async fn import_limit_is_configurable_and_answers_413() {
     let args = bellmap::config::ServeArgs { max_import_mb: 1, ..Default::default() };
     let app = TestApp::spawn_with(&rows(3, "seed"), args).await;
-    let token = app.service.db().create_token("limit", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("limit", Role::Admin, "test").unwrap();
     let big = rows(9000, "x"); // about 0.5 MB per 9,000 rows: double it past 1 MiB
     let body = format!("{big}{}", big.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>());
     assert!(body.len() > 1024 * 1024);
@@ -362,7 +362,7 @@ async fn import_limit_is_configurable_and_answers_413() {
         .unwrap();
     let p = assert_problem(res, 413, None).await;
     assert!(p["detail"].as_str().unwrap().contains("BELLMAP_MAX_IMPORT_MB"), "{p}");
-    assert_eq!(app.service.db().count_providers().unwrap(), 3);
+    assert_eq!(app.db().count_providers().unwrap(), 3);
 }
 
 /// Formula-looking cells survive export and re-import over HTTP, and the re-import changes nothing.

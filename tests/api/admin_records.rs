@@ -1,7 +1,7 @@
 //! Admin single-record routes: create, read, patch, deactivate, reactivate; same validation as import.
 
 use crate::helpers::{TestApp, assert_problem, ok_json};
-use bellmap::db::Role;
+use bellmap::model::Role;
 use serde_json::{Value, json};
 
 async fn spawn() -> (TestApp, String) {
@@ -9,7 +9,7 @@ async fn spawn() -> (TestApp, String) {
         "external_id,name,categories,lat,lon,country\nseed-1,Sample One,shelter,26.85,80.95,IN\n",
     )
     .await;
-    let token = app.service.db().create_token("editor", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("editor", Role::Admin, "test").unwrap();
     (app, token)
 }
 
@@ -180,5 +180,5 @@ async fn edits_are_validated_like_import_rows() {
         .unwrap();
     assert_problem(res, 400, Some("body")).await;
     // Nothing of the above was written.
-    assert_eq!(app.service.db().count_providers().unwrap(), 1);
+    assert_eq!(app.db().count_providers().unwrap(), 1);
 }

@@ -326,7 +326,7 @@ async fn setup() -> (TestApp, Vec<Target>) {
         assert!(d > 300_000.0, "the sparse setting has {} only {d:.0} m away", r.ext);
     }
     let app = TestApp::spawn(&csv(&rows)).await;
-    let all = app.service.db().load_all().expect("load");
+    let all = app.db().load_all().expect("load");
     assert_eq!(all.len(), rows.len(), "every seeded row was imported");
     let ids: HashMap<String, i64> = all.iter().map(|p| (p.data.external_id.clone(), p.id.0)).collect();
     let mut targets = Vec::new();

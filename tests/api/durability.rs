@@ -3,7 +3,7 @@
 
 use bellmap::app;
 use bellmap::config::ServeArgs;
-use bellmap::db::Role;
+use bellmap::model::Role;
 use reqwest::Client;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -252,7 +252,7 @@ async fn live_swap_under_load() {
     let handle = application.server.handle();
     tokio::spawn(application.server);
     let base = format!("http://{}", application.addr);
-    let token = application.service.db().create_token("loader", Role::Admin, "test").expect("token");
+    let token = application.service.create_token("loader", Role::Admin, "test").expect("token");
     let client = client();
 
     let first = get_json(&client, &format!("{base}{LIST}")).await.expect("first listing");
@@ -618,9 +618,8 @@ async fn sigkill_mid_import_keeps_the_previous_state() {
 async fn an_edit_during_an_import_loses_neither() {
     const N: usize = 2_000;
     let app = crate::helpers::TestApp::spawn(&generation_csv("p", N, 0)).await;
-    let token = app.service.db().create_token("editor", Role::Admin, "test").unwrap();
-    let id =
-        app.service.db().load_all().unwrap().iter().find(|p| p.data.external_id == "p00000").unwrap().id.0;
+    let token = app.db().create_token("editor", Role::Admin, "test").unwrap();
+    let id = app.db().load_all().unwrap().iter().find(|p| p.data.external_id == "p00000").unwrap().id.0;
     let base = app.url("");
     let client = client();
     for round in 1..=3u32 {
@@ -640,9 +639,9 @@ async fn an_edit_during_an_import_loses_neither() {
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         import.await.unwrap();
 
-        let stored = app.service.db().get_provider(id).unwrap().unwrap();
+        let stored = app.db().get_provider(id).unwrap().unwrap();
         assert_eq!(generation_of(&stored.data.name), Some(round), "round {round}: the import was lost");
-        let audit = app.service.db().list_audit(0, 10).unwrap().0;
+        let audit = app.db().list_audit(0, 10).unwrap().0;
         let position = |action: &str| audit.iter().position(|e| e.action == action).unwrap();
         // Newest first: a PATCH committed after the import must have survived it.
         if position("provider.update") < position("import") {

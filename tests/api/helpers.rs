@@ -2,6 +2,7 @@
 
 use bellmap::app;
 use bellmap::config::ServeArgs;
+use bellmap::db::Db;
 use reqwest::{Client, Response};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -13,6 +14,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: Client,
     pub service: Arc<bellmap::service::Service>,
+    /// The app's database opened directly, for tests that look behind the service.
+    db: Db,
     pub dir: TempDir,
     handle: actix_web::dev::ServerHandle,
 }
@@ -31,9 +34,26 @@ impl TestApp {
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let args = ServeArgs { bind: "127.0.0.1:0".into(), seed_csv: Some(seed), workers: Some(1), ..args };
         let application = app::build(&url, &args).expect("app builds");
+        TestApp::started(application, &url, dir)
+    }
+
+    fn started(application: app::Application, url: &str, dir: TempDir) -> TestApp {
+        let db = Db::open(url).expect("the database opens");
         let handle = application.server.handle();
         tokio::spawn(application.server);
-        TestApp { addr: application.addr, client: Client::new(), service: application.service, dir, handle }
+        TestApp {
+            addr: application.addr,
+            client: Client::new(),
+            service: application.service,
+            db,
+            dir,
+            handle,
+        }
+    }
+
+    /// The same database file as the app's, opened directly (not through the service).
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Another server on this app's database, as a second instance or a restart would be.
@@ -41,10 +61,9 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let args =
             ServeArgs { bind: "127.0.0.1:0".into(), no_seed: true, workers: Some(1), ..ServeArgs::default() };
-        let application = app::build(&self.database_url(), &args).expect("app builds");
-        let handle = application.server.handle();
-        tokio::spawn(application.server);
-        TestApp { addr: application.addr, client: Client::new(), service: application.service, dir, handle }
+        let url = self.database_url();
+        let application = app::build(&url, &args).expect("app builds");
+        TestApp::started(application, &url, dir)
     }
 
     pub fn database_url(&self) -> String {

@@ -52,7 +52,7 @@ fn header(headers: &HeaderMap, name: &str) -> String {
 
 /// Ids of the active and inactive providers, from the store.
 fn stored_ids(app: &TestApp) -> (BTreeSet<i64>, BTreeSet<i64>) {
-    let all = app.service.db().load_all().expect("load");
+    let all = app.db().load_all().expect("load");
     let active = all.iter().filter(|p| p.data.status == Status::Active).map(|p| p.id.0).collect();
     let inactive = all.iter().filter(|p| p.data.status != Status::Active).map(|p| p.id.0).collect();
     (active, inactive)
@@ -388,7 +388,7 @@ async fn inactive_providers_are_never_served() {
             .unwrap();
         assert_problem(res, 404, None).await;
     }
-    let all = app.service.db().load_all().unwrap();
+    let all = app.db().load_all().unwrap();
     let mut answers = vec![
         app.get_ok("/v1/providers?bbox=-180,-90,180,90&limit=500").await,
         app.get_ok("/v1/providers?bbox=-180,-90,180,90&limit=500&format=geojson").await,
@@ -435,7 +435,7 @@ async fn imports_are_all_or_nothing_and_publish_a_new_snapshot() {
     let before = app.get_ok(list).await;
     let version = app.get_ok("/ready").await["snapshot_version"].as_u64().unwrap();
     let id_of = |ext: &str| {
-        let all = app.service.db().load_all().unwrap();
+        let all = app.db().load_all().unwrap();
         all.iter().find(|p| p.data.external_id == ext).map(|p| p.id.0).unwrap()
     };
     let (renamed, deactivated) = (id_of("p00"), id_of("p01"));
@@ -468,7 +468,7 @@ async fn imports_are_all_or_nothing_and_publish_a_new_snapshot() {
     let after = app.get_ok(list).await;
     assert_eq!(after, before, "a rejected import changes nothing");
     assert_eq!(app.get_ok("/ready").await["snapshot_version"].as_u64(), Some(version));
-    assert_eq!(app.service.db().count_providers().unwrap(), (ACTIVE + 3) as i64);
+    assert_eq!(app.db().count_providers().unwrap(), (ACTIVE + 3) as i64);
 
     // A valid dry run reports but writes nothing.
     let mut rows = rows();

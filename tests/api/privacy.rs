@@ -437,7 +437,7 @@ impl Sweep {
 
 /// Ids of the seeds, from the store (ids are server-assigned).
 fn ids(app: &TestApp) -> HashMap<i64, &'static Seed> {
-    let all = app.service.db().load_all().expect("load");
+    let all = app.db().load_all().expect("load");
     all.iter()
         .map(|p| {
             let seed = SEEDS.iter().find(|s| s.ext == p.data.external_id).expect("a seeded provider");

@@ -5,7 +5,7 @@
 //! Distances here use the test's own haversine, not the server's.
 
 use crate::helpers::{TestApp, ok_json};
-use bellmap::db::Role;
+use bellmap::model::Role;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -33,7 +33,7 @@ async fn served(app: &TestApp) -> HashMap<i64, Value> {
 /// For every confidential provider: served ≥ 2 km from the stored exact point (≥ the rule's own
 /// minimum for drawn points), never at the exact point, and the same on a second look.
 async fn assert_displaced(app: &TestApp, what: &str) -> usize {
-    let stored = app.service.db().load_all().unwrap();
+    let stored = app.db().load_all().unwrap();
     let served = served(app).await;
     let mut checked = 0;
     for p in stored.iter().filter(|p| p.data.confidential && p.data.status == bellmap::model::Status::Active)
@@ -111,7 +111,7 @@ async fn draws(app: &TestApp, token: &str) -> usize {
 #[tokio::test]
 async fn the_drawn_point_survives_edits_and_toggles_and_moves_only_with_the_door() {
     let app = TestApp::spawn(CSV).await;
-    let token = app.service.db().create_token("editor", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("editor", Role::Admin, "test").unwrap();
     let id = served(&app).await.into_iter().find(|(_, v)| v["name"] == "Sample Safe House").unwrap().0;
     let exact = (26.861234, 80.913711);
     let first = public_point_of(&app, id).await;
@@ -169,7 +169,7 @@ async fn the_drawn_point_survives_edits_and_toggles_and_moves_only_with_the_door
 #[tokio::test]
 async fn admin_public_points_too_close_too_far_or_abroad_are_refused_naming_the_field() {
     let app = TestApp::spawn(CSV).await;
-    let token = app.service.db().create_token("editor", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("editor", Role::Admin, "test").unwrap();
     let id = served(&app).await.into_iter().find(|(_, v)| v["name"] == "Sample Safe House").unwrap().0;
     let before = public_point_of(&app, id).await;
     let exact = (26.861234, 80.913711);

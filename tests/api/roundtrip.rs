@@ -6,9 +6,9 @@
 //! either refused with problems naming a column, or written, exported and read back equal.
 
 use crate::helpers::{CSV_HEADER, TestApp, assert_problem, ok_json};
-use bellmap::db::Role;
 use bellmap::ingest::{parse_csv, parse_fields, to_fields, write_csv};
 use bellmap::model::Column;
+use bellmap::model::Role;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -259,7 +259,7 @@ fn accepted_records_export_and_reimport_unchanged() {
 #[tokio::test]
 async fn what_the_admin_api_accepts_exports_and_reimports_unchanged() {
     let app = TestApp::spawn(SEED).await;
-    let token = app.service.db().create_token("prop", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("prop", Role::Admin, "test").unwrap();
     let mut runner = TestRunner::deterministic();
     let strategy = record();
     let mut created: Vec<(i64, Value)> = Vec::new();
@@ -290,7 +290,7 @@ async fn what_the_admin_api_accepts_exports_and_reimports_unchanged() {
     }
     assert!(created.len() >= 32 && refused >= 32, "created {}, refused {refused}", created.len());
 
-    let before = app.service.db().load_all().unwrap();
+    let before = app.db().load_all().unwrap();
     let res = app.client.get(app.url("/v1/admin/providers.csv")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let csv = res.text().await.unwrap();
@@ -311,7 +311,7 @@ async fn what_the_admin_api_accepts_exports_and_reimports_unchanged() {
         (Some(0), Some(0), Some(n)),
         "{report}"
     );
-    assert_eq!(app.service.db().load_all().unwrap(), before, "the stored records are unchanged");
+    assert_eq!(app.db().load_all().unwrap(), before, "the stored records are unchanged");
     for (id, dto) in &created {
         let res = app
             .client
@@ -328,7 +328,7 @@ async fn what_the_admin_api_accepts_exports_and_reimports_unchanged() {
 #[tokio::test]
 async fn csv_rows_and_admin_json_refuse_the_same_values() {
     let app = TestApp::spawn(SEED).await;
-    let token = app.service.db().create_token("same", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("same", Role::Admin, "test").unwrap();
     let cases: [(&str, &str, bool); 12] = [
         ("name", "Sakhi\u{0}Centre", false),
         ("name", "Sakhi\u{1b}[2J", false),

@@ -3,7 +3,7 @@
 //! unique.
 
 use crate::helpers::{TestApp, assert_problem, ok_json};
-use bellmap::db::Role;
+use bellmap::model::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -21,7 +21,7 @@ fn csv() -> String {
 
 async fn spawn() -> (TestApp, String) {
     let app = TestApp::spawn(&csv()).await;
-    let token = app.service.db().create_token("strict", Role::Admin, "test").unwrap();
+    let token = app.db().create_token("strict", Role::Admin, "test").unwrap();
     (app, token)
 }
 
@@ -160,11 +160,11 @@ async fn repeated_json_keys_are_refused_and_named() {
         r#"{"name": "A", "name": "B", "categories": "shelter", "lat": 26.9, "lon": 80.9, "country": "IN"}"#;
     let res = post_raw(&app, Some(&token), Method::POST, "/v1/admin/providers", create).await;
     assert_problem(res, 400, Some("name")).await;
-    let before = app.service.db().load_all().unwrap();
+    let before = app.db().load_all().unwrap();
     let patch = r#"{"confidential": true, "confidential": false}"#;
     let res = post_raw(&app, Some(&token), Method::PATCH, "/v1/admin/providers/1", patch).await;
     assert_problem(res, 400, Some("confidential")).await;
-    assert_eq!(app.service.db().load_all().unwrap(), before, "nothing was written");
+    assert_eq!(app.db().load_all().unwrap(), before, "nothing was written");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! everything. Position, distance and order are the same for all, and every reveal is audited.
 
 use crate::helpers::{TestApp, assert_problem, ok_json};
-use bellmap::db::Role;
+use bellmap::model::Role;
 use serde_json::Value;
 
 const CSV: &str = "external_id,name,categories,lat,lon,country,confidential,address,intake_phone,phone\n\
@@ -25,7 +25,7 @@ fn find<'a>(body: &'a Value, name: &str) -> &'a Value {
 #[tokio::test]
 async fn tokens_see_more_of_confidential_providers_and_reveals_are_audited() {
     let app = TestApp::spawn(CSV).await;
-    let db = app.service.db();
+    let db = app.db();
     let caseworker = db.create_token("case-1", Role::Caseworker, "test").unwrap();
     let admin = db.create_token("admin-1", Role::Admin, "test").unwrap();
     let path = "/v1/providers/nearest?lat=26.84&lon=80.93&k=5";
@@ -103,14 +103,14 @@ async fn a_bad_token_on_a_public_route_is_refused_not_ignored() {
 #[tokio::test]
 async fn reveals_during_an_import_answer_at_once_and_are_still_audited() {
     let app = TestApp::spawn(CSV).await;
-    let caseworker = app.service.db().create_token("case-2", Role::Caseworker, "test").unwrap();
-    let db = app.service.db().clone();
+    let caseworker = app.db().create_token("case-2", Role::Caseworker, "test").unwrap();
+    let db = app.db().clone();
     // An "import" that holds the write lock for 3 s, then rolls back.
     let meta = bellmap::db::ImportMeta {
         actor: "test".into(),
         source: "lock".into(),
-        mode: bellmap::db::ImportMode::Upsert,
-        on_error: "abort".into(),
+        mode: bellmap::model::ImportMode::Upsert,
+        on_error: bellmap::model::OnError::Abort,
     };
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
     let holder = std::thread::spawn(move || {
@@ -132,6 +132,6 @@ async fn reveals_during_an_import_answer_at_once_and_are_still_audited() {
     assert!(took < std::time::Duration::from_secs(2), "the reader waited {took:?} for the import");
     holder.join().unwrap();
     app.service.audit_queue().flush();
-    let (audit, _) = app.service.db().list_audit(0, 100).unwrap();
+    let (audit, _) = app.db().list_audit(0, 100).unwrap();
     assert!(audit.iter().any(|e| e.action == "reveal" && e.actor == "case-2"), "the reveal was recorded");
 }

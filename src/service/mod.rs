@@ -1,0 +1,104 @@
+//! Use cases: the only door to the store. Handlers and the CLI call these; they touch the
+//! database and the snapshot (import: validate → one DB transaction → rebuild → publish; revert,
+//! edits, reads of any record, tokens, the audit log, export). Writes are serialised here.
+
+mod access;
+mod error;
+mod export;
+mod imports;
+mod providers;
+
+pub use crate::db::{AuditEntry, ImportRecord, TokenInfo};
+pub use error::{FieldProblem, RevertConflict, ServiceError};
+pub use export::Export;
+pub use imports::{ImportOptions, ImportReport};
+pub use providers::ProviderEdit;
+
+use crate::audit_queue::AuditQueue;
+use crate::db::Db;
+use crate::index::LiveIndex;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The application's write side. Readers use `index` and never wait.
+pub struct Service {
+    db: Db,
+    audit: AuditQueue,
+    index: Arc<LiveIndex>,
+    write_lock: Mutex<()>,
+}
+
+impl Service {
+    /// Loads every active provider from `db` into a fresh live index.
+    pub fn open(db: Db) -> Result<Service, ServiceError> {
+        let (version, records) = db.load_active()?;
+        Ok(Service::with_index(db, LiveIndex::new(version as u64, records)))
+    }
+
+    /// A service for one command that serves no reads (tokens, export): its snapshot stays
+    /// empty, so opening it costs nothing however large the directory.
+    pub fn without_snapshot(db: Db) -> Service {
+        Service::with_index(db, LiveIndex::new(0, Vec::new()))
+    }
+
+    fn with_index(db: Db, index: LiveIndex) -> Service {
+        let audit = AuditQueue::start(db.clone());
+        Service { db, audit, index: Arc::new(index), write_lock: Mutex::new(()) }
+    }
+
+    pub fn index(&self) -> &Arc<LiveIndex> {
+        &self.index
+    }
+
+    /// Audit rows for reads (reveals, exports): queued, so readers never wait for an import.
+    pub fn audit_queue(&self) -> &AuditQueue {
+        &self.audit
+    }
+
+    /// One writer at a time, so snapshots are published in commit order.
+    fn writer(&self) -> MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Rebuilds the snapshot from the database and swaps it in when the change sequence moved
+    /// past the published version: after this process's own writes, and when polled, after
+    /// writes by any other process on the same database (the CLI, another instance).
+    pub fn refresh(&self) -> Result<bool, ServiceError> {
+        let seq = self.db.change_seq()?;
+        let db = &self.db;
+        Ok(self.index.publish_if_newer(seq as u64, || db.load_active().map(|(v, r)| (v as u64, r)))?)
+    }
+
+    /// Polls the change sequence every `every` on a thread of its own, for as long as the
+    /// service lives. A failed poll (the database away) keeps the current snapshot and is retried.
+    pub fn watch(self: &Arc<Self>, every: Duration) {
+        let service = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("bellmap-watch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    let Some(service) = service.upgrade() else { return };
+                    if let Err(e) = service.refresh() {
+                        tracing::warn!(error = %e, "cannot check the database for changes");
+                    }
+                }
+            })
+            .expect("a thread can be spawned at start-up");
+    }
+
+    /// The key cursors are signed with: made once per database, so a cursor from any process
+    /// on it (or from before a restart) is understood by every other.
+    pub fn cursor_secret(&self) -> Result<[u8; 32], ServiceError> {
+        let hex = self.db.shared_secret("cursor_key", || {
+            rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect()
+        })?;
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect();
+        bytes
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| ServiceError::Internal("the stored cursor key is not 64 hex digits".into()))
+    }
+}
