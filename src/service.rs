@@ -4,7 +4,8 @@
 use crate::audit_queue::AuditQueue;
 use crate::db::{Db, DbError, EditError, ImportMeta, ImportMode, RevertError, WriteCounts};
 use crate::index::LiveIndex;
-use crate::ingest::{ParsedFile, RowProblem, parse_csv_with};
+pub use crate::ingest::{Code, Fix, RowProblem};
+use crate::ingest::{ParsedFile, parse_csv_fixing};
 use crate::model::{Provider, ProviderData};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,6 +43,8 @@ pub struct ImportOptions {
     pub actor: String,
     /// Where the file came from (file name), for the history.
     pub source: String,
+    /// Repairs to apply instead of refusing the rows they fix (each fixed row is a warning).
+    pub fixes: Vec<Fix>,
 }
 
 impl ImportOptions {
@@ -53,12 +56,14 @@ impl ImportOptions {
             on_error: OnError::Abort,
             actor: "cli".into(),
             source: source.into(),
+            fixes: Vec::new(),
         }
     }
 }
 
-/// What an import did, or (dry run, or rejected file) would have done.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// What an import did, or (dry run, or rejected file) would have done. `Serialize` is for the
+/// copy the import history stores; HTTP answers with `http::import_report::ImportReportDto`.
+#[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
     /// The history entry of a committed import.
     pub import_id: Option<i64>,
@@ -79,7 +84,7 @@ pub struct ImportReport {
     /// Invalid rows left out under on_error=skip.
     pub skipped: usize,
     pub problems: Vec<RowProblem>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<RowProblem>,
 }
 
 /// The application's write side. Readers use `index` and never wait.
@@ -181,7 +186,7 @@ impl Service {
         let (counts, import_id, _) = self.db.import(
             &meta,
             |sink| {
-                parse_csv_with(&bytes, &mut |row, problems_so_far| {
+                parse_csv_fixing(&bytes, &opts.fixes, &mut |row, problems_so_far| {
                     if !(abort && problems_so_far > 0) {
                         sink.push(row.data);
                     }
