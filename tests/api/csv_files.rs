@@ -440,6 +440,11 @@ fn swapped_lines(report: &ImportReport) -> BTreeSet<u64> {
     report.problems.iter().filter(|p| p.code == Code::SwappedCoordinates).map(|p| p.line).collect()
 }
 
+/// Lines of outside-country warnings.
+fn outside_lines(report: &ImportReport) -> BTreeSet<u64> {
+    report.warnings.iter().filter(|w| w.code == Code::OutsideCountry).map(|w| w.line).collect()
+}
+
 /// Prints what a report found (kinds of problem with counts and first lines, file-level
 /// warnings, a few duplicates), for the record of what the real files contain.
 fn summarise(name: &str, report: &ImportReport) {
@@ -597,6 +602,7 @@ fn real_sa_shelters_with_correct_coordinates_raise_no_swap_warning() {
     summarise("sa_shelters_low_res", &report);
     assert_eq!(sources.len(), 80);
     assert!(swapped_lines(&report).is_empty(), "{:?}", report.warnings);
+    assert!(outside_lines(&report).is_empty(), "every point is in South Africa");
     assert!(problem_lines(&report, "lat", "").is_empty() && problem_lines(&report, "lon", "").is_empty());
 }
 
@@ -637,6 +643,7 @@ fn real_india_one_stop_centres() {
     assert!(!two_emails.is_empty());
     assert!(two_emails.is_subset(&problem_lines(&report, "email", "not an email address")));
     assert!(swapped_lines(&report).is_empty(), "district headquarters are in India");
+    assert!(outside_lines(&report).is_empty(), "district headquarters are in India");
     // Centres that share a phone number with an earlier row are named with that row.
     let mut first_with: BTreeMap<String, u64> = BTreeMap::new();
     let mut shared = 0;
@@ -787,6 +794,7 @@ fn real_us_agencies_raise_no_coordinate_problem() {
     summarise("us_ssc_member_agencies", &report);
     assert_eq!(sources.len(), 210);
     assert!(swapped_lines(&report).is_empty(), "{:?}", report.warnings);
+    assert!(outside_lines(&report).is_empty(), "{:?}", report.warnings);
     assert!(problem_lines(&report, "lat", "").is_empty() && problem_lines(&report, "lon", "").is_empty());
     let two_schemes: BTreeSet<u64> =
         sources.iter().filter(|s| cell(&s.cells, "website").contains("://http")).map(|s| s.line).collect();
