@@ -262,7 +262,8 @@ impl Hints {
                 Code::SwappedColumns,
                 format!(
                     "{n} of {} rows have latitude and longitude the wrong way round (lines {}{more}); the lat \
-                     and lon columns are probably swapped in the header",
+                     and lon columns are probably swapped in the header (fix=swap_coordinates swaps every \
+                     such row)",
                     self.checked,
                     shown.join(", ")
                 ),
