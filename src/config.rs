@@ -30,6 +30,11 @@ pub enum Command {
         /// Validate and count what would change, writing nothing.
         #[arg(long)]
         dry_run: bool,
+        /// A repair to apply instead of refusing rows; repeatable. swap_coordinates: a row whose
+        /// point is outside its country but inside with latitude and longitude swapped is imported
+        /// swapped, with a swapped_coordinates warning.
+        #[arg(long = "fix", value_name = "FIX", value_parser = crate::ingest::Fix::parse)]
+        fix: Vec<crate::ingest::Fix>,
     },
     /// Write every provider (any status, every field) as CSV in the import format.
     Export {

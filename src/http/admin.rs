@@ -4,10 +4,11 @@
 use super::AppState;
 use super::admin_dto::{AdminPage, AuditEntryDto, ImportDto, RevertDto};
 pub use super::auth::Admin;
+use super::import_report::ImportReportDto;
 use super::params::{Params, parse_id};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::model::{ImportMode, OnError};
-use crate::service::{ImportOptions, ImportReport};
+use crate::service::{Fix, ImportOptions};
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -95,10 +96,11 @@ async fn read_csv_body(
         ("mode" = Option<String>, Query, description = "upsert (default) keeps providers missing from the file; replace deactivates them (never deletes)"),
         ("dry_run" = Option<bool>, Query, description = "Compute exactly what would happen and write nothing"),
         ("on_error" = Option<String>, Query, description = "abort (default): any invalid row writes nothing; skip: write the valid rows"),
+        ("fix" = Option<String>, Query, description = "Repairs to apply, comma-separated. swap_coordinates: a row whose point is outside its country but inside with latitude and longitude swapped is imported swapped, with a swapped_coordinates warning, instead of refused"),
     ),
     request_body(content = String, content_type = "text/csv", description = "The CSV (or a multipart/form-data file)"),
     responses(
-        (status = 200, description = "The import report (also when rows were invalid and nothing was written)", body = ImportReport),
+        (status = 200, description = "The import report (also when rows were invalid and nothing was written)", body = ImportReportDto),
         (status = 400, description = "Invalid parameters", body = Problem, content_type = PROBLEM_JSON),
         (status = 401, description = "No valid token", body = Problem, content_type = PROBLEM_JSON),
         (status = 403, description = "Not an admin token", body = Problem, content_type = PROBLEM_JSON),
@@ -113,7 +115,7 @@ pub async fn create_import(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["mode", "dry_run", "on_error"])?;
+    let mut p = Params::parse(req.query_string(), &["mode", "dry_run", "on_error", "fix"])?;
     let raw = p.str("mode").unwrap_or("upsert").to_string();
     let mode = ImportMode::parse(&raw).unwrap_or_else(|| {
         p.errors.push(FieldError::new("mode", format!("'{raw}' is not a mode; use upsert or replace")));
@@ -132,6 +134,12 @@ pub async fn create_import(
             false
         }
     };
+    // A comma-separated list of fixes.
+    let fixes = p.str("fix").map_or(Ok(Vec::new()), |v| v.split(',').map(Fix::parse).collect());
+    let fixes = fixes.unwrap_or_else(|m| {
+        p.errors.push(FieldError::new("fix", m));
+        Vec::new()
+    });
     if mode == ImportMode::Replace && on_error == OnError::Skip {
         p.errors.push(FieldError::new(
             "on_error",
@@ -140,10 +148,10 @@ pub async fn create_import(
     }
     p.finish()?;
     let (bytes, source) = read_csv_body(&req, payload, state.max_import_bytes).await?;
-    let opts = ImportOptions { mode, dry_run, on_error, actor: who.name, source };
+    let opts = ImportOptions { mode, dry_run, on_error, actor: who.name, source, fixes };
     let service = state.service.clone();
     let report = web::block(move || service.import(bytes, &opts)).await??;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(ImportReportDto::from(&report)))
 }
 
 fn paging(req: &HttpRequest) -> Result<(i64, i64), ApiError> {

@@ -9,6 +9,7 @@ pub mod clusters;
 pub mod cursor;
 pub mod deadline;
 pub mod dto;
+pub mod import_report;
 mod meta;
 pub mod openapi;
 pub mod page;

@@ -24,29 +24,26 @@
 //!   formula. On import, a cell (after trimming) that starts with `'` followed by one of those seven
 //!   characters loses exactly that one `'` before validation. A hand-typed `'Sakhi'` (quote, then a
 //!   letter) is kept as written.
+//! - **Coordinates and country.** A row whose point lies outside its country while the swapped
+//!   point lies inside is refused (`swapped_coordinates`): imported as written it would land far
+//!   away, often in the sea. With [`Fix::SwapCoordinates`] such a row is read swapped instead, with
+//!   a `swapped_coordinates` warning. A point outside its country with no such explanation is a
+//!   warning (`outside_country`). "Inside" means inside rough boxes (see `hints`); countries without
+//!   boxes are not checked.
 //! - **Warnings** (which never block an import): unknown columns, a missing external_id column,
-//!   probable duplicates within the file, and probably swapped latitude/longitude.
+//!   probable duplicates within the file, points outside their country, swapped rows fixed, and
+//!   a summary when most rows are swapped.
+//!
+//! Problems and warnings have one shape, [`RowProblem`], with a machine [`Code`](super::Code).
 
 use super::decode::decode;
 use super::header::map_columns;
-use super::hints::{RowHint, duplicate_warnings, swapped_coordinate_warnings};
+use super::hints::{Hints, Place, RowHint};
+use super::problem::{Code, Fix, RowProblem, problem};
 use super::records::{Records, count_breaks};
 use super::row::{Cells, parse_row};
-use crate::model::ProviderData;
-use serde::Serialize;
+use crate::model::{Column, ProviderData};
 use std::collections::HashMap;
-
-/// One problem in one cell (or row), as a spreadsheet user would find it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct RowProblem {
-    /// Line of the file (the header is line 1); for a row, the line it starts on.
-    pub line: u64,
-    /// Column name as written in the file's header, if the problem is in one cell.
-    pub column: Option<String>,
-    /// The offending value, if any (cut to 200 characters, with "…" when cut).
-    pub value: Option<String>,
-    pub message: String,
-}
 
 #[derive(Debug, Clone)]
 pub struct ParsedRow {
@@ -59,29 +56,9 @@ pub struct ParsedRow {
 pub struct ParsedFile {
     pub rows: Vec<ParsedRow>,
     pub problems: Vec<RowProblem>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<RowProblem>,
     /// Number of data rows seen (valid or not).
     pub row_count: usize,
-}
-
-/// Longest value shown back in a problem, in characters.
-const MAX_SHOWN: usize = 200;
-
-pub(super) fn problem(
-    line: u64,
-    column: Option<&str>,
-    value: Option<&str>,
-    message: impl Into<String>,
-) -> RowProblem {
-    let shown = |v: &str| {
-        let mut chars = v.chars();
-        let mut s: String = chars.by_ref().take(MAX_SHOWN).collect();
-        if chars.next().is_some() {
-            s.push('…');
-        }
-        s
-    };
-    RowProblem { line, column: column.map(str::to_string), value: value.map(shown), message: message.into() }
 }
 
 /// Parses a whole CSV file. Never fails: every issue becomes a problem in the result.
@@ -96,17 +73,26 @@ pub fn parse_csv(bytes: &[u8]) -> ParsedFile {
 /// of problems found so far) instead of keeping it, so a large import never holds every parsed
 /// row at once. The result has every problem and warning, and no rows.
 pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) -> ParsedFile {
+    parse_csv_fixing(bytes, &[], on_row)
+}
+
+/// [`parse_csv_with`], applying `fixes` where they apply (each fixed row gets a warning).
+pub fn parse_csv_fixing(bytes: &[u8], fixes: &[Fix], on_row: &mut dyn FnMut(ParsedRow, usize)) -> ParsedFile {
+    let swap_fix = fixes.contains(&Fix::SwapCoordinates);
     let mut out = ParsedFile::default();
     let Some(text) = decode(bytes, &mut out) else {
         return out;
     };
-    if text.trim().is_empty() {
-        out.problems.push(problem(1, None, None, "the file is empty; the first line must be a header row"));
-        return out;
-    }
     let mut records = Records { text: text.as_bytes(), pos: 0, line: 1 };
-    let Some(header) = records.next() else {
-        out.problems.push(problem(1, None, None, "the file is empty; the first line must be a header row"));
+    let header = records.next().filter(|_| !text.trim().is_empty());
+    let Some(header) = header else {
+        out.problems.push(problem(
+            1,
+            None,
+            None,
+            Code::EmptyFile,
+            "the file is empty; the first line must be a header row",
+        ));
         return out;
     };
     if let Some(open) = header.unclosed_quote {
@@ -114,6 +100,7 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
             open,
             None,
             None,
+            Code::UnclosedQuote,
             format!(
                 "a quote (\") in the header row on line {open} is never closed, so the whole file was read \
                  as one cell; remove the quote or add the closing one"
@@ -126,6 +113,7 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
             header.line,
             None,
             None,
+            Code::NulByte,
             "the header row contains a NUL byte (an invisible control character); the file is damaged or \
              not a text file: save it again from your spreadsheet as CSV UTF-8",
         ));
@@ -137,7 +125,8 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
     };
 
     let mut seen_ids: HashMap<String, u64> = HashMap::new();
-    let mut hints: Vec<RowHint> = Vec::new();
+    let mut hints = Hints::default();
+    let swapped_index = swap_lat_lon(&index);
     for record in records {
         if let Some(open) = record.unclosed_quote {
             out.row_count += 1;
@@ -145,6 +134,7 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
                 open,
                 None,
                 None,
+                Code::UnclosedQuote,
                 format!(
                     "a quote (\") opens a cell on line {open} but is never closed, so everything from there to \
                      the end of the file (line {}) was read as one cell; add the closing quote or remove the \
@@ -164,6 +154,7 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
                 line,
                 headers.get(i).map(String::as_str),
                 None,
+                Code::NulByte,
                 format!(
                     "line {line} contains a NUL byte (an invisible control character), so the file is damaged; \
                      retype this row or save the file again from your spreadsheet as CSV UTF-8"
@@ -176,6 +167,7 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
                 line,
                 None,
                 None,
+                Code::WrongCellCount,
                 format!(
                     "line {line} has {} cells but the header has {} columns; a cell that contains a comma \
                      must be in double quotes",
@@ -185,18 +177,32 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
             ));
             continue;
         }
-        let cells = Cells { headers: &headers, cells: &record.cells, index: &index, unguard: true };
-        hints.push(RowHint::new(line, &cells));
-        match parse_row(line, &cells) {
+        let as_written = Cells { headers: &headers, cells: &record.cells, index: &index, unguard: true };
+        let mut hint = RowHint::new(line, &as_written);
+        let place = hint.place();
+        // The fix reads the lat cell as the longitude and the lon cell as the latitude.
+        let fixed = place == Place::Swapped && swap_fix;
+        if fixed {
+            out.warnings.push(hint.swapped_warning());
+            hint.swap();
+        }
+        let cells = Cells { index: if fixed { &swapped_index } else { &index }, ..as_written };
+        let parsed = parse_row(line, &cells);
+        hints.row(&hint, place, &mut out.warnings);
+        match parsed {
             Ok(data) => {
                 if let Some(first) = seen_ids.insert(data.external_id.clone(), line) {
                     out.problems.push(problem(
                         line,
                         Some("external_id"),
                         Some(&data.external_id),
+                        Code::DuplicateExternalId,
                         format!("external_id '{}' is used again (first on line {first})", data.external_id),
                     ));
                 } else {
+                    if place == Place::Outside {
+                        out.warnings.push(hint.outside_warning());
+                    }
                     on_row(ParsedRow { line, data }, out.problems.len());
                 }
             }
@@ -204,11 +210,20 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
         }
     }
     if out.row_count == 0 {
-        out.problems.push(problem(1, None, None, "the file has a header but no data rows"));
+        out.problems.push(problem(1, None, None, Code::NoDataRows, "the file has a header but no data rows"));
     }
-    swapped_coordinate_warnings(&hints, &mut out.warnings);
-    duplicate_warnings(&hints, &mut out.warnings);
+    hints.finish(header.line, &mut out.warnings);
     out
+}
+
+/// The column index with latitude and longitude exchanged.
+fn swap_lat_lon(index: &HashMap<Column, usize>) -> HashMap<Column, usize> {
+    let mut swapped = index.clone();
+    if let (Some(lat), Some(lon)) = (index.get(&Column::Lat), index.get(&Column::Lon)) {
+        swapped.insert(Column::Lat, *lon);
+        swapped.insert(Column::Lon, *lat);
+    }
+    swapped
 }
 
 /// The last line of the text (for messages).
@@ -220,6 +235,7 @@ fn records_end_line(text: &str) -> u64 {
 mod tests {
     use super::*;
     use crate::ingest::hints::in_country;
+    use crate::ingest::problem::MAX_SHOWN;
     use crate::ingest::records::RawRecord;
     use crate::ingest::row::unguard;
     use crate::model::Category;
@@ -268,7 +284,7 @@ mod tests {
             "\u{feff}Name,CATEGORY,Latitude,Lng,Country,Colour\nA,shelter,10,20,in,red\n".as_bytes(),
         );
         assert!(f.problems.is_empty(), "{:?}", f.problems);
-        assert!(f.warnings.iter().any(|w| w.contains("Colour")));
+        assert!(f.warnings.iter().any(|w| w.code == Code::UnknownColumn && w.message.contains("Colour")));
         assert!(f.rows[0].data.external_id.starts_with("derived-"));
     }
 
@@ -285,7 +301,7 @@ mod tests {
         assert!(f.problems.is_empty(), "{:?}", f.problems);
         assert_eq!(f.rows[0].data.name, "\u{ff}");
         assert!(
-            f.warnings[0].contains("Windows-1252") && f.warnings[0].contains("line 2"),
+            f.warnings[0].message.contains("Windows-1252") && f.warnings[0].line == 2,
             "{:?}",
             f.warnings
         );
@@ -414,27 +430,32 @@ mod tests {
         assert_eq!(f.problems[0].value.as_ref().unwrap().chars().count(), MAX_SHOWN + 1);
     }
 
+    /// Lines whose `problems` or `warnings` have `code`.
+    fn lines(entries: &[RowProblem], code: Code) -> Vec<u64> {
+        entries.iter().filter(|p| p.code == code).map(|p| p.line).collect()
+    }
+
+    const SWAPPED: &str = "a1,A,shelter,26.85,80.95,IN,,\na2,B,shelter,80.95,26.85,IN,,\n\
+        a3,C,shelter,28.3,-26.2,ZA,,\na4,D,shelter,-122.4,37.8,US,,\na5,E,shelter,-0.12,51.5,GB,,\n\
+        a6,F,shelter,28.3,-26.2,NP,,\n";
+
     #[test]
-    fn swapped_coordinates_are_warnings_naming_the_line() {
-        let f = parse_csv(
-            format!(
-                "{HEADER}a1,A,shelter,26.85,80.95,IN,,\na2,B,shelter,80.95,26.85,IN,,\n\
-                 a3,C,shelter,28.3,-26.2,ZA,,\na4,D,shelter,-122.4,37.8,US,,\na5,E,shelter,-0.12,51.5,GB,,\n\
-                 a6,F,shelter,28.3,-26.2,NP,,\n"
-            )
-            .as_bytes(),
-        );
-        let swapped: Vec<&String> = f.warnings.iter().filter(|w| w.contains("swapped")).collect();
-        assert_eq!(swapped.len(), 1 + 4, "{:?}", f.warnings);
+    fn swapped_coordinates_are_problems_naming_the_line_and_cell() {
+        let f = parse_csv(format!("{HEADER}{SWAPPED}").as_bytes());
+        assert_eq!(lines(&f.problems, Code::SwappedCoordinates), vec![3, 4, 5, 6], "{:?}", f.problems);
+        let summary: Vec<&RowProblem> =
+            f.warnings.iter().filter(|w| w.code == Code::SwappedColumns).collect();
+        assert_eq!(summary.len(), 1, "{:?}", f.warnings);
         assert!(
-            swapped[0].contains("4 of 5 rows") && swapped[0].contains("lines 3, 4, 5, 6)"),
-            "{swapped:?}"
+            summary[0].message.contains("4 of 5 rows") && summary[0].message.contains("lines 3, 4, 5, 6)")
         );
-        for (w, line) in swapped[1..].iter().zip([3, 4, 5, 6]) {
-            assert!(w.starts_with(&format!("line {line}: ")), "{w}");
-        }
-        // Line 5 (lat -122.4) is also an error; the warning says why.
-        assert!(f.problems.iter().any(|p| p.line == 5 && p.column.as_deref() == Some("lat")));
+        assert_eq!(summary[0].line, 1);
+        let p = f.problems.iter().find(|p| p.code == Code::SwappedCoordinates).unwrap();
+        assert_eq!((p.column.as_deref(), p.value.as_deref()), (Some("lat"), Some("80.95")));
+        assert!(p.message.contains("fix=swap_coordinates"), "{}", p.message);
+        // Line 5 (lat -122.4) is also out of range; the swapped problem says why.
+        assert!(f.problems.iter().any(|p| p.line == 5 && p.code == Code::OutOfRange));
+        assert_eq!(f.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 7], "swapped rows are refused");
         for (cc, lat, lon) in [
             ("IN", 11.6, 92.7),
             ("IN", 10.6, 72.6),
@@ -454,6 +475,110 @@ mod tests {
     }
 
     #[test]
+    fn an_admin_edit_with_a_swapped_point_is_refused_by_the_same_rule() {
+        let fields: std::collections::BTreeMap<Column, String> = [
+            (Column::Name, "A"),
+            (Column::Categories, "shelter"),
+            (Column::Lat, "18.42"),
+            (Column::Lon, "-33.92"),
+            (Column::Country, "ZA"),
+        ]
+        .into_iter()
+        .map(|(c, v)| (c, v.to_string()))
+        .collect();
+        let problems = crate::ingest::parse_fields(&fields).unwrap_err();
+        let got: Vec<_> = problems.iter().map(|p| (p.line, p.column.as_deref(), p.code)).collect();
+        assert_eq!(got, vec![(0, Some("lat"), Code::SwappedCoordinates)]);
+    }
+
+    #[test]
+    fn the_swap_fix_reads_swapped_rows_swapped_with_a_warning_each() {
+        let mut rows = Vec::new();
+        let f = parse_csv_fixing(
+            format!("{HEADER}{SWAPPED}").as_bytes(),
+            &[Fix::SwapCoordinates],
+            &mut |r, _| rows.push(r),
+        );
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+        assert_eq!(lines(&f.warnings, Code::SwappedCoordinates), vec![3, 4, 5, 6], "{:?}", f.warnings);
+        assert_eq!(lines(&f.warnings, Code::SwappedColumns), vec![1], "the header is still probably wrong");
+        let point = |line: u64| {
+            rows.iter()
+                .find(|r| r.line == line)
+                .map(|r| (r.data.location.reveal().lat, r.data.location.reveal().lon))
+        };
+        assert_eq!(point(2), Some((26.85, 80.95)), "a row inside its country is read as written");
+        assert_eq!(point(3), Some((26.85, 80.95)));
+        assert_eq!(point(4), Some((-26.2, 28.3)));
+        assert_eq!(point(5), Some((37.8, -122.4)), "out of range as written, valid swapped");
+        assert_eq!(point(7), Some((28.3, -26.2)), "no boxes for NP: not checked, not swapped");
+        let w = f.warnings.iter().find(|w| w.code == Code::SwappedCoordinates).unwrap();
+        assert_eq!((w.line, w.column.as_deref(), w.value.as_deref()), (3, Some("lat"), Some("80.95")));
+        assert!(w.message.contains("were swapped") && w.message.contains("read as lat 26.85, lon 80.95"));
+    }
+
+    #[test]
+    fn a_point_outside_its_country_without_a_swap_is_a_warning() {
+        // Nairobi's coordinates in a row that says India: swapping does not help.
+        let f = parse_csv(
+            format!("{HEADER}a1,A,shelter,-1.3,36.8,IN,,\na2,B,shelter,26.85,80.95,IN,,\n").as_bytes(),
+        );
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+        assert_eq!(f.rows.len(), 2);
+        let outside: Vec<&RowProblem> =
+            f.warnings.iter().filter(|w| w.code == Code::OutsideCountry).collect();
+        assert_eq!(outside.len(), 1, "{:?}", f.warnings);
+        assert_eq!((outside[0].line, outside[0].column.as_deref()), (2, None));
+        assert!(outside[0].message.contains("outside IN"), "{}", outside[0].message);
+        // A row refused for another reason gets no such warning; neither does a country without boxes.
+        let f = parse_csv(
+            format!("{HEADER}a1,,shelter,-1.3,36.8,IN,,\na2,B,shelter,-1.3,36.8,NP,,\n").as_bytes(),
+        );
+        assert!(!f.warnings.iter().any(|w| w.code == Code::OutsideCountry), "{:?}", f.warnings);
+    }
+
+    #[test]
+    fn every_check_has_its_code() {
+        let codes =
+            |csv: &str| -> Vec<Code> { parse_csv(csv.as_bytes()).problems.iter().map(|p| p.code).collect() };
+        let row = |cells: &str| format!("{HEADER}{cells}\n");
+        for (cells, code) in [
+            ("a1,,shelter,1,2,IN,,", Code::Required),
+            ("a1,A,spa,1,2,IN,,", Code::InvalidCategory),
+            ("a1,A,shelter,x,2,IN,,", Code::NotANumber),
+            ("a1,A,shelter,91,2,IN,,", Code::OutOfRange),
+            ("a1,A,shelter,0,0,IN,,", Code::NullIsland),
+            ("a1,A,shelter,1,2,XX,,", Code::InvalidCountry),
+            ("a1,A,shelter,1,2,IN,1.80043E+11,", Code::SpreadsheetNumber),
+            ("a1,A,shelter,1,2,IN,call us,", Code::InvalidPhone),
+            ("a1,A,shelter,1,2,IN,,whenever", Code::InvalidHours),
+        ] {
+            assert_eq!(codes(&row(cells)), vec![code], "{cells}");
+        }
+        let long = "x".repeat(201);
+        assert_eq!(codes(&row(&format!("a1,{long},shelter,1,2,IN,,"))), vec![Code::TooLong]);
+        assert_eq!(codes(&row("a1,\"A\nB\",shelter,1,2,IN,,")), vec![Code::InvalidCharacter]);
+        assert_eq!(codes(&row("a1,A,shelter,1,2")), vec![Code::WrongCellCount]);
+        assert_eq!(
+            codes(&format!("{HEADER}a1,A,shelter,1,2,IN,,\na1,B,shelter,1,2,IN,,\n")),
+            vec![Code::DuplicateExternalId]
+        );
+        assert_eq!(codes(""), vec![Code::EmptyFile]);
+        assert_eq!(codes(HEADER), vec![Code::NoDataRows]);
+        assert_eq!(codes("name,lat,lon,country\nA,1,2,IN\n"), vec![Code::MissingColumn]);
+        assert_eq!(codes("name,name,categories,lat,lon,country\n"), vec![Code::DuplicateColumn]);
+        assert_eq!(codes("name;categories;lat;lon;country\nA;shelter;1;2;IN\n"), vec![Code::WrongSeparator]);
+        assert_eq!(codes("name,categories,lat,lon,country\n\"A,shelter,1,2,IN\n"), vec![Code::UnclosedQuote]);
+        assert_eq!(codes("%PDF-1.7\n"), vec![Code::NotCsv]);
+        let f =
+            parse_csv(b"\xEF\xBB\xBFName,CATEGORY,Latitude,Lng,Country,Colour,\nA,shelter,10,20,in,red,\n");
+        let warned: Vec<Code> = f.warnings.iter().map(|w| w.code).collect();
+        for code in [Code::UnknownColumn, Code::UnnamedColumn, Code::DerivedIds] {
+            assert!(warned.contains(&code), "{code} in {warned:?}");
+        }
+    }
+
+    #[test]
     fn probable_duplicates_name_both_lines() {
         let f = parse_csv(
             format!(
@@ -465,7 +590,12 @@ mod tests {
             .as_bytes(),
         );
         assert!(f.problems.is_empty(), "{:?}", f.problems);
-        let dup: Vec<&String> = f.warnings.iter().filter(|w| w.contains("duplicate")).collect();
+        let dup: Vec<&str> = f
+            .warnings
+            .iter()
+            .filter(|w| w.code == Code::ProbableDuplicate)
+            .map(|w| w.message.as_str())
+            .collect();
         assert_eq!(dup.len(), 2, "{dup:?}");
         assert!(dup[0].starts_with("line 3 may be a duplicate of line 2") && dup[0].contains("915222305550"));
         assert!(dup[1].starts_with("line 4 may be a duplicate of line 2") && dup[1].contains("sakhi centre"));

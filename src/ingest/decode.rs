@@ -1,7 +1,8 @@
 //! Decoding: a file's bytes → text (UTF-8, or Windows-1252 with a warning), or one problem
 //! saying what the file is instead (PDF, workbook, UTF-16, binary data).
 
-use super::csv_file::{ParsedFile, problem};
+use super::csv_file::ParsedFile;
+use super::problem::{Code, problem};
 use super::records::count_breaks;
 use std::borrow::Cow;
 
@@ -9,7 +10,7 @@ use std::borrow::Cow;
 pub(super) fn decode<'b>(bytes: &'b [u8], out: &mut ParsedFile) -> Option<Cow<'b, str>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Some(message) = other_format(bytes) {
-        out.problems.push(problem(1, None, None, message));
+        out.problems.push(problem(1, None, None, Code::NotCsv, message));
         return None;
     }
     if looks_binary(bytes) {
@@ -17,6 +18,7 @@ pub(super) fn decode<'b>(bytes: &'b [u8], out: &mut ParsedFile) -> Option<Cow<'b
             1,
             None,
             None,
+            Code::BinaryData,
             "this is not a CSV file: it is mostly binary data (such as an image, a database or a program), \
              not text; in Excel use File › Save As › CSV UTF-8 (Comma delimited)",
         ));
@@ -31,6 +33,7 @@ pub(super) fn decode<'b>(bytes: &'b [u8], out: &mut ParsedFile) -> Option<Cow<'b
                     line,
                     None,
                     None,
+                    Code::NotUtf8,
                     format!(
                         "line {line} contains bytes that are not UTF-8 text, and the file is not Windows-1252 \
                          text either (it may mix encodings or be damaged); save it from your spreadsheet as \
@@ -39,10 +42,16 @@ pub(super) fn decode<'b>(bytes: &'b [u8], out: &mut ParsedFile) -> Option<Cow<'b
                 ));
                 return None;
             }
-            out.warnings.push(format!(
-                "the file is not UTF-8, so it was read as Windows-1252 (what older Excel saves as 'CSV'); the \
-                 first character that is not UTF-8 is on line {line}. Check that accented letters look right, \
-                 and next time save as 'CSV UTF-8'"
+            out.warnings.push(problem(
+                line,
+                None,
+                None,
+                Code::Windows1252,
+                format!(
+                    "the file is not UTF-8, so it was read as Windows-1252 (what older Excel saves as 'CSV'); \
+                     the first character that is not UTF-8 is on line {line}. Check that accented letters look \
+                     right, and next time save as 'CSV UTF-8'"
+                ),
             ));
             encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
         }

@@ -1,7 +1,8 @@
 //! Header mapping: the header row's names → column positions, with aliases, duplicates,
 //! missing required columns and unknown columns reported.
 
-use super::csv_file::{ParsedFile, problem};
+use super::csv_file::ParsedFile;
+use super::problem::{Code, problem};
 use crate::model::Column;
 use std::collections::HashMap;
 
@@ -19,6 +20,7 @@ pub(super) fn map_columns(
                     line,
                     None,
                     Some(only),
+                    Code::WrongSeparator,
                     format!(
                         "the columns are separated by {what}, not commas; in Excel use File › Save As › \
                          CSV UTF-8 (Comma delimited)"
@@ -31,7 +33,13 @@ pub(super) fn map_columns(
     let mut index: HashMap<Column, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         if h.is_empty() {
-            out.warnings.push(format!("column {} has no name in the header and was ignored", i + 1));
+            out.warnings.push(problem(
+                line,
+                None,
+                None,
+                Code::UnnamedColumn,
+                format!("column {} has no name in the header and was ignored", i + 1),
+            ));
             continue;
         }
         match Column::from_header(h) {
@@ -41,6 +49,7 @@ pub(super) fn map_columns(
                         line,
                         Some(h),
                         None,
+                        Code::DuplicateColumn,
                         format!(
                             "column '{c}' appears twice: '{}' (column {}) and '{h}' (column {}); keep one",
                             headers[prev],
@@ -50,7 +59,13 @@ pub(super) fn map_columns(
                     ));
                 }
             }
-            None => out.warnings.push(format!("unknown column '{h}' (column {}) was ignored", i + 1)),
+            None => out.warnings.push(problem(
+                line,
+                Some(h),
+                None,
+                Code::UnknownColumn,
+                format!("unknown column '{h}' (column {}) was ignored", i + 1),
+            )),
         }
     }
     for required in Column::ALL.into_iter().filter(|c| c.required()) {
@@ -59,6 +74,7 @@ pub(super) fn map_columns(
                 line,
                 Some(required.name()),
                 None,
+                Code::MissingColumn,
                 format!("required column '{required}' is missing"),
             ));
         }
@@ -67,10 +83,13 @@ pub(super) fn map_columns(
         return None;
     }
     if !index.contains_key(&Column::ExternalId) {
-        out.warnings.push(
-            "the file has no external_id column; ids were derived from name, country, state, district and locality"
-                .into(),
-        );
+        out.warnings.push(problem(
+            line,
+            None,
+            None,
+            Code::DerivedIds,
+            "the file has no external_id column; ids were derived from name, country, state, district and locality",
+        ));
     }
     Some(index)
 }

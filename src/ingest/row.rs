@@ -1,11 +1,14 @@
 //! Row parsing: one record's cells → a validated `ProviderData`, or every problem in it.
 
-use super::csv_file::{RowProblem, problem};
+use super::hints::{looks_swapped, swapped_problem};
+use super::problem::{Code, RowProblem, problem};
 use crate::model::fields::{
-    check_text, parse_bool, parse_country, parse_date, parse_email, parse_hours, parse_languages,
-    parse_phone, parse_website, split_list,
+    check_text, looks_like_scientific_notation, parse_bool, parse_country, parse_date, parse_email,
+    parse_hours, parse_languages, parse_phone, parse_website, split_list,
 };
-use crate::model::{Category, Column, LonLat, ProviderData, Status, Wheelchair, check_lat, check_lon};
+use crate::model::{
+    Category, Column, CoordError, LonLat, ProviderData, Status, Wheelchair, check_lat, check_lon,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// The first characters that make a spreadsheet treat a cell as a formula (or that would hide
@@ -61,7 +64,10 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
         if let Some((col, v)) = cells.get(column)
             && let Err(m) = check_text(column, v)
         {
-            ps.push(problem(line, Some(col), Some(v), m));
+            // check_text checks the length first, then the characters.
+            let too_long = v.chars().nth(column.text_rule().max_chars).is_some();
+            let code = if too_long { Code::TooLong } else { Code::InvalidCharacter };
+            ps.push(problem(line, Some(col), Some(v), code, m));
             refused.push(column);
         }
     }
@@ -71,7 +77,7 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
 
     let name = text(Column::Name);
     if blank(Column::Name) {
-        ps.push(problem(line, Some("name"), None, "name is required"));
+        ps.push(problem(line, Some("name"), None, Code::Required, "name is required"));
     }
     let organization = text(Column::Organization);
     let description = text(Column::Description);
@@ -84,29 +90,45 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
     let cost = text(Column::Cost);
     let external_given = text(Column::ExternalId);
 
-    // Any remaining cell parsed with a field parser; errors become problems.
+    // Any remaining cell parsed with a field parser; errors become problems with `code`.
     fn field<'a, T>(
         line: u64,
         ps: &mut Vec<RowProblem>,
         c: Option<(&'a str, &'a str)>,
+        code: Code,
         f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        coded(line, ps, c, |v| f(v).map_err(|m| (code, m)))
+    }
+    // The same, for a parser with more than one check: it says which failed.
+    fn coded<'a, T>(
+        line: u64,
+        ps: &mut Vec<RowProblem>,
+        c: Option<(&'a str, &'a str)>,
+        f: impl FnOnce(&str) -> Result<T, (Code, String)>,
     ) -> Option<T> {
         let (col, v) = c?;
         match f(v) {
             Ok(t) => Some(t),
-            Err(m) => {
-                ps.push(problem(line, Some(col), Some(v), m));
+            Err((code, m)) => {
+                ps.push(problem(line, Some(col), Some(v), code, m));
                 None
             }
         }
     }
 
-    let country = field(line, &mut ps, cell(Column::Country), parse_country);
+    let country = field(line, &mut ps, cell(Column::Country), Code::InvalidCountry, parse_country);
     if blank(Column::Country) {
-        ps.push(problem(line, Some("country"), None, "country is required (ISO two-letter code such as IN)"));
+        ps.push(problem(
+            line,
+            Some("country"),
+            None,
+            Code::Required,
+            "country is required (ISO two-letter code such as IN)",
+        ));
     }
     let cc = country.clone().unwrap_or_default();
-    let categories = field(line, &mut ps, cell(Column::Categories), |v| {
+    let categories = field(line, &mut ps, cell(Column::Categories), Code::InvalidCategory, |v| {
         let mut cats = split_list(v)
             .map(|s| s.parse::<Category>().map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
@@ -123,38 +145,50 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
             line,
             Some("categories"),
             None,
+            Code::Required,
             format!("at least one category is required; allowed: {}", Category::allowed_list()),
         ));
     }
-    let number = |v: &str| v.parse::<f64>().map_err(|_| format!("'{v}' is not a number"));
-    let lat = field(line, &mut ps, cell(Column::Lat), |v| {
-        number(v).and_then(|n| check_lat(n).map_err(|e| e.to_string()))
-    });
-    let lon = field(line, &mut ps, cell(Column::Lon), |v| {
-        number(v).and_then(|n| check_lon(n).map_err(|e| e.to_string()))
-    });
+    // A coordinate: a number, then in range.
+    let coordinate = |check: fn(f64) -> Result<f64, CoordError>| {
+        move |v: &str| {
+            let n = v.parse::<f64>().map_err(|_| (Code::NotANumber, format!("'{v}' is not a number")))?;
+            check(n).map_err(|e| {
+                let code = if e == CoordError::NotFinite { Code::NotANumber } else { Code::OutOfRange };
+                (code, e.to_string())
+            })
+        }
+    };
+    let lat = coded(line, &mut ps, cell(Column::Lat), coordinate(check_lat));
+    let lon = coded(line, &mut ps, cell(Column::Lon), coordinate(check_lon));
     if blank(Column::Lat) {
-        ps.push(problem(line, Some("lat"), None, "latitude is required"));
+        ps.push(problem(line, Some("lat"), None, Code::Required, "latitude is required"));
     }
     if blank(Column::Lon) {
-        ps.push(problem(line, Some("lon"), None, "longitude is required"));
+        ps.push(problem(line, Some("lon"), None, Code::Required, "longitude is required"));
+    }
+    // Outside its country but inside swapped: the cells are the wrong way round. Checked on the
+    // numbers as written, so a latitude out of range that is a longitude is explained too.
+    let written = |column: Column| cell(column).and_then(|(_, v)| v.parse::<f64>().ok());
+    if let (Some(cc), Some(lat_cell), Some(lat), Some(lon)) =
+        (&country, cell(Column::Lat), written(Column::Lat), written(Column::Lon))
+        && looks_swapped(cc, lat, lon)
+    {
+        ps.push(swapped_problem(line, lat_cell, lat, lon, cc));
     }
     if let (Some(0.0), Some(0.0)) = (lat, lon) {
+        ps.push(problem(line, Some("lat"), Some("0"), Code::NullIsland, CoordError::NullIsland.to_string()));
+    }
+    let public_lat = coded(line, &mut ps, cell(Column::PublicLat), coordinate(check_lat));
+    let public_lon = coded(line, &mut ps, cell(Column::PublicLon), coordinate(check_lon));
+    if blank(Column::PublicLat) != blank(Column::PublicLon) {
         ps.push(problem(
             line,
-            Some("lat"),
-            Some("0"),
-            "the point 0,0 is in the Atlantic Ocean and almost always means missing coordinates",
+            Some("public_lat"),
+            None,
+            Code::IncompletePublicPoint,
+            "public_lat and public_lon must be given together",
         ));
-    }
-    let public_lat = field(line, &mut ps, cell(Column::PublicLat), |v| {
-        number(v).and_then(|n| check_lat(n).map_err(|e| e.to_string()))
-    });
-    let public_lon = field(line, &mut ps, cell(Column::PublicLon), |v| {
-        number(v).and_then(|n| check_lon(n).map_err(|e| e.to_string()))
-    });
-    if blank(Column::PublicLat) != blank(Column::PublicLon) {
-        ps.push(problem(line, Some("public_lat"), None, "public_lat and public_lon must be given together"));
     }
     // An admin's public point must displace the provider as much as a drawn one would (DESIGN §6).
     if let (Some(lat), Some(lon), Some(plat), Some(plon), Some(cc)) =
@@ -165,25 +199,36 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
             crate::public_point::check_admin(LonLat { lon, lat }, LonLat { lon: plon, lat: plat }, cc)
         {
             for column in ["public_lat", "public_lon"] {
-                ps.push(problem(line, Some(column), Some(&shown), why.clone()));
+                ps.push(problem(line, Some(column), Some(&shown), Code::InvalidPublicPoint, why.clone()));
             }
         }
     }
-    let confidential = field(line, &mut ps, cell(Column::Confidential), parse_bool).unwrap_or(false);
-    let phone = field(line, &mut ps, cell(Column::Phone), |v| parse_phone(v, &cc));
-    let hotline = field(line, &mut ps, cell(Column::Hotline), |v| parse_phone(v, &cc));
-    let sms = field(line, &mut ps, cell(Column::Sms), |v| parse_phone(v, &cc));
-    let intake_phone = field(line, &mut ps, cell(Column::IntakePhone), |v| parse_phone(v, &cc));
-    let email = field(line, &mut ps, cell(Column::Email), parse_email);
-    let website = field(line, &mut ps, cell(Column::Website), parse_website);
-    let languages = field(line, &mut ps, cell(Column::Languages), parse_languages).unwrap_or_default();
-    let hours = field(line, &mut ps, cell(Column::Hours), parse_hours);
-    let open_24_7 = field(line, &mut ps, cell(Column::Open247), parse_bool)
+    let confidential =
+        field(line, &mut ps, cell(Column::Confidential), Code::InvalidBoolean, parse_bool).unwrap_or(false);
+    let phone_number = |v: &str| {
+        parse_phone(v, &cc).map_err(|m| {
+            let code =
+                if looks_like_scientific_notation(v) { Code::SpreadsheetNumber } else { Code::InvalidPhone };
+            (code, m)
+        })
+    };
+    let phone = coded(line, &mut ps, cell(Column::Phone), phone_number);
+    let hotline = coded(line, &mut ps, cell(Column::Hotline), phone_number);
+    let sms = coded(line, &mut ps, cell(Column::Sms), phone_number);
+    let intake_phone = coded(line, &mut ps, cell(Column::IntakePhone), phone_number);
+    let email = field(line, &mut ps, cell(Column::Email), Code::InvalidEmail, parse_email);
+    let website = field(line, &mut ps, cell(Column::Website), Code::InvalidWebsite, parse_website);
+    let languages = field(line, &mut ps, cell(Column::Languages), Code::InvalidLanguage, parse_languages)
+        .unwrap_or_default();
+    let hours = field(line, &mut ps, cell(Column::Hours), Code::InvalidHours, parse_hours);
+    let open_24_7 = field(line, &mut ps, cell(Column::Open247), Code::InvalidBoolean, parse_bool)
         .unwrap_or_else(|| hours.as_deref() == Some("24/7"));
     let wheelchair =
-        field(line, &mut ps, cell(Column::Wheelchair), Wheelchair::parse).unwrap_or(Wheelchair::Unknown);
-    let verified_on = field(line, &mut ps, cell(Column::VerifiedOn), parse_date);
-    let status = field(line, &mut ps, cell(Column::Status), Status::parse).unwrap_or(Status::Active);
+        field(line, &mut ps, cell(Column::Wheelchair), Code::InvalidWheelchair, Wheelchair::parse)
+            .unwrap_or(Wheelchair::Unknown);
+    let verified_on = field(line, &mut ps, cell(Column::VerifiedOn), Code::InvalidDate, parse_date);
+    let status = field(line, &mut ps, cell(Column::Status), Code::InvalidStatus, Status::parse)
+        .unwrap_or(Status::Active);
 
     if !ps.is_empty() {
         return Err(ps);

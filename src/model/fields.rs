@@ -112,7 +112,7 @@ pub fn parse_phone(raw: &str, country: &str) -> Result<Phone, String> {
 }
 
 /// "1.80043E+11", "9.1E9": what Excel shows for a long number typed into a General cell.
-fn looks_like_scientific_notation(s: &str) -> bool {
+pub fn looks_like_scientific_notation(s: &str) -> bool {
     let Some((mantissa, exponent)) = s.split_once(['e', 'E']) else {
         return false;
     };

@@ -2,7 +2,8 @@
 
 use super::{ImportRecord, Service, ServiceError};
 use crate::db::{ImportMeta, WriteCounts};
-use crate::ingest::{ParsedFile, RowProblem, parse_csv_with};
+pub use crate::ingest::{Code, Fix, RowProblem};
+use crate::ingest::{ParsedFile, parse_csv_fixing};
 use crate::model::{ImportMode, OnError};
 use serde::Serialize;
 
@@ -15,6 +16,8 @@ pub struct ImportOptions {
     pub actor: String,
     /// Where the file came from (file name), for the history.
     pub source: String,
+    /// Repairs to apply instead of refusing the rows they fix (each fixed row is a warning).
+    pub fixes: Vec<Fix>,
 }
 
 impl ImportOptions {
@@ -26,18 +29,18 @@ impl ImportOptions {
             on_error: OnError::Abort,
             actor: "cli".into(),
             source: source.into(),
+            fixes: Vec::new(),
         }
     }
 }
 
-/// What an import did, or (dry run, or rejected file) would have done.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// What an import did, or (dry run, or rejected file) would have done. `Serialize` is for the
+/// copy the import history stores; HTTP answers with `http::import_report::ImportReportDto`.
+#[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
     /// The history entry of a committed import.
     pub import_id: Option<i64>,
-    #[schema(value_type = crate::http::admin_dto::ImportModeDto)]
     pub mode: ImportMode,
-    #[schema(value_type = crate::http::admin_dto::OnErrorDto)]
     pub on_error: OnError,
     pub dry_run: bool,
     /// true only when records were committed.
@@ -54,7 +57,7 @@ pub struct ImportReport {
     /// Invalid rows left out under on_error=skip.
     pub skipped: usize,
     pub problems: Vec<RowProblem>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<RowProblem>,
 }
 
 impl Service {
@@ -81,7 +84,7 @@ impl Service {
         let (counts, import_id, _) = self.db.import(
             &meta,
             |sink| {
-                parse_csv_with(&bytes, &mut |row, problems_so_far| {
+                parse_csv_fixing(&bytes, &opts.fixes, &mut |row, problems_so_far| {
                     if !(abort && problems_so_far > 0) {
                         sink.push(row.data);
                     }

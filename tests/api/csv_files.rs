@@ -4,7 +4,8 @@
 
 use bellmap::db::Db;
 use bellmap::ingest::write_csv;
-use bellmap::service::{ImportReport, Service};
+use bellmap::model::LonLat;
+use bellmap::service::{Code, Fix, ImportOptions, ImportReport, Service};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -61,7 +62,7 @@ fn windows_1252_is_read_with_a_warning_naming_the_first_line() {
     let (_dir, db, service) = service();
     let report = service.import_csv(&bytes, false).unwrap();
     assert!(report.problems.is_empty() && report.written, "{report:?}");
-    let w = &report.warnings[0];
+    let w = &report.warnings[0].message;
     assert!(w.contains("Windows-1252") && w.contains("line 3"), "{w}");
     let names: BTreeSet<String> = db.load_all().unwrap().into_iter().map(|p| p.data.name).collect();
     assert!(names.contains("Café Näri"), "{names:?}");
@@ -262,27 +263,84 @@ fn probable_duplicates_are_warnings_naming_both_lines() {
         )
         .unwrap();
     assert!(report.problems.is_empty() && report.written, "warnings never block: {report:?}");
-    let dup: Vec<&String> = report.warnings.iter().filter(|w| w.contains("duplicate")).collect();
+    let dup: Vec<&String> =
+        report.warnings.iter().map(|w| &w.message).filter(|w| w.contains("duplicate")).collect();
     assert_eq!(dup.len(), 2, "{dup:#?}");
     assert!(dup[0].contains("line 3") && dup[0].contains("line 2") && dup[0].contains("phone"), "{}", dup[0]);
     assert!(dup[1].contains("line 4") && dup[1].contains("line 2") && dup[1].contains("name"), "{}", dup[1]);
 }
 
+/// Options for a CLI-like import that applies `fixes`.
+fn fixing(fixes: &[Fix], dry_run: bool) -> ImportOptions {
+    ImportOptions { fixes: fixes.to_vec(), ..ImportOptions::cli("test.csv", dry_run) }
+}
+
 #[test]
-fn swapped_coordinates_are_warnings_naming_the_line() {
-    let report = import(
-        rows(&[
-            "a1,Lucknow,shelter,26.85,80.95,IN,",
-            "a2,Lucknow swapped,shelter,80.95,26.85,IN,",
-            "a3,Cape Town swapped,shelter,18.42,-33.92,ZA,",
-            "a4,Cape Town,shelter,-33.92,18.42,ZA,",
-        ])
-        .as_bytes(),
+fn swapped_coordinates_are_problems_naming_the_line_unless_fixed() {
+    let csv = rows(&[
+        "a1,Lucknow,shelter,26.85,80.95,IN,",
+        "a2,Lucknow swapped,shelter,80.95,26.85,IN,",
+        "a3,Cape Town swapped,shelter,18.42,-33.92,ZA,",
+        "a4,Cape Town,shelter,-33.92,18.42,ZA,",
+    ]);
+    let report = import(csv.as_bytes());
+    assert!(!report.written, "{report:?}");
+    let swapped: Vec<_> =
+        report.problems.iter().map(|p| (p.line, p.column.as_deref(), p.value.as_deref(), p.code)).collect();
+    assert_eq!(
+        swapped,
+        vec![
+            (3, Some("lat"), Some("80.95"), Code::SwappedCoordinates),
+            (4, Some("lat"), Some("18.42"), Code::SwappedCoordinates)
+        ],
+        "{:#?}",
+        report.problems
     );
+    assert_eq!(report.invalid, 2);
+
+    // With the fix, both rows are imported swapped, each one reported.
+    let (_dir, db, service) = service();
+    let report = service.import(csv.into_bytes(), &fixing(&[Fix::SwapCoordinates], false)).unwrap();
     assert!(report.problems.is_empty() && report.written, "{report:?}");
-    let swapped: Vec<&String> = report.warnings.iter().filter(|w| w.contains("swapped")).collect();
-    assert_eq!(swapped.len(), 2, "{swapped:#?}");
-    assert!(swapped[0].starts_with("line 3:") && swapped[1].starts_with("line 4:"), "{swapped:?}");
+    assert_eq!(report.created, 4);
+    let fixed: Vec<u64> =
+        report.warnings.iter().filter(|w| w.code == Code::SwappedCoordinates).map(|w| w.line).collect();
+    assert_eq!(fixed, vec![3, 4], "{:#?}", report.warnings);
+    let points: BTreeMap<String, (f64, f64)> = db
+        .load_all()
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.data.external_id, (p.data.location.reveal().lat, p.data.location.reveal().lon)))
+        .collect();
+    assert_eq!(points["a1"], points["a2"]);
+    assert_eq!(points["a3"], points["a4"]);
+    assert_eq!(points["a3"], (-33.92, 18.42));
+}
+
+#[test]
+fn a_point_outside_its_country_without_a_swap_is_imported_with_a_warning() {
+    // Nairobi's coordinates on a row that says South Africa: swapped, they are in the sea.
+    let (_dir, db, service) = service();
+    let report = service
+        .import_csv(
+            rows(&["a1,Nairobi?,shelter,-1.29,36.82,ZA,", "a2,Cape Town,shelter,-33.92,18.42,ZA,"])
+                .as_bytes(),
+            false,
+        )
+        .unwrap();
+    assert!(report.problems.is_empty() && report.written, "{report:?}");
+    assert_eq!(db.count_providers().unwrap(), 2);
+    let outside: Vec<_> =
+        report.warnings.iter().filter(|w| w.code == Code::OutsideCountry).map(|w| w.line).collect();
+    assert_eq!(outside, vec![2], "{:#?}", report.warnings);
+    // The fix changes nothing here: swapping would not put it inside either.
+    let fixed = service
+        .import(
+            rows(&["a1,Nairobi?,shelter,-1.29,36.82,ZA,"]).into_bytes(),
+            &fixing(&[Fix::SwapCoordinates], true),
+        )
+        .unwrap();
+    assert!(fixed.warnings.iter().all(|w| w.code != Code::SwappedCoordinates), "{fixed:?}");
 }
 
 #[test]
@@ -377,14 +435,14 @@ fn problem_lines(report: &ImportReport, column: &str, needle: &str) -> BTreeSet<
         .collect()
 }
 
-/// Lines named by per-row swapped-coordinate warnings ("line N: latitude and longitude ...").
+/// Lines of per-row swapped-coordinate problems.
 fn swapped_lines(report: &ImportReport) -> BTreeSet<u64> {
-    report
-        .warnings
-        .iter()
-        .filter_map(|w| w.strip_prefix("line ")?.split_once(": latitude and longitude look swapped"))
-        .map(|(n, _)| n.parse().unwrap())
-        .collect()
+    report.problems.iter().filter(|p| p.code == Code::SwappedCoordinates).map(|p| p.line).collect()
+}
+
+/// Lines of outside-country warnings.
+fn outside_lines(report: &ImportReport) -> BTreeSet<u64> {
+    report.warnings.iter().filter(|w| w.code == Code::OutsideCountry).map(|w| w.line).collect()
 }
 
 /// Prints what a report found (kinds of problem with counts and first lines, file-level
@@ -417,13 +475,15 @@ fn summarise(name: &str, report: &ImportReport) {
             if lines.len() > 5 { ", …" } else { "" }
         );
     }
-    let file_level =
-        report.warnings.iter().filter(|w| !w.starts_with("line ") && !w.starts_with("unknown column"));
-    let duplicates = report.warnings.iter().filter(|w| w.contains("duplicate"));
-    let swapped = report.warnings.iter().filter(|w| w.contains("look swapped"));
-    eprintln!("  {} duplicate warnings, {} swapped warnings", duplicates.clone().count(), swapped.count());
+    let mut warned: BTreeMap<&str, usize> = BTreeMap::new();
+    for w in &report.warnings {
+        *warned.entry(w.code.as_str()).or_default() += 1;
+    }
+    eprintln!("  warnings by code: {warned:?}");
+    let file_level = report.warnings.iter().filter(|w| w.line <= 1 && w.code != Code::UnknownColumn);
+    let duplicates = report.warnings.iter().filter(|w| w.code == Code::ProbableDuplicate);
     for w in file_level.chain(duplicates.take(3)) {
-        eprintln!("  warning: {w}");
+        eprintln!("  warning: line {}: {}", w.line, w.message);
     }
 }
 
@@ -431,15 +491,13 @@ fn cell(cells: &BTreeMap<String, String>, name: &str) -> String {
     cells.get(name).map(|s| s.trim().to_string()).unwrap_or_default()
 }
 
-/// South African shelters, 2019, before upstream fixed its swapped Latitude/Longitude columns:
-/// every one of the 115 rows must be flagged, on its own line, plus a column-level summary.
-#[test]
-fn real_sa_shelters_with_swapped_coordinates() {
-    let Some(original) = real_file("providers-south-africa/sa_shelters_2019_latlon_swapped_coarsened.csv")
-    else {
-        return;
-    };
-    let (csv, sources) = convert(&original, |c| {
+/// South African shelters, 2019, before upstream fixed its swapped Latitude/Longitude columns,
+/// in Bellmap's columns (with or without their phone cells); `None` when the shared data is
+/// absent.
+fn sa_swapped_shelters(with_phone: bool) -> Option<(Vec<u8>, Vec<Source>)> {
+    let original = real_file("providers-south-africa/sa_shelters_2019_latlon_swapped_coarsened.csv")?;
+    Some(convert(&original, |c| {
+        let phone = if with_phone { cell(c, "Tel") } else { String::new() };
         vec![
             ("name", cell(c, "Name")),
             ("categories", "shelter".into()),
@@ -447,17 +505,30 @@ fn real_sa_shelters_with_swapped_coordinates() {
             ("lon", cell(c, "Longitude")),
             ("state", cell(c, "Province")),
             ("locality", cell(c, "Subregion")),
-            ("phone", cell(c, "Tel")),
+            ("phone", phone),
             ("country", "ZA".into()),
         ]
-    });
+    }))
+}
+
+/// Every one of the 115 rows must be refused as swapped, on its own line, plus a column-level
+/// summary.
+#[test]
+fn real_sa_shelters_with_swapped_coordinates() {
+    let Some((csv, sources)) = sa_swapped_shelters(true) else {
+        return;
+    };
     let report = dry_run(&csv);
     summarise("sa_shelters_2019_latlon_swapped_coarsened", &report);
     assert_eq!(sources.len(), 115, "the README's row count");
     let all: BTreeSet<u64> = sources.iter().map(|s| s.line).collect();
     assert_eq!(swapped_lines(&report), all, "every row is swapped (README)");
+    assert_eq!(report.invalid, 115);
     assert!(
-        report.warnings.iter().any(|w| w.contains("115 of 115 rows") && w.contains("lines 2, 3, 4, 5, 6, …"))
+        report
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("115 of 115 rows") && w.message.contains("lines 2, 3, 4, 5, 6, …"))
     );
     // Two numbers in one phone cell ("079 693 2105/043 605 5171"): too many digits for one number.
     let two_numbers: BTreeSet<u64> =
@@ -465,7 +536,50 @@ fn real_sa_shelters_with_swapped_coordinates() {
     assert!(!two_numbers.is_empty());
     assert!(two_numbers.is_subset(&problem_lines(&report, "phone", "3 to 15 digits")));
     // The two empty header names are said out loud, not dropped silently.
-    assert!(report.warnings.iter().any(|w| w.contains("unknown column 'src_'")));
+    assert!(report.warnings.iter().any(|w| w.message.contains("unknown column 'src_'")));
+}
+
+/// With fix=swap_coordinates, every row is read swapped (one warning each) and every point lies
+/// inside South Africa's outline, not in the ocean. (Without the phone cells: every one holds two
+/// numbers, a problem of its own.)
+#[test]
+fn real_sa_shelters_are_placed_inside_south_africa_by_the_swap_fix() {
+    let Some((csv, sources)) = sa_swapped_shelters(false) else {
+        return;
+    };
+    let (_dir, db, service) = service();
+    let opts =
+        ImportOptions { on_error: bellmap::model::OnError::Skip, ..fixing(&[Fix::SwapCoordinates], false) };
+    let report = service.import(csv, &opts).unwrap();
+    summarise("sa_shelters_2019_latlon_swapped_coarsened, fixed", &report);
+    let all: BTreeSet<u64> = sources.iter().map(|s| s.line).collect();
+    let fixed: BTreeSet<u64> =
+        report.warnings.iter().filter(|w| w.code == Code::SwappedCoordinates).map(|w| w.line).collect();
+    assert_eq!(fixed, all, "every row is reported as swapped");
+    assert!(swapped_lines(&report).is_empty(), "no row is refused as swapped");
+    // Rows refused for other reasons (two numbers in one phone cell) are skipped; the rest are in.
+    let stored = db.load_all().unwrap();
+    assert_eq!(stored.len() + report.invalid, 115, "{report:?}");
+    // Inside the outline, or a little off its simplified coast: rounding to 0.1 degree moves a
+    // point up to 7 km.
+    let geography = bellmap::geography::bundled();
+    let near_south_africa = |p: LonLat| {
+        geography.in_country("ZA", p)
+            || (0..8).any(|i| {
+                let (lon, lat) = bellmap::geography::destination(p, 10_000.0, f64::from(i) * 45.0);
+                geography.in_country("ZA", LonLat { lon, lat })
+            })
+    };
+    let points: Vec<LonLat> = stored.iter().map(|p| *p.data.location.reveal()).collect();
+    let inside = points.iter().filter(|p| geography.in_country("ZA", **p)).count();
+    eprintln!(
+        "{} of 115 rows imported swapped; {inside} inside South Africa's outline, the rest within 10 km",
+        points.len()
+    );
+    assert!(points.iter().all(|p| near_south_africa(*p)), "{points:?}");
+    assert!(points.len() - inside <= 2, "two rounded points fall just off the 1:50m coast: {inside}");
+    // As written, none of them would have been anywhere near it.
+    assert!(!points.iter().any(|p| near_south_africa(LonLat { lon: p.lat, lat: p.lon })));
 }
 
 /// The same shelters with correct (coarse) coordinates: no swapped warnings at all.
@@ -488,6 +602,7 @@ fn real_sa_shelters_with_correct_coordinates_raise_no_swap_warning() {
     summarise("sa_shelters_low_res", &report);
     assert_eq!(sources.len(), 80);
     assert!(swapped_lines(&report).is_empty(), "{:?}", report.warnings);
+    assert!(outside_lines(&report).is_empty(), "every point is in South Africa");
     assert!(problem_lines(&report, "lat", "").is_empty() && problem_lines(&report, "lon", "").is_empty());
 }
 
@@ -528,6 +643,7 @@ fn real_india_one_stop_centres() {
     assert!(!two_emails.is_empty());
     assert!(two_emails.is_subset(&problem_lines(&report, "email", "not an email address")));
     assert!(swapped_lines(&report).is_empty(), "district headquarters are in India");
+    assert!(outside_lines(&report).is_empty(), "district headquarters are in India");
     // Centres that share a phone number with an earlier row are named with that row.
     let mut first_with: BTreeMap<String, u64> = BTreeMap::new();
     let mut shared = 0;
@@ -538,7 +654,7 @@ fn real_india_one_stop_centres() {
         }
         if let Some(first) = first_with.get(&digits) {
             let want = format!("line {} may be a duplicate of line {first}: the same phone number", s.line);
-            assert!(report.warnings.iter().any(|w| w.starts_with(&want)), "{want}");
+            assert!(report.warnings.iter().any(|w| w.message.starts_with(&want)), "{want}");
             shared += 1;
         } else {
             first_with.insert(digits, s.line);
@@ -678,6 +794,7 @@ fn real_us_agencies_raise_no_coordinate_problem() {
     summarise("us_ssc_member_agencies", &report);
     assert_eq!(sources.len(), 210);
     assert!(swapped_lines(&report).is_empty(), "{:?}", report.warnings);
+    assert!(outside_lines(&report).is_empty(), "{:?}", report.warnings);
     assert!(problem_lines(&report, "lat", "").is_empty() && problem_lines(&report, "lon", "").is_empty());
     let two_schemes: BTreeSet<u64> =
         sources.iter().filter(|s| cell(&s.cells, "website").contains("://http")).map(|s| s.line).collect();
