@@ -48,9 +48,10 @@ pub fn parse_unique(bytes: &[u8]) -> Result<Value, ApiError> {
     Ok(value.0)
 }
 
-/// Turns a parsed body into a typed one; errors name the field's path.
-pub fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value)
+/// Reads `bytes` as JSON with unique keys straight into `T`: the text is parsed once, and the
+/// parsed tree is moved (never copied) into the typed body. Errors name the field's path.
+pub fn read_typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(parse_unique(bytes)?)
         .map_err(|e| ApiError::field(field_of(e.path()).as_deref().unwrap_or("body"), e.inner().to_string()))
 }
 

@@ -2,16 +2,17 @@
 
 use super::AppState;
 use super::auth::Viewer;
-use super::params::Params;
+use super::cursor;
+use super::dto::{Feature, Point};
+use super::params::{DEFAULT_LIMIT, Params, allowed};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
-use super::providers::{MAX_LIMIT, Shape, allowed, location_bytes, paginate, query_key, wants_geojson};
+use super::providers::{Shape, encode, location_bytes, paginate};
 use crate::index::Snapshot;
 use crate::index::clusters::{ClusterIndex, LEAF_ZOOM, Node, unproject};
 use crate::model::Category;
 use crate::query::{self, BoundingBox, Filters, Hit};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,14 +21,10 @@ use std::sync::Arc;
 pub const MAX_FEATURES: usize = 5_000;
 /// Highest zoom accepted; every zoom past the leaf level shows single providers.
 const MAX_ZOOM_PARAM: f64 = 30.0;
-const DEFAULT_LEAVES_LIMIT: u64 = 50;
 
-/// How a client names a cluster: the snapshot, the filter and the cluster, so an id from an
-/// older snapshot or used with other filters is refused instead of answering for another cluster.
-pub fn cluster_ref(version: u64, filter_key: &str, id: u32) -> String {
-    format!("{version}.{}.{id}", filter_tag(filter_key))
-}
-
+/// How a client names a cluster: `{snapshot}.{filter tag}.{id}`, so an id from an older
+/// snapshot or used with other filters is refused instead of answering for another cluster.
+/// The tag is a hash of the filter's canonical key: the same on every instance and restart.
 fn filter_tag(filter_key: &str) -> String {
     if filter_key.is_empty() {
         return "all".into();
@@ -35,27 +32,43 @@ fn filter_tag(filter_key: &str) -> String {
     Sha256::digest(filter_key.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
-/// One feature of a viewport answer.
+/// One feature of a viewport answer: a cluster (named by its cluster_id) or a provider.
+type ViewFeature<'a> = Feature<Id<'a>, Properties<'a>>;
+
+/// A feature id: a provider's number, or a cluster's cluster_id.
 #[derive(Serialize)]
-struct Feature {
-    r#type: &'static str,
-    id: Value,
-    geometry: Point,
-    properties: Properties,
+#[serde(untagged)]
+enum Id<'a> {
+    Provider(i64),
+    Cluster(ClusterRef<'a>),
 }
 
-#[derive(Serialize)]
-struct Point {
-    r#type: &'static str,
-    coordinates: [f64; 2],
+/// A cluster_id, written straight into the answer when serialised.
+#[derive(Clone, Copy)]
+struct ClusterRef<'a> {
+    version: u64,
+    tag: &'a str,
+    id: u32,
+}
+
+impl std::fmt::Display for ClusterRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.version, self.tag, self.id)
+    }
+}
+
+impl Serialize for ClusterRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Properties {
+enum Properties<'a> {
     Cluster {
         cluster: bool,
-        cluster_id: String,
+        cluster_id: ClusterRef<'a>,
         count: u32,
         expansion_zoom: u8,
         /// Providers per category slug (categories with none are left out).
@@ -65,8 +78,8 @@ enum Properties {
     Provider {
         cluster: bool,
         id: i64,
-        name: String,
-        categories: Vec<Category>,
+        name: &'a str,
+        categories: &'a [Category],
         confidential: bool,
         location_precision: &'static str,
         open_24_7: bool,
@@ -74,49 +87,57 @@ enum Properties {
 }
 
 #[derive(Serialize)]
-struct Collection {
+struct Collection<'a> {
     r#type: &'static str,
-    features: Vec<Feature>,
+    features: Vec<ViewFeature<'a>>,
     zoom: u8,
     total: usize,
 }
 
 /// The GeoJSON body for one viewport: clusters, and single providers as map markers at their
-/// public point. Fails with the number of items when there are more than `MAX_FEATURES`.
+/// public point. A box holding more than `MAX_FEATURES` items is refused (400, naming bbox).
 pub fn viewport(
     snap: &Snapshot,
     index: &ClusterIndex,
     filter_key: &str,
     zoom: u8,
     bbox: &BoundingBox,
-) -> Result<Vec<u8>, usize> {
+) -> Result<Vec<u8>, ApiError> {
     let items = index.in_bbox(zoom, bbox.west, bbox.south, bbox.east, bbox.north);
     if items.len() > MAX_FEATURES {
-        return Err(items.len());
+        return Err(ApiError::field(
+            "bbox",
+            format!(
+                "holds {} features at zoom {zoom}, more than the {MAX_FEATURES} one answer may hold; \
+                 zoom in or send a smaller box",
+                items.len()
+            ),
+        ));
     }
-    let features: Vec<Feature> = items
-        .into_iter()
-        .map(|item| match item.node {
+    // Every cluster of this answer shares the filter's tag: hashed once, not per feature.
+    let tag = filter_tag(filter_key);
+    let mut features: Vec<ViewFeature> = Vec::with_capacity(items.len());
+    for item in &items {
+        features.push(match item.node {
             Node::Provider(slot) => {
                 let p = &snap.records[slot as usize];
                 let at = snap.points[slot as usize];
-                Feature {
-                    r#type: "Feature",
-                    id: p.id.0.into(),
-                    geometry: Point { r#type: "Point", coordinates: [at.lon, at.lat] },
-                    properties: Properties::Provider {
-                        cluster: false,
-                        id: p.id.0,
-                        name: p.data.name.clone(),
-                        categories: p.data.categories.clone(),
-                        confidential: p.data.confidential,
-                        location_precision: if p.data.confidential { "approximate" } else { "exact" },
-                        open_24_7: p.data.open_24_7,
-                    },
-                }
+                let properties = Properties::Provider {
+                    cluster: false,
+                    id: p.id.0,
+                    name: &p.data.name,
+                    categories: &p.data.categories,
+                    confidential: p.data.confidential,
+                    location_precision: if p.data.confidential { "approximate" } else { "exact" },
+                    open_24_7: p.data.open_24_7,
+                };
+                Feature::new(Id::Provider(p.id.0), Point::new(at.lon, at.lat), properties)
             }
             Node::Cluster(id) => {
-                let cluster = index.cluster(id).expect("items name clusters of their own index");
+                let cluster = index.cluster(id).ok_or_else(|| {
+                    ApiError::Internal(format!("cluster {id} is not in the index that listed it"))
+                })?;
+                let cid = ClusterRef { version: snap.version, tag: &tag, id };
                 let at = unproject(item.xy);
                 let categories = Category::ALL
                     .iter()
@@ -124,26 +145,20 @@ pub fn viewport(
                     .filter(|(_, n)| *n > 0)
                     .map(|(c, n)| (c.slug(), n))
                     .collect();
-                let cid = cluster_ref(snap.version, filter_key, id);
-                Feature {
-                    r#type: "Feature",
-                    id: cid.clone().into(),
-                    // A weighted centre of public points, to 1e-6 degrees (0.1 m).
-                    geometry: Point { r#type: "Point", coordinates: [round6(at.lon), round6(at.lat)] },
-                    properties: Properties::Cluster {
-                        cluster: true,
-                        cluster_id: cid,
-                        count: item.count,
-                        expansion_zoom: cluster.expansion_zoom(),
-                        categories,
-                    },
-                }
+                let properties = Properties::Cluster {
+                    cluster: true,
+                    cluster_id: cid,
+                    count: item.count,
+                    expansion_zoom: cluster.expansion_zoom(),
+                    categories,
+                };
+                // A weighted centre of public points, to 1e-6 degrees (0.1 m).
+                Feature::new(Id::Cluster(cid), Point::new(round6(at.lon), round6(at.lat)), properties)
             }
-        })
-        .collect();
+        });
+    }
     let total = features.len();
-    let body = Collection { r#type: "FeatureCollection", features, zoom, total };
-    Ok(serde_json::to_vec(&body).expect("a viewport serialises"))
+    encode(&Collection { r#type: "FeatureCollection", features, zoom, total })
 }
 
 /// Clusters and single providers in a map viewport.
@@ -174,20 +189,10 @@ pub async fn clusters(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
     let bbox = p.bbox();
     let zoom = zoom_param(&mut p);
     let filters = p.filters();
-    p.finish()?;
-    let (bbox, zoom) = (bbox.expect("checked"), zoom.expect("checked"));
+    let (bbox, zoom) = p.done(bbox.zip(zoom))?;
     let key = filters.key();
     let index = clusters_for(&snap, filters).await?;
-    let body = viewport(&snap, &index, &key, zoom, &bbox).map_err(|n| {
-        ApiError::field(
-            "bbox",
-            format!(
-                "holds {n} features at zoom {zoom}, more than the {MAX_FEATURES} one answer may hold; \
-                 zoom in or send a smaller box"
-            ),
-        )
-    })?;
-    Ok(location_bytes(body, true))
+    Ok(location_bytes(viewport(&snap, &index, &key, zoom, &bbox)?, true))
 }
 
 /// The clusters of the providers `filters` accept. A filter's first use builds them, so this
@@ -239,11 +244,10 @@ pub async fn leaves(
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
     let mut p = Params::parse(req.query_string(), &allowed(&["limit", "cursor"]))?;
-    let limit = p.int_in("limit", 1, MAX_LIMIT, DEFAULT_LEAVES_LIMIT);
+    let page = p.page(DEFAULT_LIMIT);
     let filters = p.filters();
-    let geojson = wants_geojson(&req, &mut p);
-    let cursor = p.str("cursor").map(str::to_string);
-    p.finish()?;
+    let geojson = p.geojson(&req);
+    let page = p.done(page)?;
     let raw = path.into_inner();
     let malformed =
         || ApiError::field("cluster_id", format!("'{raw}' is not a cluster_id from /v1/clusters"));
@@ -268,8 +272,11 @@ pub async fn leaves(
     index.cluster(id).ok_or_else(gone)?;
     let hits: Vec<Hit> = index.leaves(id).into_iter().map(|slot| Hit { slot, distance_m: None }).collect();
     let shape = Shape { viewer: &viewer, geojson, emergency: None };
-    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key(&format!("leaves/{raw}"), &req), shape)
-        .await
+    let scope = cursor::scope(&format!("leaves/{raw}"), |h| {
+        page.feed(h);
+        h.update(key.as_bytes());
+    });
+    paginate(&state, &snap, &hits, &page, &scope, shape)
 }
 
 fn round6(v: f64) -> f64 {

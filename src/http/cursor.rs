@@ -1,5 +1,5 @@
 //! Opaque page cursors, tied to one snapshot and one query, and signed so they cannot be
-//! forged or edited.
+//! forged or edited. A cursor binds a digest of its typed request ([`scope`]), never its text.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -35,44 +35,58 @@ impl CursorKey {
         CursorKey(rand::random())
     }
 
-    fn mac(&self, payload: &[u8], query: &str) -> [u8; MAC_LEN] {
+    fn mac(&self, payload: &[u8], scope: &[u8]) -> [u8; MAC_LEN] {
         let mut h = Sha256::new();
         h.update(self.0);
         h.update(payload);
-        h.update(query.as_bytes());
+        h.update(scope);
         let full = h.finalize();
         let mut out = [0u8; MAC_LEN];
         out.copy_from_slice(&full[..MAC_LEN]);
         out
     }
 
-    /// `query` is a canonical description of the request (everything but the cursor).
-    pub fn encode(&self, cursor: Cursor, query: &str) -> String {
+    /// `scope` identifies the request the cursor pages (see [`scope`]).
+    pub fn encode(&self, cursor: Cursor, scope: &[u8]) -> String {
         let mut bytes = Vec::with_capacity(16 + MAC_LEN);
         bytes.extend_from_slice(&cursor.snapshot.to_be_bytes());
         bytes.extend_from_slice(&cursor.offset.to_be_bytes());
-        let mac = self.mac(&bytes, query);
+        let mac = self.mac(&bytes, scope);
         bytes.extend_from_slice(&mac);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    pub fn decode(&self, raw: &str, query: &str, current_snapshot: u64) -> Result<Cursor, CursorError> {
+    pub fn decode(&self, raw: &str, scope: &[u8], current_snapshot: u64) -> Result<Cursor, CursorError> {
         let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| CursorError::Invalid)?;
         if bytes.len() != 16 + MAC_LEN {
             return Err(CursorError::Invalid);
         }
         let (payload, mac) = bytes.split_at(16);
         // Not constant-time: a cursor guards no secret, only consistency of paging.
-        if self.mac(payload, query) != mac {
+        if self.mac(payload, scope) != mac {
             return Err(CursorError::Invalid);
         }
-        let snapshot = u64::from_be_bytes(payload[..8].try_into().expect("8 bytes"));
-        let offset = u64::from_be_bytes(payload[8..].try_into().expect("8 bytes"));
+        let (snapshot, offset) = (be_u64(&payload[..8]), be_u64(&payload[8..]));
         if snapshot != current_snapshot {
             return Err(CursorError::Stale);
         }
         Ok(Cursor { snapshot, offset })
     }
+}
+
+/// A big-endian u64 from 8 bytes.
+fn be_u64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0, |n, b| n << 8 | u64::from(*b))
+}
+
+/// What a cursor is bound to: a digest of its route and of everything `feed` gives it (the
+/// typed request but its cursor), so a cursor works only for the request it came from.
+pub fn scope(route: &str, feed: impl FnOnce(&mut Sha256)) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update((route.len() as u64).to_be_bytes());
+    h.update(route.as_bytes());
+    feed(&mut h);
+    h.finalize().into()
 }
 
 #[cfg(test)]
@@ -83,14 +97,14 @@ mod tests {
     fn round_trip_tamper_and_stale() {
         let key = CursorKey::random();
         let c = Cursor { snapshot: 3, offset: 200 };
-        let s = key.encode(c, "q");
-        assert_eq!(key.decode(&s, "q", 3), Ok(c));
-        assert_eq!(key.decode(&s, "other query", 3), Err(CursorError::Invalid));
-        assert_eq!(key.decode(&s, "q", 4), Err(CursorError::Stale));
+        let s = key.encode(c, b"q");
+        assert_eq!(key.decode(&s, b"q", 3), Ok(c));
+        assert_eq!(key.decode(&s, b"other query", 3), Err(CursorError::Invalid));
+        assert_eq!(key.decode(&s, b"q", 4), Err(CursorError::Stale));
         let mut chars: Vec<char> = s.chars().collect();
         chars[5] = if chars[5] == 'A' { 'B' } else { 'A' };
-        assert_eq!(key.decode(&chars.into_iter().collect::<String>(), "q", 3), Err(CursorError::Invalid));
-        assert_eq!(key.decode("not base64!", "q", 3), Err(CursorError::Invalid));
-        assert_eq!(CursorKey::random().decode(&s, "q", 3), Err(CursorError::Invalid));
+        assert_eq!(key.decode(&chars.into_iter().collect::<String>(), b"q", 3), Err(CursorError::Invalid));
+        assert_eq!(key.decode("not base64!", b"q", 3), Err(CursorError::Invalid));
+        assert_eq!(CursorKey::random().decode(&s, b"q", 3), Err(CursorError::Invalid));
     }
 }

@@ -8,21 +8,24 @@ use crate::model::fields::format_date;
 use crate::model::{Category, Phone, Provider, Status, Wheelchair};
 use crate::query::Hit;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde::ser::{SerializeStruct, Serializer};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 pub const CONFIDENTIAL_NOTE: &str =
     "This service keeps its location confidential for safety. Call the listed number to be told where to go.";
 
+// Borrows from the snapshot's record: nothing is copied but the two formatted dates. Serialised
+// by hand, so that JSON and GeoJSON properties come from one list of members (`write`); a test
+// checks those members against the schema.
 /// A provider as the public sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProviderDto {
+#[derive(Debug, ToSchema)]
+pub struct ProviderDto<'a> {
     pub id: i64,
-    pub name: String,
-    pub organization: Option<String>,
-    pub description: Option<String>,
-    pub categories: Vec<Category>,
+    pub name: &'a str,
+    pub organization: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub categories: &'a [Category],
     /// WGS84 degrees. For a confidential provider this is its public (approximate) point.
     pub lat: f64,
     pub lon: f64,
@@ -30,29 +33,29 @@ pub struct ProviderDto {
     pub location_precision: &'static str,
     pub confidential: bool,
     /// Withheld (null) for confidential providers.
-    pub address: Option<String>,
+    pub address: Option<&'a str>,
     /// Withheld (null) for confidential providers.
-    pub locality: Option<String>,
-    pub district: Option<String>,
-    pub state: Option<String>,
+    pub locality: Option<&'a str>,
+    pub district: Option<&'a str>,
+    pub state: Option<&'a str>,
     /// Withheld (null) for confidential providers.
-    pub postal_code: Option<String>,
+    pub postal_code: Option<&'a str>,
     /// ISO 3166-1 alpha-2.
-    pub country: String,
-    pub phone: Option<Phone>,
-    pub hotline: Option<Phone>,
-    pub sms: Option<Phone>,
+    pub country: &'a str,
+    pub phone: Option<&'a Phone>,
+    pub hotline: Option<&'a Phone>,
+    pub sms: Option<&'a Phone>,
     /// Withheld (null) for confidential providers, except for caseworker and admin tokens.
-    pub intake_phone: Option<Phone>,
-    pub email: Option<String>,
-    pub website: Option<String>,
+    pub intake_phone: Option<&'a Phone>,
+    pub email: Option<&'a str>,
+    pub website: Option<&'a str>,
     /// ISO 639 codes.
-    pub languages: Vec<String>,
+    pub languages: &'a [String],
     /// OpenStreetMap opening_hours syntax.
-    pub hours: Option<String>,
+    pub hours: Option<&'a str>,
     pub open_24_7: bool,
-    pub eligibility: Option<String>,
-    pub cost: Option<String>,
+    pub eligibility: Option<&'a str>,
+    pub cost: Option<&'a str>,
     pub wheelchair: Wheelchair,
     /// YYYY-MM-DD: when someone last confirmed this record.
     pub verified_on: Option<String>,
@@ -60,62 +63,63 @@ pub struct ProviderDto {
     /// RFC 3339.
     pub updated_at: String,
     /// How to reach a confidential provider.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_note: Option<&'static str>,
     /// A confidential provider's exact point: admin tokens only (every decision still uses lat/lon).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_lat: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exact_lon: Option<f64>,
     /// Great-circle distance in metres from the query point, to 0.1 m (point queries only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
 }
 
-impl ProviderDto {
+impl<'a> ProviderDto<'a> {
     /// The public view of the provider in `slot` of `snap`.
-    pub fn public(snap: &Snapshot, slot: u32, distance_m: Option<f64>) -> ProviderDto {
+    pub fn public(snap: &'a Snapshot, slot: u32, distance_m: Option<f64>) -> ProviderDto<'a> {
         ProviderDto::view(snap, slot, distance_m, None)
     }
 
     /// The view for a caller: the public (`None`) sees a confidential provider only at its public
     /// point, without address, locality, postal code or intake phone; a caseworker also sees the
     /// intake phone; an admin sees everything. Position, distance and order are the same for all.
-    pub fn view(snap: &Snapshot, slot: u32, distance_m: Option<f64>, role: Option<Role>) -> ProviderDto {
+    pub fn view(
+        snap: &'a Snapshot,
+        slot: u32,
+        distance_m: Option<f64>,
+        role: Option<Role>,
+    ) -> ProviderDto<'a> {
         let p: &Provider = &snap.records[slot as usize];
         let point = snap.points[slot as usize];
         let d = &p.data;
         let secret = d.confidential;
         let admin = role == Some(Role::Admin);
-        let open = |v: &Option<String>| if secret && !admin { None } else { v.clone() };
+        let open = |v: &'a Option<String>| if secret && !admin { None } else { v.as_deref() };
         let exact = |v: f64| (secret && admin).then_some(v);
         ProviderDto {
             id: p.id.0,
-            name: d.name.clone(),
-            organization: d.organization.clone(),
-            description: d.description.clone(),
-            categories: d.categories.clone(),
+            name: &d.name,
+            organization: d.organization.as_deref(),
+            description: d.description.as_deref(),
+            categories: &d.categories,
             lat: point.lat,
             lon: point.lon,
             location_precision: if secret { "approximate" } else { "exact" },
             confidential: secret,
             address: open(d.address.reveal()),
             locality: open(&d.locality),
-            district: d.district.clone(),
-            state: d.state.clone(),
+            district: d.district.as_deref(),
+            state: d.state.as_deref(),
             postal_code: open(d.postal_code.reveal()),
-            country: d.country.clone(),
-            phone: d.phone.clone(),
-            hotline: d.hotline.clone(),
-            sms: d.sms.clone(),
-            intake_phone: if secret && role.is_none() { None } else { d.intake_phone.reveal().clone() },
-            email: d.email.clone(),
-            website: d.website.clone(),
-            languages: d.languages.clone(),
-            hours: d.hours.clone(),
+            country: &d.country,
+            phone: d.phone.as_ref(),
+            hotline: d.hotline.as_ref(),
+            sms: d.sms.as_ref(),
+            intake_phone: if secret && role.is_none() { None } else { d.intake_phone.reveal().as_ref() },
+            email: d.email.as_deref(),
+            website: d.website.as_deref(),
+            languages: &d.languages,
+            hours: d.hours.as_deref(),
             open_24_7: d.open_24_7,
-            eligibility: d.eligibility.clone(),
-            cost: d.cost.clone(),
+            eligibility: d.eligibility.as_deref(),
+            cost: d.cost.as_deref(),
             wheelchair: d.wheelchair,
             verified_on: d.verified_on.map(format_date),
             status: d.status,
@@ -127,7 +131,7 @@ impl ProviderDto {
         }
     }
 
-    pub fn from_hits(snap: &Snapshot, hits: &[Hit], role: Option<Role>) -> Vec<ProviderDto> {
+    pub fn from_hits(snap: &'a Snapshot, hits: &[Hit], role: Option<Role>) -> Vec<ProviderDto<'a>> {
         hits.iter().map(|h| ProviderDto::view(snap, h.slot, h.distance_m, role)).collect()
     }
 
@@ -141,26 +145,109 @@ impl ProviderDto {
         }
     }
 
-    /// A GeoJSON Feature with the same fields (minus lat/lon) as properties.
-    pub fn to_feature(&self) -> Value {
-        let mut props = serde_json::to_value(self).unwrap_or(Value::Null);
-        if let Value::Object(m) = &mut props {
-            m.shift_remove("lat");
-            m.shift_remove("lon");
+    /// A GeoJSON Feature with the same members (minus lat/lon) as properties.
+    pub fn to_feature(&self) -> Feature<i64, Properties<'_, 'a>> {
+        Feature::new(self.id, Point::new(self.lon, self.lat), Properties(self))
+    }
+
+    /// Every member in schema order; `with_point: false` leaves out lat and lon (GeoJSON
+    /// properties, whose geometry holds them). Absent optional extras are left out.
+    fn write<S: Serializer>(&self, s: S, with_point: bool) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("ProviderDto", 36)?;
+        m.serialize_field("id", &self.id)?;
+        m.serialize_field("name", self.name)?;
+        m.serialize_field("organization", &self.organization)?;
+        m.serialize_field("description", &self.description)?;
+        m.serialize_field("categories", self.categories)?;
+        if with_point {
+            m.serialize_field("lat", &self.lat)?;
+            m.serialize_field("lon", &self.lon)?;
         }
-        json!({
-            "type": "Feature",
-            "id": self.id,
-            "geometry": {"type": "Point", "coordinates": [self.lon, self.lat]},
-            "properties": props,
-        })
+        m.serialize_field("location_precision", self.location_precision)?;
+        m.serialize_field("confidential", &self.confidential)?;
+        m.serialize_field("address", &self.address)?;
+        m.serialize_field("locality", &self.locality)?;
+        m.serialize_field("district", &self.district)?;
+        m.serialize_field("state", &self.state)?;
+        m.serialize_field("postal_code", &self.postal_code)?;
+        m.serialize_field("country", self.country)?;
+        m.serialize_field("phone", &self.phone)?;
+        m.serialize_field("hotline", &self.hotline)?;
+        m.serialize_field("sms", &self.sms)?;
+        m.serialize_field("intake_phone", &self.intake_phone)?;
+        m.serialize_field("email", &self.email)?;
+        m.serialize_field("website", &self.website)?;
+        m.serialize_field("languages", self.languages)?;
+        m.serialize_field("hours", &self.hours)?;
+        m.serialize_field("open_24_7", &self.open_24_7)?;
+        m.serialize_field("eligibility", &self.eligibility)?;
+        m.serialize_field("cost", &self.cost)?;
+        m.serialize_field("wheelchair", &self.wheelchair)?;
+        m.serialize_field("verified_on", &self.verified_on)?;
+        m.serialize_field("status", &self.status)?;
+        m.serialize_field("updated_at", &self.updated_at)?;
+        if let Some(note) = self.contact_note {
+            m.serialize_field("contact_note", note)?;
+        }
+        for (name, v) in
+            [("exact_lat", self.exact_lat), ("exact_lon", self.exact_lon), ("distance_m", self.distance_m)]
+        {
+            if let Some(v) = v {
+                m.serialize_field(name, &v)?;
+            }
+        }
+        m.end()
+    }
+}
+
+impl Serialize for ProviderDto<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.write(s, true)
+    }
+}
+
+/// A provider's GeoJSON properties: its members but lat and lon.
+#[derive(Debug)]
+pub struct Properties<'d, 'a>(&'d ProviderDto<'a>);
+
+impl Serialize for Properties<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.write(s, false)
+    }
+}
+
+/// A GeoJSON Point geometry.
+#[derive(Debug, Serialize)]
+pub struct Point {
+    r#type: &'static str,
+    coordinates: [f64; 2],
+}
+
+impl Point {
+    pub fn new(lon: f64, lat: f64) -> Point {
+        Point { r#type: "Point", coordinates: [lon, lat] }
+    }
+}
+
+/// A GeoJSON Feature with a point geometry.
+#[derive(Debug, Serialize)]
+pub struct Feature<I, P> {
+    r#type: &'static str,
+    id: I,
+    geometry: Point,
+    properties: P,
+}
+
+impl<I, P> Feature<I, P> {
+    pub fn new(id: I, geometry: Point, properties: P) -> Feature<I, P> {
+        Feature { r#type: "Feature", id, geometry, properties }
     }
 }
 
 /// A page of providers.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProviderPage {
-    pub items: Vec<ProviderDto>,
+pub struct ProviderPage<'a> {
+    pub items: Vec<ProviderDto<'a>>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
     /// How many providers match in all pages.
@@ -174,8 +261,8 @@ pub struct ProviderPage {
 
 /// The k nearest providers (no paging).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NearestAnswer {
-    pub items: Vec<ProviderDto>,
+pub struct NearestAnswer<'a> {
+    pub items: Vec<ProviderDto<'a>>,
     pub total: usize,
     /// Emergency numbers for the query point's country and state, also when no provider matches.
     pub emergency: Emergency,
@@ -183,22 +270,26 @@ pub struct NearestAnswer {
 
 /// A GeoJSON FeatureCollection of providers; `emergency`, when given, is a top-level foreign
 /// member of the same name.
-pub fn feature_collection(
-    items: &[ProviderDto],
-    next_cursor: Option<&str>,
+#[derive(Debug, Serialize)]
+pub struct FeatureCollection<'d, 'a> {
+    r#type: &'static str,
+    features: Vec<Feature<i64, Properties<'d, 'a>>>,
+    next_cursor: Option<&'d str>,
     total: usize,
-    emergency: Option<&Emergency>,
-) -> Value {
-    let mut fc = json!({
-        "type": "FeatureCollection",
-        "features": items.iter().map(ProviderDto::to_feature).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-        "total": total,
-    });
-    if let (Some(e), Value::Object(m)) = (emergency, &mut fc) {
-        m.insert("emergency".into(), serde_json::to_value(e).unwrap_or(Value::Null));
+    #[serde(skip_serializing_if = "Option::is_none")]
+    emergency: Option<&'d Emergency>,
+}
+
+impl<'d, 'a> FeatureCollection<'d, 'a> {
+    pub fn new(
+        items: &'d [ProviderDto<'a>],
+        next_cursor: Option<&'d str>,
+        total: usize,
+        emergency: Option<&'d Emergency>,
+    ) -> FeatureCollection<'d, 'a> {
+        let features = items.iter().map(ProviderDto::to_feature).collect();
+        FeatureCollection { r#type: "FeatureCollection", features, next_cursor, total, emergency }
     }
-    fc
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -235,4 +326,73 @@ pub struct Readiness {
     pub snapshot_version: u64,
     pub snapshot_age_s: f64,
     pub database: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// An admin's view of a confidential provider with a distance: every member present.
+    fn full() -> ProviderDto<'static> {
+        let phone = Box::leak(Box::new(Phone { display: "181".into(), e164: None }));
+        let langs = Box::leak(Box::new(vec!["hi".to_string()]));
+        ProviderDto {
+            id: 7,
+            name: "A",
+            organization: Some("O"),
+            description: Some("D"),
+            categories: &[Category::Shelter],
+            lat: 26.8,
+            lon: 80.9,
+            location_precision: "approximate",
+            confidential: true,
+            address: Some("a"),
+            locality: Some("l"),
+            district: Some("d"),
+            state: Some("s"),
+            postal_code: Some("p"),
+            country: "IN",
+            phone: Some(phone),
+            hotline: Some(phone),
+            sms: Some(phone),
+            intake_phone: Some(phone),
+            email: Some("e"),
+            website: Some("w"),
+            languages: langs,
+            hours: Some("24/7"),
+            open_24_7: true,
+            eligibility: Some("e"),
+            cost: Some("free"),
+            wheelchair: Wheelchair::Unknown,
+            verified_on: Some("2026-01-02".into()),
+            status: Status::Active,
+            updated_at: "2026-01-02T00:00:00Z".into(),
+            contact_note: Some(CONFIDENTIAL_NOTE),
+            exact_lat: Some(26.81),
+            exact_lon: Some(80.91),
+            distance_m: Some(12.5),
+        }
+    }
+
+    fn keys(v: &serde_json::Value) -> BTreeSet<String> {
+        v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn serialised_members_are_the_schema_properties() {
+        let dto = full();
+        let schema = serde_json::to_value(<ProviderDto as utoipa::PartialSchema>::schema()).unwrap();
+        let json = serde_json::to_value(&dto).unwrap();
+        assert_eq!(keys(&json), keys(&schema["properties"]));
+        // GeoJSON: the same members but lat and lon, which are the geometry.
+        let feature = serde_json::to_value(dto.to_feature()).unwrap();
+        let mut expected = keys(&json);
+        expected.remove("lat");
+        expected.remove("lon");
+        assert_eq!(keys(&feature["properties"]), expected);
+        assert_eq!(feature["geometry"]["coordinates"], serde_json::json!([80.9, 26.8]));
+        assert_eq!(feature["id"], 7);
+        assert_eq!(feature["properties"]["distance_m"], json["distance_m"]);
+    }
 }

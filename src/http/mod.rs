@@ -59,7 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/health", meta::health))
         .service(get("/ready", meta::ready))
         .service(get("/openapi.json", || async {
-            HttpResponse::Ok().content_type("application/json").body(openapi::spec_json())
+            let spec = openapi::spec_json().map_err(|e| problem::ApiError::Internal(e.to_string()))?;
+            Ok::<_, problem::ApiError>(HttpResponse::Ok().content_type("application/json").body(spec))
         }))
         .service(get("/docs", || async { redirect("/docs/") }))
         // validator_url none: Swagger UI would otherwise call validator.swagger.io, a third party.

@@ -86,12 +86,6 @@ impl PageSettings {
     }
 }
 
-impl Default for PageSettings {
-    fn default() -> Self {
-        PageSettings::new(None, None, DEFAULT_EXIT_URL).expect("the defaults are valid")
-    }
-}
-
 /// The pages' content security policy: scripts, styles, data and images from this server only
 /// (plus the tile origin for images, when tiles are configured); no framing.
 /// Styles allow 'unsafe-inline' because Leaflet and Swagger UI set `style` attributes.
@@ -108,6 +102,12 @@ pub fn page_csp(tile_origin: Option<&str>) -> String {
 
 /// `scheme://host[:port]` of an absolute http(s) URL, lower-cased.
 fn http_origin(url: &str) -> Result<String, String> {
+    let (scheme, authority) = origin_parts(url)?;
+    Ok(format!("{scheme}://{authority}"))
+}
+
+/// The lower-cased scheme and `host[:port]` of an absolute http(s) URL.
+fn origin_parts(url: &str) -> Result<(String, String), String> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'') {
         return Err("must not contain spaces, quotes or control characters".into());
     }
@@ -123,17 +123,16 @@ fn http_origin(url: &str) -> Result<String, String> {
     if authority.contains('@') {
         return Err("must not contain a user name or password".into());
     }
-    Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+    Ok((scheme, authority.to_ascii_lowercase()))
 }
 
 /// The origin to allow in `img-src` for a Leaflet tile URL template. `{s}.` as the first host
 /// label (Leaflet's subdomains) becomes `*.`; any other placeholder in the host is refused.
 pub fn tile_origin(url: &str) -> Result<String, String> {
-    let origin = http_origin(url)?;
-    let (scheme, host) = origin.split_once("://").expect("http_origin gives scheme://host");
+    let (scheme, host) = origin_parts(url)?;
     let host = match host.strip_prefix("{s}.") {
         Some(rest) => format!("*.{rest}"),
-        None => host.to_string(),
+        None => host,
     };
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '[' | ']');
     let name = host.strip_prefix("*.").unwrap_or(&host);
@@ -245,7 +244,7 @@ mod tests {
 
     #[test]
     fn settings_put_the_tile_origin_in_img_src() {
-        let plain = PageSettings::default();
+        let plain = PageSettings::new(None, None, DEFAULT_EXIT_URL).unwrap();
         assert!(!plain.csp.to_str().unwrap().contains("http"));
         let tiles =
             PageSettings::new(Some("https://t.example.org/{z}/{x}/{y}.png"), Some("© T"), DEFAULT_EXIT_URL)

@@ -1,9 +1,46 @@
-//! Query-string parsing with an error per named field, all reported at once.
+//! Typed requests, parsed once. A search is built by [`Request::from_query`] from a query
+//! string or by [`Request::from_body`] from a JSON body; both read their input into the same
+//! shape ([`Given`]) and build it with the same functions and checks, so the limits and
+//! messages exist once. Every invalid field is reported at once, each named by its query
+//! parameter or JSON path; a request that comes out is valid in every part.
 
+use super::body::{Bounded, read_typed};
+use super::cursor;
 use super::problem::{ApiError, FieldError};
 use crate::model::{Category, LonLat, check_lat, check_lon};
-use crate::query::{BoundingBox, Filters};
+use crate::query::{Area, BoundingBox, Filters, Near, Region, Search, Within};
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::Digest;
 use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Most providers a nearest query returns.
+pub const MAX_K: u64 = 100;
+const DEFAULT_K: u64 = 10;
+/// Largest radius accepted, in km.
+pub const MAX_RADIUS_KM: f64 = 500.0;
+/// Largest max_distance_km accepted for nearest (half the Earth's circumference).
+pub const MAX_DISTANCE_KM: f64 = 20_016.0;
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 500;
+/// Most entries of a `category` filter: the taxonomy's size.
+pub const MAX_CATEGORIES: usize = Category::ALL.len();
+/// Most entries of a `language` filter.
+pub const MAX_LANGUAGES: usize = 20;
+
+/// Query parameters every location list accepts besides its own.
+const FILTER_PARAMS: [&str; 4] = ["category", "language", "open_24_7", "format"];
+
+/// The parameters a route accepts: its own and the filters.
+pub fn allowed(own: &[&'static str]) -> Vec<&'static str> {
+    own.iter().copied().chain(FILTER_PARAMS).collect()
+}
+
+/// A value as a request gave it: `None` when absent, else read or not (with the reason).
+type Given<T> = Option<Result<T, String>>;
 
 /// The parameters of one request, and the errors found so far.
 pub struct Params {
@@ -35,119 +72,201 @@ impl Params {
         Ok(Params { values, errors })
     }
 
-    fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
-    }
-
     pub fn str(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }
 
+    /// `name` read by `read`, if present.
+    fn given<T>(&self, name: &str, read: impl FnOnce(&str) -> Result<T, String>) -> Given<T> {
+        self.str(name).map(read)
+    }
+
     /// A finite number, if present.
     pub fn number(&mut self, name: &str) -> Option<f64> {
-        let raw = self.values.get(name)?.trim().to_string();
-        match raw.parse::<f64>() {
-            Ok(v) if v.is_finite() => Some(v),
-            _ => {
-                self.error(name, format!("'{raw}' is not a finite number"));
-                None
-            }
-        }
-    }
-
-    pub fn required_number(&mut self, name: &str) -> Option<f64> {
-        if !self.values.contains_key(name) {
-            self.error(name, "is required");
-            return None;
-        }
-        self.number(name)
-    }
-
-    /// A point from `lat` and `lon`.
-    pub fn point(&mut self) -> Option<LonLat> {
-        let lat = self.required_number("lat").and_then(|v| self.check(v, "lat", check_lat));
-        let lon = self.required_number("lon").and_then(|v| self.check(v, "lon", check_lon));
-        Some(LonLat { lon: lon?, lat: lat? })
-    }
-
-    fn check<E: ToString>(&mut self, v: f64, name: &str, f: impl Fn(f64) -> Result<f64, E>) -> Option<f64> {
-        f(v).map_err(|e| self.error(name, e.to_string())).ok()
+        let given = self.given(name, number)?;
+        check(&mut self.errors, name, given)
     }
 
     /// An integer in `min..=max`, or `default` when absent.
     pub fn int_in(&mut self, name: &str, min: u64, max: u64, default: u64) -> u64 {
-        let Some(raw) = self.values.get(name).map(|s| s.trim().to_string()) else {
-            return default;
-        };
-        match raw.parse::<u64>() {
-            Ok(v) if (min..=max).contains(&v) => v,
-            _ => {
-                self.error(name, format!("must be a whole number from {min} to {max}, not '{raw}'"));
-                default
-            }
-        }
-    }
-
-    /// A positive number up to `max`, if present.
-    pub fn positive_up_to(&mut self, name: &str, max: f64, unit: &str) -> Option<f64> {
-        let v = self.number(name)?;
-        if v > 0.0 && v <= max {
-            Some(v)
-        } else {
-            self.error(name, format!("must be greater than 0 and at most {max} {unit}"));
-            None
-        }
+        let given = self.given(name, whole).map(|r| r.and_then(|v| whole_in(v, min, max)));
+        optional(&mut self.errors, name, given).flatten().unwrap_or(default)
     }
 
     /// `bbox=w,s,e,n`.
     pub fn bbox(&mut self) -> Option<BoundingBox> {
-        let Some(raw) = self.values.get("bbox").cloned() else {
-            self.error("bbox", "is required: west,south,east,north in degrees");
-            return None;
-        };
-        match parse_bbox_parts(&raw.split(',').map(str::trim).collect::<Vec<_>>()) {
-            Ok(b) => Some(b),
-            Err(m) => {
-                self.error("bbox", m);
-                None
-            }
-        }
+        let given = self.given("bbox", |raw| bbox_parts(&raw.split(',').map(str::trim).collect::<Vec<_>>()));
+        bounding_box(&mut self.errors, given)
     }
 
     /// `category`, `language` (comma-separated lists), `open_24_7`.
     pub fn filters(&mut self) -> Filters {
-        let mut f = Filters::default();
-        if let Some(raw) = self.values.get("category").cloned() {
-            match split_entries(&raw, MAX_CATEGORIES).and_then(|e| category_filter(&e)) {
-                Ok(c) => f.categories = c,
-                Err(m) => self.error("category", m),
+        let get = |name: &str| self.values.get(name).map(String::as_str);
+        let category = get("category").map(|raw| split_entries(raw, MAX_CATEGORIES));
+        let language = get("language").map(|raw| split_entries(raw, MAX_LANGUAGES));
+        let open = get("open_24_7").map(crate::model::fields::parse_bool);
+        filters(&mut self.errors, category, language, open)
+    }
+
+    /// `limit` (`default` when absent) and `cursor`.
+    pub fn page(&mut self, default: u64) -> Option<Page> {
+        let limit = self.given("limit", whole);
+        let cursor = self.str("cursor").map(str::to_string);
+        page(&mut self.errors, limit, default, cursor)
+    }
+
+    /// JSON or GeoJSON, from `format=` or the Accept header.
+    pub fn geojson(&mut self, req: &HttpRequest) -> bool {
+        match self.str("format") {
+            Some("geojson") => true,
+            Some("json") => false,
+            Some(other) => {
+                let message = format!("'{other}' is not a format; use json or geojson");
+                self.errors.push(FieldError::new("format", message));
+                false
             }
+            None => req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("application/geo+json")),
         }
-        if let Some(raw) = self.values.get("language").cloned() {
-            match split_entries(&raw, MAX_LANGUAGES).and_then(|e| language_filter(&e)) {
-                Ok(l) => f.languages = l,
-                Err(m) => self.error("language", m),
-            }
-        }
-        if let Some(raw) = self.values.get("open_24_7").cloned() {
-            match crate::model::fields::parse_bool(&raw) {
-                Ok(b) => f.open_24_7 = Some(b),
-                Err(m) => self.error("open_24_7", m),
-            }
-        }
-        f
     }
 
     /// Fails with every collected error, if any.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.errors)) }
+        done(self.errors, Some(()))
+    }
+
+    /// `value`, if every part of the request was valid; else every collected error.
+    pub fn done<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        done(self.errors, value)
     }
 }
 
-/// Most entries of a `category` filter: the taxonomy's size.
-pub const MAX_CATEGORIES: usize = Category::ALL.len();
-/// Most entries of a `language` filter.
-pub const MAX_LANGUAGES: usize = 20;
+/// Keeps `r`'s value, or records its reason against `field`.
+fn check<T>(errors: &mut Vec<FieldError>, field: &str, r: Result<T, String>) -> Option<T> {
+    r.map_err(|m| errors.push(FieldError::new(field, m))).ok()
+}
+
+/// A value that must be given; `None` after recording why not.
+fn required<T>(errors: &mut Vec<FieldError>, field: &str, given: Given<T>, hint: &str) -> Option<T> {
+    check(errors, field, given.unwrap_or_else(|| Err(format!("is required{hint}"))))
+}
+
+/// `Some(None)` when absent, `Some(Some(v))` when valid, `None` after recording why not.
+fn optional<T>(errors: &mut Vec<FieldError>, field: &str, given: Given<T>) -> Option<Option<T>> {
+    match given {
+        None => Some(None),
+        Some(r) => check(errors, field, r).map(Some),
+    }
+}
+
+/// `value` when no error was recorded. A reader returns `None` only after recording an error,
+/// so a missing value without one is a bug on our side, never the caller's.
+fn done<T>(errors: Vec<FieldError>, value: Option<T>) -> Result<T, ApiError> {
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        None if errors.is_empty() => Err(ApiError::Internal("a request part failed without an error".into())),
+        _ => Err(ApiError::invalid(errors)),
+    }
+}
+
+fn number(raw: &str) -> Result<f64, String> {
+    let raw = raw.trim();
+    raw.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("'{raw}' is not a finite number"))
+}
+
+fn whole(raw: &str) -> Result<u64, String> {
+    let raw = raw.trim();
+    raw.parse::<u64>().map_err(|_| format!("'{raw}' is not a whole number"))
+}
+
+fn whole_in(v: u64, min: u64, max: u64) -> Result<u64, String> {
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("must be a whole number from {min} to {max}, not {v}"))
+    }
+}
+
+fn positive_up_to(v: f64, max: f64) -> Result<f64, String> {
+    if v > 0.0 && v <= max { Ok(v) } else { Err(format!("must be greater than 0 and at most {max} km")) }
+}
+
+/// Applies `f` to a given value that was read.
+fn then<T, U>(given: Given<T>, f: impl FnOnce(T) -> Result<U, String>) -> Given<U> {
+    given.map(|r| r.and_then(f))
+}
+
+/// A point from `{at}lat` and `{at}lon`.
+fn point(errors: &mut Vec<FieldError>, at: &str, lat: Given<f64>, lon: Given<f64>) -> Option<LonLat> {
+    let lat = then(lat, |v| check_lat(v).map_err(|e| e.to_string()));
+    let lon = then(lon, |v| check_lon(v).map_err(|e| e.to_string()));
+    let lat = required(errors, &format!("{at}lat"), lat, "");
+    let lon = required(errors, &format!("{at}lon"), lon, "");
+    Some(LonLat { lon: lon?, lat: lat? })
+}
+
+/// Near: `k` is a top-level member in a body too.
+fn near(
+    errors: &mut Vec<FieldError>,
+    at: &str,
+    lat: Given<f64>,
+    lon: Given<f64>,
+    k: Given<u64>,
+    km: Given<f64>,
+) -> Option<Search> {
+    let origin = point(errors, at, lat, lon);
+    let k = optional(errors, "k", then(k, |k| whole_in(k, 1, MAX_K)));
+    let km =
+        optional(errors, &format!("{at}max_distance_km"), then(km, |v| positive_up_to(v, MAX_DISTANCE_KM)));
+    let (origin, k, km) = (origin?, k?.unwrap_or(DEFAULT_K), km?);
+    Some(Search::Near(Near { origin, k: k as usize, max_distance_m: km.map(|km| km * 1000.0) }))
+}
+
+fn within(
+    errors: &mut Vec<FieldError>,
+    at: &str,
+    lat: Given<f64>,
+    lon: Given<f64>,
+    km: Given<f64>,
+) -> Option<Search> {
+    let origin = point(errors, at, lat, lon);
+    let km = required(errors, &format!("{at}radius_km"), then(km, |v| positive_up_to(v, MAX_RADIUS_KM)), "");
+    Some(Search::Within(Within { origin: origin?, radius_m: km? * 1000.0 }))
+}
+
+fn bounding_box(errors: &mut Vec<FieldError>, given: Given<[f64; 4]>) -> Option<BoundingBox> {
+    required(errors, "bbox", then(given, bbox_from_numbers), ": west,south,east,north in degrees")
+}
+
+fn page(
+    errors: &mut Vec<FieldError>,
+    limit: Given<u64>,
+    default: u64,
+    cursor: Option<String>,
+) -> Option<Page> {
+    let limit = optional(errors, "limit", then(limit, |l| whole_in(l, 1, MAX_LIMIT)))?.unwrap_or(default);
+    Some(Page { limit: limit as usize, cursor })
+}
+
+/// Filters from their entries (each list already bounded in length).
+fn filters<S: AsRef<str>>(
+    errors: &mut Vec<FieldError>,
+    category: Given<Vec<S>>,
+    language: Given<Vec<S>>,
+    open_24_7: Given<bool>,
+) -> Filters {
+    let categories = optional(errors, "category", then(category, |e| category_filter(&e)));
+    let languages = optional(errors, "language", then(language, |e| language_filter(&e)));
+    let open_24_7 = optional(errors, "open_24_7", open_24_7);
+    Filters {
+        categories: categories.flatten().unwrap_or_default(),
+        languages: languages.flatten().unwrap_or_default(),
+        open_24_7: open_24_7.flatten(),
+    }
+}
 
 /// A comma-separated list, counted before it is split (an overlong list costs one scan).
 fn split_entries(raw: &str, max: usize) -> Result<Vec<&str>, String> {
@@ -206,21 +325,16 @@ pub fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
     raw.parse().map_err(|_| ApiError::field("id", format!("'{raw}' is not a {what} id (a whole number)")))
 }
 
-/// Checks the four numbers of a bounding box.
-pub fn parse_bbox_parts<S: AsRef<str>>(parts: &[S]) -> Result<BoundingBox, String> {
-    if parts.len() != 4 {
-        return Err(format!("needs exactly four numbers west,south,east,north; got {}", parts.len()));
-    }
+/// The four numbers of `bbox=w,s,e,n`.
+fn bbox_parts(parts: &[&str]) -> Result<[f64; 4], String> {
+    let four: [&str; 4] = parts
+        .try_into()
+        .map_err(|_| format!("needs exactly four numbers west,south,east,north; got {}", parts.len()))?;
     let mut v = [0.0; 4];
-    for (i, p) in parts.iter().enumerate() {
-        let p = p.as_ref();
-        v[i] = p
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| format!("'{p}' is not a finite number"))?;
+    for (slot, p) in v.iter_mut().zip(four) {
+        *slot = number(p)?;
     }
-    bbox_from_numbers(v)
+    Ok(v)
 }
 
 pub fn bbox_from_numbers([west, south, east, north]: [f64; 4]) -> Result<BoundingBox, String> {
@@ -238,4 +352,179 @@ pub fn bbox_from_numbers([west, south, east, north]: [f64; 4]) -> Result<Boundin
 
 fn v_in(v: f64, limit: f64) -> bool {
     v.is_finite() && (-limit..=limit).contains(&v)
+}
+
+/// Which page of a list: at most `limit` items from where `cursor` left off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl Page {
+    /// Feeds everything but the cursor to a cursor scope.
+    pub fn feed(&self, h: &mut sha2::Sha256) {
+        h.update((self.limit as u64).to_be_bytes());
+    }
+}
+
+/// The GET routes that search, each with its own parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Nearest,
+    Within,
+    Bbox,
+}
+
+impl Route {
+    /// The name a cursor of this route is bound to.
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Nearest => "nearest",
+            Route::Within => "within",
+            Route::Bbox => "bbox",
+        }
+    }
+}
+
+/// A search as a handler receives it: valid in every part.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub search: Search,
+    pub filters: Filters,
+    /// For near: unused (the answer is the k nearest, in one piece).
+    pub page: Page,
+}
+
+impl Request {
+    /// The search a GET route's query string asks for, and whether it wants GeoJSON.
+    pub fn from_query(route: Route, req: &HttpRequest) -> Result<(Request, bool), ApiError> {
+        let own: &[&'static str] = match route {
+            Route::Nearest => &["lat", "lon", "k", "max_distance_km"],
+            Route::Within => &["lat", "lon", "radius_km", "limit", "cursor"],
+            Route::Bbox => &["bbox", "limit", "cursor"],
+        };
+        let mut p = Params::parse(req.query_string(), &allowed(own))?;
+        let (lat, lon) = (p.given("lat", number), p.given("lon", number));
+        let search = match route {
+            Route::Nearest => {
+                let (k, km) = (p.given("k", whole), p.given("max_distance_km", number));
+                near(&mut p.errors, "", lat, lon, k, km)
+            }
+            Route::Within => {
+                let km = p.given("radius_km", number);
+                within(&mut p.errors, "", lat, lon, km)
+            }
+            // lat and lon are not parameters here: `parse` refused them.
+            Route::Bbox => p.bbox().map(|b| Search::Region(Region::Box(b))),
+        };
+        let page = if route == Route::Nearest {
+            Some(Page { limit: MAX_K as usize, cursor: None })
+        } else {
+            p.page(DEFAULT_LIMIT)
+        };
+        let filters = p.filters();
+        let geojson = p.geojson(req);
+        let request = search.zip(page).map(|(search, page)| Request { search, filters, page });
+        Ok((p.done(request)?, geojson))
+    }
+
+    /// The search a POST body asks for: read strictly (see `body`), then built as a query
+    /// string is. CPU-bound for a large polygon: call it off the async workers.
+    pub fn from_body(bytes: &[u8]) -> Result<Request, ApiError> {
+        let b: SearchBody = read_typed(bytes)?;
+        let mut errors = Vec::new();
+        let filters = filters(
+            &mut errors,
+            b.category.map(|Bounded(c)| Ok(c)),
+            b.language.map(|Bounded(l)| Ok(l)),
+            b.open_24_7.map(Ok),
+        );
+        let search = match (b.near, b.within, b.bbox, b.polygon) {
+            (Some(n), None, None, None) => near(
+                &mut errors,
+                "near.",
+                Some(Ok(n.lat)),
+                Some(Ok(n.lon)),
+                b.k.map(Ok),
+                n.max_distance_km.map(Ok),
+            ),
+            (None, Some(w), None, None) => {
+                within(&mut errors, "within.", Some(Ok(w.lat)), Some(Ok(w.lon)), Some(Ok(w.radius_km)))
+            }
+            (None, None, Some(parts), None) => {
+                let four = <[f64; 4]>::try_from(parts.as_slice()).map_err(|_| {
+                    format!("needs exactly four numbers [west, south, east, north]; got {}", parts.len())
+                });
+                bounding_box(&mut errors, Some(four)).map(|b| Search::Region(Region::Box(b)))
+            }
+            (None, None, None, Some(polygon)) => match Area::from_geojson(&polygon, "polygon") {
+                Ok(area) => Some(Search::Region(Region::Area(area))),
+                Err(e) => {
+                    errors.push(FieldError::new(e.field, e.message));
+                    None
+                }
+            },
+            _ => {
+                errors.push(FieldError::new("body", "give exactly one of near, within, bbox or polygon"));
+                None
+            }
+        };
+        let page = page(&mut errors, b.limit.map(Ok), DEFAULT_LIMIT, b.cursor);
+        done(errors, search.zip(page).map(|(search, page)| Request { search, filters, page }))
+    }
+
+    /// What a cursor for this request from `route` is bound to: everything but the cursor.
+    pub fn scope(&self, route: &str) -> [u8; 32] {
+        cursor::scope(route, |h| {
+            self.search.feed(h);
+            self.page.feed(h);
+            h.update(self.filters.key().as_bytes());
+        })
+    }
+}
+
+/// A point in a search body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NearBody {
+    pub lat: f64,
+    pub lon: f64,
+    /// Only providers at most this far (km).
+    pub max_distance_km: Option<f64>,
+}
+
+/// A circle in a search body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithinBody {
+    pub lat: f64,
+    pub lon: f64,
+    /// Greater than 0, at most 500.
+    pub radius_km: f64,
+}
+
+/// A search whose location stays out of URLs and logs. Exactly one of near, within, bbox, polygon.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchBody {
+    pub near: Option<NearBody>,
+    pub within: Option<WithinBody>,
+    /// [west, south, east, north]; west > east crosses the antimeridian.
+    pub bbox: Option<Vec<f64>>,
+    /// GeoJSON Polygon, MultiPolygon, or Feature with one; at most 10,000 vertices.
+    #[schema(value_type = Object)]
+    pub polygon: Option<Value>,
+    /// For near: how many (1..100, default 10).
+    pub k: Option<u64>,
+    /// For within, bbox, polygon: page size (1..500, default 50).
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+    /// Category slugs (any of); at least one, at most 11.
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 11)]
+    pub category: Option<Bounded<String, MAX_CATEGORIES>>,
+    /// ISO 639 codes (any of); at least one, at most 20.
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 20)]
+    pub language: Option<Bounded<String, MAX_LANGUAGES>>,
+    pub open_24_7: Option<bool>,
 }

@@ -1,133 +1,145 @@
-//! Public provider routes. Each handler takes one snapshot, parses input, calls one query and
-//! maps the hits to DTOs.
+//! Public provider routes. Each handler builds one typed request, runs it on one snapshot and
+//! encodes the hits once, straight from borrowed DTOs to bytes.
 
 use super::AppState;
 use super::auth::{Viewer, audit_reveals};
-use super::body::{Bounded, parse_unique, require_json, typed};
+use super::body::require_json;
 use super::cursor::{Cursor, CursorError};
-use super::dto::{NearestAnswer, ProviderDto, ProviderPage, feature_collection};
-use super::params::{
-    MAX_CATEGORIES, MAX_LANGUAGES, Params, bbox_from_numbers, category_filter, language_filter, parse_id,
-};
-use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
-use crate::emergency::{Emergency, EmergencyDirectory};
+use super::dto::{FeatureCollection, NearestAnswer, ProviderDto, ProviderPage};
+use super::params::{Page, Params, Request, Route, SearchBody, parse_id};
+use super::problem::{ApiError, PROBLEM_JSON, Problem};
+use crate::emergency::Emergency;
 use crate::index::Snapshot;
-use crate::model::{LonLat, ProviderId, check_lat, check_lon};
-use crate::query::{self, Area, Filters, Hit};
-use actix_web::http::header;
+use crate::model::ProviderId;
+use crate::query::{Hit, Search};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
-use serde_json::Value;
-use utoipa::ToSchema;
-
-/// Most providers a nearest query returns.
-pub const MAX_K: u64 = 100;
-/// Largest radius accepted, in km.
-pub const MAX_RADIUS_KM: f64 = 500.0;
-/// Largest max_distance_km accepted for nearest (half the Earth's circumference).
-pub const MAX_DISTANCE_KM: f64 = 20_016.0;
-pub const DEFAULT_LIMIT: u64 = 50;
-pub const MAX_LIMIT: u64 = 500;
-
-/// Query parameters every location list accepts besides its own.
-const FILTER_PARAMS: [&str; 4] = ["category", "language", "open_24_7", "format"];
-
-pub(super) fn allowed(own: &[&'static str]) -> Vec<&'static str> {
-    own.iter().copied().chain(FILTER_PARAMS).collect()
-}
+use serde::Serialize;
 
 /// JSON or GeoJSON for routes whose only query parameter is `format`.
 fn format_only(req: &HttpRequest) -> Result<bool, ApiError> {
     let mut p = Params::parse(req.query_string(), &["format"])?;
-    let geojson = wants_geojson(req, &mut p);
+    let geojson = p.geojson(req);
     p.finish()?;
     Ok(geojson)
 }
 
-/// JSON or GeoJSON, from `format=` or the Accept header.
-pub(super) fn wants_geojson(req: &HttpRequest, params: &mut Params) -> bool {
-    match params.str("format") {
-        Some("geojson") => true,
-        Some("json") => false,
-        Some(other) => {
-            params
-                .errors
-                .push(FieldError::new("format", format!("'{other}' is not a format; use json or geojson")));
-            false
-        }
-        None => accepts_geojson(req),
-    }
+/// Serialises an answer once, straight to bytes. A failure is ours: a logged 500, never a 200.
+pub(super) fn encode(answer: &impl Serialize) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(answer).map_err(|e| ApiError::Internal(format!("an answer did not serialise: {e}")))
 }
 
-fn accepts_geojson(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/geo+json"))
-}
-
-/// A location answer (never cached: `no_store` in the route table covers every provider route).
-fn location_response(body: Value, geojson: bool) -> HttpResponse {
-    location_bytes(serde_json::to_vec(&body).unwrap_or_default(), geojson)
-}
-
-/// A serialised location answer.
+/// A serialised location answer (never cached: `no_store` in the route table covers every
+/// provider route).
 pub(super) fn location_bytes(body: Vec<u8>, geojson: bool) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(if geojson { "application/geo+json" } else { "application/json" })
         .body(body)
 }
 
-/// How to shape a page: for whom, JSON or GeoJSON, and the emergency numbers of the query
-/// point, if any.
+/// How to shape a list answer: for whom, JSON or GeoJSON, and the emergency numbers of the
+/// query point, if any.
 pub(super) struct Shape<'v> {
     pub viewer: &'v Viewer,
     pub geojson: bool,
     pub emergency: Option<Emergency>,
 }
 
-/// Slices `hits` at the cursor's offset and makes the next cursor.
-pub(super) async fn paginate(
+/// The hits of one page: those after the cursor's offset, at most `page.limit`, and the
+/// cursor of the next page. `scope` is what the cursor is bound to (see `cursor::scope`).
+fn page_of<'h>(
     state: &AppState,
     snap: &Snapshot,
-    hits: Vec<Hit>,
-    limit: u64,
-    cursor: Option<&str>,
-    query_key: &str,
-    shape: Shape<'_>,
-) -> Result<HttpResponse, ApiError> {
-    let Shape { viewer, geojson, emergency } = shape;
-    let offset = match cursor {
+    hits: &'h [Hit],
+    page: &Page,
+    scope: &[u8],
+) -> Result<(&'h [Hit], Option<String>), ApiError> {
+    let offset = match page.cursor.as_deref() {
         None => 0,
-        Some(raw) => match state.cursor_key.decode(raw, query_key, snap.version) {
-            Ok(Cursor { offset, .. }) => offset as usize,
+        Some(raw) => match state.cursor_key.decode(raw, scope, snap.version) {
+            Ok(Cursor { offset, .. }) => usize::try_from(offset).unwrap_or(usize::MAX),
             Err(e @ (CursorError::Invalid | CursorError::Stale)) => {
                 return Err(ApiError::field("cursor", e.to_string()));
             }
         },
     };
-    let total = hits.len();
-    let end = offset.saturating_add(limit as usize).min(total);
-    let page = if offset < total { &hits[offset..end] } else { &[][..] };
-    let next = (end < total)
-        .then(|| state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64 }, query_key));
-    let items = ProviderDto::from_hits(snap, page, viewer.role());
-    audit_reveals(state, viewer, &items);
-    let body = if geojson {
-        feature_collection(&items, next.as_deref(), total, emergency.as_ref())
-    } else {
-        serde_json::to_value(ProviderPage { items, next_cursor: next, total, emergency })
-            .unwrap_or(Value::Null)
-    };
-    Ok(location_response(body, geojson))
+    let end = offset.saturating_add(page.limit).min(hits.len());
+    let next = (end < hits.len())
+        .then(|| state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64 }, scope));
+    Ok((hits.get(offset..end).unwrap_or(&[]), next))
 }
 
-/// The request's parameters other than cursor and format, sorted: what a cursor is bound to.
-pub(super) fn query_key(route: &str, req: &HttpRequest) -> String {
-    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    pairs.retain(|(k, _)| k != "cursor" && k != "format");
-    pairs.sort();
-    format!("{route}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+/// One page of `hits` as a list answer.
+pub(super) fn paginate(
+    state: &AppState,
+    snap: &Snapshot,
+    hits: &[Hit],
+    page: &Page,
+    scope: &[u8],
+    shape: Shape<'_>,
+) -> Result<HttpResponse, ApiError> {
+    let (shown, next) = page_of(state, snap, hits, page, scope)?;
+    list_answer(state, snap, shown, next, hits.len(), shape, false)
+}
+
+/// A list answer: JSON `{items, next_cursor, total, emergency?}` (`unpaged`: GET nearest's
+/// `{items, total, emergency}`) or a GeoJSON FeatureCollection, encoded once.
+fn list_answer(
+    state: &AppState,
+    snap: &Snapshot,
+    hits: &[Hit],
+    next_cursor: Option<String>,
+    total: usize,
+    shape: Shape<'_>,
+    unpaged: bool,
+) -> Result<HttpResponse, ApiError> {
+    let Shape { viewer, geojson, emergency } = shape;
+    let items = ProviderDto::from_hits(snap, hits, viewer.role());
+    audit_reveals(state, viewer, &items);
+    let body = match (geojson, unpaged, emergency) {
+        (true, _, emergency) => {
+            encode(&FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency.as_ref()))?
+        }
+        (false, true, Some(emergency)) => encode(&NearestAnswer { items, total, emergency })?,
+        (false, _, emergency) => encode(&ProviderPage { items, next_cursor, total, emergency })?,
+    };
+    Ok(location_bytes(body, geojson))
+}
+
+/// The answer to a search whose `hits` were found on `snap`: near in one piece, the others a
+/// page. `route` is the GET route the request came from, `None` for POST search.
+fn respond(
+    state: &AppState,
+    viewer: &Viewer,
+    snap: &Snapshot,
+    request: &Request,
+    hits: Vec<Hit>,
+    route: Option<Route>,
+    geojson: bool,
+) -> Result<HttpResponse, ApiError> {
+    let emergency = request.search.origin().map(|o| state.emergency.at(o));
+    let shape = Shape { viewer, geojson, emergency };
+    match request.search {
+        Search::Near(_) => {
+            list_answer(state, snap, &hits, None, hits.len(), shape, route == Some(Route::Nearest))
+        }
+        _ => {
+            let scope = request.scope(route.map_or("search", Route::name));
+            paginate(state, snap, &hits, &request.page, &scope, shape)
+        }
+    }
+}
+
+/// Answers a GET search route.
+fn get_search(
+    req: &HttpRequest,
+    viewer: &Viewer,
+    state: &AppState,
+    route: Route,
+) -> Result<HttpResponse, ApiError> {
+    let (request, geojson) = Request::from_query(route, req)?;
+    let snap = state.index.load();
+    let hits = request.search.run(&snap, &request.filters);
+    respond(state, viewer, &snap, &request, hits, Some(route), geojson)
 }
 
 /// The k nearest active providers to a point.
@@ -155,26 +167,7 @@ pub async fn nearest(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let snap = state.index.load();
-    let mut p = Params::parse(req.query_string(), &allowed(&["lat", "lon", "k", "max_distance_km"]))?;
-    let origin = p.point();
-    let k = p.int_in("k", 1, MAX_K, 10);
-    let max_km = p.positive_up_to("max_distance_km", MAX_DISTANCE_KM, "km");
-    let filters = p.filters();
-    let geojson = wants_geojson(&req, &mut p);
-    p.finish()?;
-    let origin = origin.expect("checked by finish");
-    let hits = query::nearest(&snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
-    let emergency = state.emergency.at(origin);
-    let items = ProviderDto::from_hits(&snap, &hits, viewer.role());
-    audit_reveals(&state, &viewer, &items);
-    let total = items.len();
-    let body = if geojson {
-        feature_collection(&items, None, total, Some(&emergency))
-    } else {
-        serde_json::to_value(NearestAnswer { items, total, emergency }).unwrap_or(Value::Null)
-    };
-    Ok(location_response(body, geojson))
+    get_search(&req, &viewer, &state, Route::Nearest)
 }
 
 /// Every active provider within a radius, nearest first, paged.
@@ -203,24 +196,7 @@ pub async fn within(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let snap = state.index.load();
-    let mut p = Params::parse(req.query_string(), &allowed(&["lat", "lon", "radius_km", "limit", "cursor"]))?;
-    let origin = p.point();
-    let radius = if p.str("radius_km").is_none() {
-        p.errors.push(FieldError::new("radius_km", "is required"));
-        None
-    } else {
-        p.positive_up_to("radius_km", MAX_RADIUS_KM, "km")
-    };
-    let limit = p.int_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
-    let filters = p.filters();
-    let geojson = wants_geojson(&req, &mut p);
-    let cursor = p.str("cursor").map(str::to_string);
-    p.finish()?;
-    let origin = origin.expect("checked");
-    let hits = query::within(&snap, origin, radius.expect("checked") * 1000.0, &filters);
-    let shape = Shape { viewer: &viewer, geojson, emergency: Some(state.emergency.at(origin)) };
-    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("within", &req), shape).await
+    get_search(&req, &viewer, &state, Route::Within)
 }
 
 /// Every active provider in a viewport, by id, paged.
@@ -247,17 +223,7 @@ pub async fn list(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let snap = state.index.load();
-    let mut p = Params::parse(req.query_string(), &allowed(&["bbox", "limit", "cursor"]))?;
-    let bbox = p.bbox();
-    let limit = p.int_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
-    let filters = p.filters();
-    let geojson = wants_geojson(&req, &mut p);
-    let cursor = p.str("cursor").map(str::to_string);
-    p.finish()?;
-    let hits = query::in_bbox(&snap, &bbox.expect("checked"), &filters);
-    let shape = Shape { viewer: &viewer, geojson, emergency: None };
-    paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key("bbox", &req), shape).await
+    get_search(&req, &viewer, &state, Route::Bbox)
 }
 
 /// One active provider.
@@ -289,55 +255,8 @@ pub async fn get_one(
         .ok_or_else(|| ApiError::NotFound(format!("no active provider has id {id}")))?;
     let dto = ProviderDto::view(&snap, slot, None, viewer.role());
     audit_reveals(&state, &viewer, std::slice::from_ref(&dto));
-    if geojson {
-        return Ok(HttpResponse::Ok().content_type("application/geo+json").json(dto.to_feature()));
-    }
-    Ok(HttpResponse::Ok().json(dto))
-}
-
-/// A point in a search body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NearBody {
-    pub lat: f64,
-    pub lon: f64,
-    /// Only providers at most this far (km).
-    pub max_distance_km: Option<f64>,
-}
-
-/// A circle in a search body.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WithinBody {
-    pub lat: f64,
-    pub lon: f64,
-    /// Greater than 0, at most 500.
-    pub radius_km: f64,
-}
-
-/// A search whose location stays out of URLs and logs. Exactly one of near, within, bbox, polygon.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SearchBody {
-    pub near: Option<NearBody>,
-    pub within: Option<WithinBody>,
-    /// [west, south, east, north]; west > east crosses the antimeridian.
-    pub bbox: Option<Vec<f64>>,
-    /// GeoJSON Polygon, MultiPolygon, or Feature with one; at most 10,000 vertices.
-    #[schema(value_type = Object)]
-    pub polygon: Option<Value>,
-    /// For near: how many (1..100, default 10).
-    pub k: Option<u64>,
-    /// For within, bbox, polygon: page size (1..500, default 50).
-    pub limit: Option<u64>,
-    pub cursor: Option<String>,
-    /// Category slugs (any of); at least one, at most 11.
-    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 11)]
-    pub category: Option<Bounded<String, MAX_CATEGORIES>>,
-    /// ISO 639 codes (any of); at least one, at most 20.
-    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 20)]
-    pub language: Option<Bounded<String, MAX_LANGUAGES>>,
-    pub open_24_7: Option<bool>,
+    let body = if geojson { encode(&dto.to_feature())? } else { encode(&dto)? };
+    Ok(location_bytes(body, geojson))
 }
 
 /// Largest search body accepted (a 10,000-vertex polygon fits easily).
@@ -367,169 +286,14 @@ pub async fn search(
     require_json(&req)?;
     let geojson = format_only(&req)?;
     let snap = state.index.load();
-    // Parsing, polygon validation and the query take time that grows with the body (up to a
-    // 10,000-vertex polygon): they run on the blocking pool, never on an async worker.
-    let (s, places) = (snap.clone(), state.emergency.clone());
-    let answer = web::block(move || plan_search(&body, &s, &places)).await??;
-    match answer {
-        SearchAnswer::Nearest { hits, emergency } => {
-            let items = ProviderDto::from_hits(&snap, &hits, viewer.role());
-            audit_reveals(&state, &viewer, &items);
-            let total = items.len();
-            let body = if geojson {
-                feature_collection(&items, None, total, Some(&emergency))
-            } else {
-                serde_json::to_value(ProviderPage {
-                    items,
-                    next_cursor: None,
-                    total,
-                    emergency: Some(emergency),
-                })
-                .unwrap_or(Value::Null)
-            };
-            Ok(location_response(body, geojson))
-        }
-        SearchAnswer::Page { hits, limit, cursor, query_key, emergency } => {
-            let shape = Shape { viewer: &viewer, geojson, emergency };
-            paginate(&state, &snap, hits, limit, cursor.as_deref(), &query_key, shape).await
-        }
-    }
-}
-
-/// A search body, answered: the nearest providers, or every hit to page through.
-enum SearchAnswer {
-    Nearest {
-        hits: Vec<Hit>,
-        emergency: Emergency,
-    },
-    Page {
-        hits: Vec<Hit>,
-        limit: u64,
-        cursor: Option<String>,
-        query_key: String,
-        emergency: Option<Emergency>,
-    },
-}
-
-/// Parses and validates a search body and runs its query. CPU-bound: call it in `web::block`.
-fn plan_search(body: &[u8], snap: &Snapshot, places: &EmergencyDirectory) -> Result<SearchAnswer, ApiError> {
-    let raw = parse_unique(body)?;
-    let b: SearchBody = typed(&raw)?;
-    let mut errors: Vec<FieldError> = Vec::new();
-    let filters = body_filters(&b, &mut errors);
-    let kinds = [b.near.is_some(), b.within.is_some(), b.bbox.is_some(), b.polygon.is_some()];
-    if kinds.iter().filter(|k| **k).count() != 1 {
-        errors.push(FieldError::new("body", "give exactly one of near, within, bbox or polygon"));
-        return Err(ApiError::invalid(errors));
-    }
-    let limit = match b.limit {
-        None => DEFAULT_LIMIT,
-        Some(l) if (1..=MAX_LIMIT).contains(&l) => l,
-        Some(l) => {
-            errors.push(FieldError::new(
-                "limit",
-                format!("must be a whole number from 1 to {MAX_LIMIT}, not {l}"),
-            ));
-            DEFAULT_LIMIT
-        }
-    };
-    let mut cursor_query = raw.clone();
-    if let Value::Object(m) = &mut cursor_query {
-        m.remove("cursor");
-    }
-    let query_key = format!("search:{cursor_query}");
-    if let Some(near) = &b.near {
-        let origin = body_point(near.lat, near.lon, "near", &mut errors);
-        let k = match b.k {
-            None => 10,
-            Some(k) if (1..=MAX_K).contains(&k) => k,
-            Some(k) => {
-                errors
-                    .push(FieldError::new("k", format!("must be a whole number from 1 to {MAX_K}, not {k}")));
-                10
-            }
-        };
-        let max_km = near.max_distance_km.filter(|km| {
-            let ok = *km > 0.0 && *km <= MAX_DISTANCE_KM;
-            if !ok {
-                errors.push(FieldError::new(
-                    "near.max_distance_km",
-                    format!("must be greater than 0 and at most {MAX_DISTANCE_KM} km"),
-                ));
-            }
-            ok
-        });
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
-        }
-        let origin = origin.expect("checked");
-        let hits = query::nearest(snap, origin, k as usize, max_km.map(|km| km * 1000.0), &filters);
-        return Ok(SearchAnswer::Nearest { hits, emergency: places.at(origin) });
-    }
-    let mut emergency = None;
-    let hits = if let Some(w) = &b.within {
-        let origin = body_point(w.lat, w.lon, "within", &mut errors);
-        if !(w.radius_km > 0.0 && w.radius_km <= MAX_RADIUS_KM) {
-            errors.push(FieldError::new(
-                "within.radius_km",
-                format!("must be greater than 0 and at most {MAX_RADIUS_KM} km"),
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
-        }
-        let origin = origin.expect("checked");
-        emergency = Some(places.at(origin));
-        query::within(snap, origin, w.radius_km * 1000.0, &filters)
-    } else if let Some(parts) = &b.bbox {
-        let bbox = match <[f64; 4]>::try_from(parts.as_slice()) {
-            Ok(four) => bbox_from_numbers(four).map_err(|m| errors.push(FieldError::new("bbox", m))).ok(),
-            Err(_) => {
-                errors.push(FieldError::new(
-                    "bbox",
-                    format!("needs exactly four numbers [west, south, east, north]; got {}", parts.len()),
-                ));
-                None
-            }
-        };
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
-        }
-        query::in_bbox(snap, &bbox.expect("checked"), &filters)
-    } else {
-        let polygon = b.polygon.as_ref().expect("one kind is set");
-        let area = Area::from_geojson(polygon, "polygon")
-            .map_err(|e| errors.push(FieldError::new(e.field, e.message)))
-            .ok();
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
-        }
-        query::in_area(snap, &area.expect("checked"), &filters)
-    };
-    Ok(SearchAnswer::Page { hits, limit, cursor: b.cursor, query_key, emergency })
-}
-
-fn body_point(lat: f64, lon: f64, field: &str, errors: &mut Vec<FieldError>) -> Option<LonLat> {
-    let lat =
-        check_lat(lat).map_err(|e| errors.push(FieldError::new(format!("{field}.lat"), e.to_string()))).ok();
-    let lon =
-        check_lon(lon).map_err(|e| errors.push(FieldError::new(format!("{field}.lon"), e.to_string()))).ok();
-    Some(LonLat { lon: lon?, lat: lat? })
-}
-
-fn body_filters(b: &SearchBody, errors: &mut Vec<FieldError>) -> Filters {
-    let mut f = Filters { open_24_7: b.open_24_7, ..Filters::default() };
-    if let Some(Bounded(entries)) = &b.category {
-        match category_filter(entries) {
-            Ok(c) => f.categories = c,
-            Err(m) => errors.push(FieldError::new("category", m)),
-        }
-    }
-    if let Some(Bounded(entries)) = &b.language {
-        match language_filter(entries) {
-            Ok(l) => f.languages = l,
-            Err(m) => errors.push(FieldError::new("language", m)),
-        }
-    }
-    f
+    // Reading the body, validating a polygon and testing points against it take time that
+    // grows with the body (up to 10,000 vertices): all of it runs off the async workers.
+    let s = snap.clone();
+    let (request, hits) = web::block(move || {
+        let request = Request::from_body(&body)?;
+        let hits = request.search.run(&s, &request.filters);
+        Ok::<_, ApiError>((request, hits))
+    })
+    .await??;
+    respond(&state, &viewer, &snap, &request, hits, None, geojson)
 }

@@ -99,6 +99,23 @@ impl Area {
         out
     }
 
+    /// Feeds every vertex, ring by ring, to `h`, each ring and polygon preceded by its length
+    /// so that no two different areas feed the same bytes.
+    pub fn feed(&self, h: &mut sha2::Sha256) {
+        use sha2::Digest;
+        h.update((self.shape.0.len() as u64).to_be_bytes());
+        for polygon in &self.shape.0 {
+            h.update((polygon.interiors().len() as u64).to_be_bytes());
+            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                h.update((ring.0.len() as u64).to_be_bytes());
+                for c in &ring.0 {
+                    h.update(c.x.to_bits().to_be_bytes());
+                    h.update(c.y.to_bits().to_be_bytes());
+                }
+            }
+        }
+    }
+
     /// Boundary included. Each test walks every edge, so the bounds come first: they rule out
     /// two of the three longitudes tried for almost every point.
     pub fn contains(&self, p: LonLat) -> bool {

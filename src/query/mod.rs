@@ -4,14 +4,15 @@
 mod area;
 mod envelope;
 mod filters;
+mod request;
 
 pub use area::{Area, AreaError};
 pub use filters::Filters;
+pub use request::{Near, Region, Search, Within, in_region};
 
 use crate::index::Snapshot;
 use crate::index::clusters::ClusterIndex;
 use crate::model::{LonLat, chord2_for_distance_m};
-use envelope::{BBox, envelope_for};
 
 /// One provider in an answer: its slot in the snapshot and, for point queries, its distance.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,36 +100,6 @@ pub fn within(snap: &Snapshot, origin: LonLat, radius_m: f64, filters: &Filters)
         .collect();
     sort_by_distance(&mut hits);
     hits
-}
-
-/// Every provider inside the box (edges included) that passes `filters`, by id.
-pub fn in_bbox(snap: &Snapshot, bbox: &BBox, filters: &Filters) -> Vec<Hit> {
-    let mut slots: Vec<u32> = Vec::new();
-    for (w, e) in bbox.lon_ranges() {
-        let env = envelope_for(bbox.south, bbox.north, w, e);
-        slots.extend(
-            snap.tree
-                .locate_in_envelope_intersecting(&env)
-                .map(|p| p.data)
-                .filter(|slot| bbox.contains(snap.points[*slot as usize])),
-        );
-    }
-    finish_by_id(snap, slots, filters)
-}
-
-/// Every provider inside the area (boundary included) that passes `filters`, by id.
-pub fn in_area(snap: &Snapshot, area: &Area, filters: &Filters) -> Vec<Hit> {
-    let mut slots: Vec<u32> = Vec::new();
-    for (w, e) in area.lon_ranges() {
-        let env = envelope_for(area.south(), area.north(), w, e);
-        slots.extend(
-            snap.tree
-                .locate_in_envelope_intersecting(&env)
-                .map(|p| p.data)
-                .filter(|slot| area.contains(snap.points[*slot as usize])),
-        );
-    }
-    finish_by_id(snap, slots, filters)
 }
 
 fn finish_by_id(snap: &Snapshot, mut slots: Vec<u32>, filters: &Filters) -> Vec<Hit> {
