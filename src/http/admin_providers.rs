@@ -7,101 +7,178 @@ use super::body::read_json;
 use super::params::parse_id;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::model::fields::format_date;
-use crate::model::{Category, Column, Phone, Provider, Status, Wheelchair};
+use crate::model::{Column, Provider, ProviderData};
 use crate::service::ProviderEdit;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use time::format_description::well_known::Rfc3339;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 /// A provider as an admin sees it: every field, including a confidential provider's exact place.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AdminProviderDto {
-    pub id: i64,
-    pub external_id: String,
-    pub name: String,
-    pub organization: Option<String>,
-    pub description: Option<String>,
-    pub categories: Vec<Category>,
-    /// Exact location, WGS84 degrees.
-    pub lat: f64,
-    pub lon: f64,
-    /// The public point an admin chose for a confidential provider, if any.
-    pub public_lat: Option<f64>,
-    pub public_lon: Option<f64>,
-    /// The public point the server drew and stored (set by the server; a confidential provider
-    /// without an admin point is shown here). Kept while the provider is not confidential.
-    pub drawn_lat: Option<f64>,
-    pub drawn_lon: Option<f64>,
-    pub confidential: bool,
-    pub address: Option<String>,
-    pub locality: Option<String>,
-    pub district: Option<String>,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: String,
-    pub phone: Option<Phone>,
-    pub hotline: Option<Phone>,
-    pub sms: Option<Phone>,
-    pub intake_phone: Option<Phone>,
-    pub email: Option<String>,
-    pub website: Option<String>,
-    pub languages: Vec<String>,
-    pub hours: Option<String>,
-    pub open_24_7: bool,
-    pub eligibility: Option<String>,
-    pub cost: Option<String>,
-    pub wheelchair: Wheelchair,
-    pub verified_on: Option<String>,
-    pub status: Status,
-    pub created_at: String,
-    pub updated_at: String,
-}
+/// Its members are the import columns (`Column::ALL`, named and typed as an admin edit takes
+/// them), after the id and before what only the server sets; so a column added to the schema
+/// appears here, in the spec and in edits by the compiler's exhaustive matches, not by a copy.
+pub struct AdminProviderDto(Provider);
 
 impl From<Provider> for AdminProviderDto {
     fn from(p: Provider) -> Self {
-        let d = p.data;
-        AdminProviderDto {
-            id: p.id.0,
-            external_id: d.external_id,
-            name: d.name,
-            organization: d.organization,
-            description: d.description,
-            categories: d.categories,
-            lat: d.location.reveal().lat,
-            lon: d.location.reveal().lon,
-            public_lat: d.public_location.map(|p| p.lat),
-            public_lon: d.public_location.map(|p| p.lon),
-            drawn_lat: p.drawn_public.map(|p| p.lat),
-            drawn_lon: p.drawn_public.map(|p| p.lon),
-            confidential: d.confidential,
-            address: d.address.into_inner(),
-            locality: d.locality,
-            district: d.district,
-            state: d.state,
-            postal_code: d.postal_code.into_inner(),
-            country: d.country,
-            phone: d.phone,
-            hotline: d.hotline,
-            sms: d.sms,
-            intake_phone: d.intake_phone.into_inner(),
-            email: d.email,
-            website: d.website,
-            languages: d.languages,
-            hours: d.hours,
-            open_24_7: d.open_24_7,
-            eligibility: d.eligibility,
-            cost: d.cost,
-            wheelchair: d.wheelchair,
-            verified_on: d.verified_on.map(format_date),
-            status: d.status,
-            created_at: p.created_at.format(&Rfc3339).unwrap_or_default(),
-            updated_at: p.updated_at.format(&Rfc3339).unwrap_or_default(),
-        }
+        AdminProviderDto(p)
     }
 }
+
+impl Serialize for AdminProviderDto {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = &self.0;
+        let mut m = s.serialize_map(Some(Column::ALL.len() + 5))?;
+        m.serialize_entry("id", &p.id.0)?;
+        for column in Column::ALL {
+            m.serialize_key(column.name())?;
+            column_value(&mut m, &p.data, column)?;
+        }
+        m.serialize_entry("drawn_lat", &p.drawn_public.map(|q| q.lat))?;
+        m.serialize_entry("drawn_lon", &p.drawn_public.map(|q| q.lon))?;
+        m.serialize_entry("created_at", &p.created_at.format(&Rfc3339).unwrap_or_default())?;
+        m.serialize_entry("updated_at", &p.updated_at.format(&Rfc3339).unwrap_or_default())?;
+        m.end()
+    }
+}
+
+/// One column's value as JSON: numbers, booleans, lists and phones keep their types. The
+/// confidential fields are revealed: only an admin gets this view, and reading it is audited.
+fn column_value<M: SerializeMap>(m: &mut M, d: &ProviderData, column: Column) -> Result<(), M::Error> {
+    match column {
+        Column::ExternalId => m.serialize_value(&d.external_id),
+        Column::Name => m.serialize_value(&d.name),
+        Column::Organization => m.serialize_value(&d.organization),
+        Column::Description => m.serialize_value(&d.description),
+        Column::Categories => m.serialize_value(&d.categories),
+        Column::Lat => m.serialize_value(&d.location.reveal().lat),
+        Column::Lon => m.serialize_value(&d.location.reveal().lon),
+        Column::PublicLat => m.serialize_value(&d.public_location.map(|q| q.lat)),
+        Column::PublicLon => m.serialize_value(&d.public_location.map(|q| q.lon)),
+        Column::Confidential => m.serialize_value(&d.confidential),
+        Column::Address => m.serialize_value(d.address.reveal()),
+        Column::Locality => m.serialize_value(&d.locality),
+        Column::District => m.serialize_value(&d.district),
+        Column::State => m.serialize_value(&d.state),
+        Column::PostalCode => m.serialize_value(d.postal_code.reveal()),
+        Column::Country => m.serialize_value(&d.country),
+        Column::Phone => m.serialize_value(&d.phone),
+        Column::Hotline => m.serialize_value(&d.hotline),
+        Column::Sms => m.serialize_value(&d.sms),
+        Column::IntakePhone => m.serialize_value(d.intake_phone.reveal()),
+        Column::Email => m.serialize_value(&d.email),
+        Column::Website => m.serialize_value(&d.website),
+        Column::Languages => m.serialize_value(&d.languages),
+        Column::Hours => m.serialize_value(&d.hours),
+        Column::Open247 => m.serialize_value(&d.open_24_7),
+        Column::Eligibility => m.serialize_value(&d.eligibility),
+        Column::Cost => m.serialize_value(&d.cost),
+        Column::Wheelchair => m.serialize_value(&d.wheelchair),
+        Column::VerifiedOn => m.serialize_value(&d.verified_on.map(format_date)),
+        Column::Status => m.serialize_value(&d.status),
+    }
+}
+
+impl PartialSchema for AdminProviderDto {
+    fn schema() -> RefOr<Schema> {
+        let number = |nullable: bool| {
+            let t = if nullable {
+                SchemaType::from_iter([Type::Number, Type::Null])
+            } else {
+                Type::Number.into()
+            };
+            ObjectBuilder::new().schema_type(t).format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
+        };
+        let string = |nullable: bool| {
+            let t = if nullable {
+                SchemaType::from_iter([Type::String, Type::Null])
+            } else {
+                Type::String.into()
+            };
+            ObjectBuilder::new().schema_type(t)
+        };
+        let reference = |name: &str| RefOr::Ref(Ref::from_schema_name(name));
+        let mut o = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "A provider as an admin sees it: every field, including a confidential provider's exact place.",
+            ))
+            .property("id", ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))))
+            .required("id");
+        for column in Column::ALL {
+            let (schema, required): (RefOr<Schema>, bool) = match column {
+                Column::ExternalId | Column::Name | Column::Country => (string(false).into(), true),
+                Column::Organization
+                | Column::Description
+                | Column::Address
+                | Column::Locality
+                | Column::District
+                | Column::State
+                | Column::PostalCode
+                | Column::Email
+                | Column::Website
+                | Column::Hours
+                | Column::Eligibility
+                | Column::Cost
+                | Column::VerifiedOn => (string(true).into(), false),
+                Column::Categories => (ArrayBuilder::new().items(reference("Category")).into(), true),
+                Column::Languages => (ArrayBuilder::new().items(string(false)).into(), true),
+                Column::Lat => {
+                    (number(false).description(Some("Exact location, WGS84 degrees.")).into(), true)
+                }
+                Column::Lon => (number(false).into(), true),
+                Column::PublicLat => (
+                    number(true)
+                        .description(Some(
+                            "The public point an admin chose for a confidential provider, if any.",
+                        ))
+                        .into(),
+                    false,
+                ),
+                Column::PublicLon => (number(true).into(), false),
+                Column::Confidential | Column::Open247 => {
+                    (ObjectBuilder::new().schema_type(Type::Boolean).into(), true)
+                }
+                Column::Phone | Column::Hotline | Column::Sms | Column::IntakePhone => (
+                    OneOfBuilder::new()
+                        .item(reference("Phone"))
+                        .item(ObjectBuilder::new().schema_type(Type::Null))
+                        .into(),
+                    false,
+                ),
+                Column::Wheelchair => (reference("Wheelchair"), true),
+                Column::Status => (reference("Status"), true),
+            };
+            o = o.property(column.name(), schema);
+            if required {
+                o = o.required(column.name());
+            }
+        }
+        o.property(
+            "drawn_lat",
+            number(true).description(Some(
+                "The public point the server drew and stored (set by the server; a confidential provider\n\
+                 without an admin point is shown here). Kept while the provider is not confidential.",
+            )),
+        )
+        .property("drawn_lon", number(true))
+        .property("created_at", string(false))
+        .required("created_at")
+        .property("updated_at", string(false))
+        .required("updated_at")
+        .into()
+    }
+}
+
+impl ToSchema for AdminProviderDto {}
 
 /// A JSON object with import column names as keys, turned into cells (lists joined by ';',
 /// null = empty). Unknown and server-set keys are errors.
@@ -303,4 +380,43 @@ async fn edit(
     let service = state.service.clone();
     let updated = web::block(move || service.edit_provider(id, &actor, change)).await??;
     Ok(HttpResponse::Ok().json(AdminProviderDto::from(updated)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProviderId;
+    use std::collections::BTreeSet;
+    use time::OffsetDateTime;
+
+    #[test]
+    fn members_are_the_columns_and_match_the_schema() {
+        let csv = "external_id,name,categories,lat,lon,country,confidential,address,intake_phone,phone\n\
+                   a-1,A,shelter;legal_aid,26.85,80.95,IN,true,12 Hidden Lane,0522 230 5551,181\n";
+        let parsed = crate::ingest::parse_csv(csv.as_bytes());
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let data = parsed.rows.into_iter().next().unwrap().data;
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let p = Provider { id: ProviderId(7), data, drawn_public: None, created_at: now, updated_at: now };
+        let json = serde_json::to_value(AdminProviderDto::from(p)).unwrap();
+        let obj = json.as_object().unwrap();
+
+        let mut expected: BTreeSet<&str> = Column::ALL.map(Column::name).into();
+        expected.extend(["id", "drawn_lat", "drawn_lon", "created_at", "updated_at"]);
+        assert_eq!(obj.keys().map(String::as_str).collect::<BTreeSet<_>>(), expected);
+        // Typed as an admin edit takes them, confidential fields revealed.
+        assert_eq!(obj["lat"], serde_json::json!(26.85));
+        assert_eq!(obj["categories"], serde_json::json!(["shelter", "legal_aid"]));
+        assert_eq!(obj["address"], "12 Hidden Lane");
+        assert_eq!(obj["intake_phone"]["display"], "0522 230 5551");
+        assert_eq!(obj["confidential"], true);
+
+        let schema = serde_json::to_value(AdminProviderDto::schema()).unwrap();
+        let props: BTreeSet<&str> =
+            schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(props, expected);
+        for required in schema["required"].as_array().unwrap() {
+            assert!(!obj[required.as_str().unwrap()].is_null(), "{required} is required but null");
+        }
+    }
 }
