@@ -3,7 +3,8 @@
 use super::jitter::{direction, in_disc, offset};
 use super::phones::PhoneBook;
 use super::towns::Town;
-use crate::model::Category;
+use crate::model::{Category, LonLat};
+use crate::public_point;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -116,10 +117,7 @@ pub(super) fn make_row(
     let (east, north) = in_disc(rng);
     let (lat, lon) = offset(town.lat, town.lon, east * JITTER_M, north * JITTER_M);
     let (public_lat, public_lon) = if confidential && rng.random_bool(0.3) {
-        let (dx, dy) = direction(rng);
-        let d = 10_000.0 + 10_000.0 * rng.random::<f64>();
-        let (plat, plon) = offset(lat, lon, dx * d, dy * d);
-        (format!("{plat:.6}"), format!("{plon:.6}"))
+        admin_public_point(lat, lon, &town.country, rng)
     } else {
         (String::new(), String::new())
     };
@@ -225,6 +223,31 @@ pub(super) fn make_row(
         verified_on,
         status.to_string(),
     ]
+}
+
+/// An admin-chosen public point 10–20 km from the exact one, as written to the CSV, that the
+/// importer's rule accepts (in the provider's country: near a border the first direction may
+/// cross it). Tries a few directions; none fitting (never seen) leaves it to the server to draw.
+fn admin_public_point(lat: f64, lon: f64, country: &str, rng: &mut ChaCha8Rng) -> (String, String) {
+    // Checked as the importer will read them: both points at the 6 decimals written.
+    let as_written = |lat: f64, lon: f64| {
+        let (lat, lon) = (format!("{lat:.6}"), format!("{lon:.6}"));
+        let point = lat.parse().ok().zip(lon.parse().ok()).map(|(lat, lon)| LonLat { lon, lat });
+        (lat, lon, point)
+    };
+    let (_, _, exact) = as_written(lat, lon);
+    for _ in 0..8 {
+        let (dx, dy) = direction(rng);
+        let d = 10_000.0 + 10_000.0 * rng.random::<f64>();
+        let (plat, plon) = offset(lat, lon, dx * d, dy * d);
+        let (plat, plon, public) = as_written(plat, plon);
+        if let (Some(exact), Some(public)) = (exact, public)
+            && public_point::check_admin(exact, public, country).is_ok()
+        {
+            return (plat, plon);
+        }
+    }
+    (String::new(), String::new())
 }
 
 /// Languages spoken where the town is, most common first (ISO 639-1).

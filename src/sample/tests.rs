@@ -274,3 +274,25 @@ fn portable_cosine_matches_std() {
         assert!((cos_degrees(deg) - deg.to_radians().cos()).abs() < 1e-15, "{deg}");
     }
 }
+
+#[test]
+fn admin_public_points_pass_the_importers_rule_even_near_borders() {
+    // Main's 1M-row sample had 39 public points across the India-Nepal (and other) borders; the
+    // importer refused them. Check every public point of a sample large enough to have many
+    // border towns against the importer's own rule.
+    let (_, rows) = rows(&generate(60_000, 7));
+    let mut checked = 0;
+    for r in rows.iter().filter(|r| !r["public_lat"].is_empty()) {
+        let point = |lat: &str, lon: &str| crate::model::LonLat {
+            lat: lat.parse().unwrap(),
+            lon: lon.parse().unwrap(),
+        };
+        let exact = point(&r["lat"], &r["lon"]);
+        let public = point(&r["public_lat"], &r["public_lon"]);
+        if let Err(e) = crate::public_point::check_admin(exact, public, &r["country"]) {
+            panic!("{}: {e}", r["external_id"]);
+        }
+        checked += 1;
+    }
+    assert!(checked > 500, "only {checked} public points");
+}
