@@ -32,7 +32,8 @@ pub enum PlaceKind {
     Pincode,
 }
 
-/// How far a PIN code's centroid can be trusted: India Post's coordinates are often wrong.
+/// How far a PIN code's centroid can be trusted: India Post's coordinates are often wrong. "Inside"
+/// allows 2 km outside the simplified outline (harbours, beaches); see data/SOURCES.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PinQuality {
