@@ -15,6 +15,7 @@ pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod places;
 pub mod public_point;
 pub mod query;
 pub mod sample;
