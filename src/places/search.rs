@@ -56,11 +56,14 @@ struct Posting {
 /// The search index of one gazetteer.
 pub struct PlaceIndex<'g> {
     gazetteer: &'g Gazetteer,
-    /// Folded name → index into `postings`.
+    /// Folded name → posting list number.
     folded: Map<Vec<u8>>,
-    /// Loose key of a folded name → index into `postings`.
+    /// Loose key of a folded name → posting list number.
     loose: Map<Vec<u8>>,
-    postings: Vec<Vec<Posting>>,
+    /// Every posting list, one after the other (one allocation, not one per key): list `i` is
+    /// `postings[starts[i]..starts[i + 1]]`.
+    postings: Vec<Posting>,
+    starts: Vec<u32>,
 }
 
 impl<'g> PlaceIndex<'g> {
@@ -81,10 +84,12 @@ impl<'g> PlaceIndex<'g> {
                 folded.entry(key).or_default().push(posting);
             }
         }
-        let mut postings = Vec::with_capacity(folded.len() + loose_keys.len());
-        let folded = to_map(folded, &mut postings);
-        let loose = to_map(loose_keys, &mut postings);
-        PlaceIndex { gazetteer, folded, loose, postings }
+        let (mut postings, mut starts) = (Vec::new(), vec![0]);
+        let folded = to_map(folded, &mut postings, &mut starts);
+        let loose = to_map(loose_keys, &mut postings, &mut starts);
+        postings.shrink_to_fit();
+        starts.shrink_to_fit();
+        PlaceIndex { gazetteer, folded, loose, postings, starts }
     }
 
     /// The places matching `query`, best first: by [`Quality`], then population (largest first),
@@ -144,13 +149,19 @@ fn rank(m: &Match) -> (Quality, Reverse<u64>, u8, u32) {
     (m.quality, Reverse(m.place.population), kind, m.index)
 }
 
-/// Builds an fst map from sorted keys, appending their postings (sorted) to `postings`.
-fn to_map(keys: BTreeMap<String, Vec<Posting>>, postings: &mut Vec<Vec<Posting>>) -> Map<Vec<u8>> {
+/// Builds an fst map from sorted keys, appending their posting lists (sorted) to `postings` and
+/// where each ends to `starts`.
+fn to_map(
+    keys: BTreeMap<String, Vec<Posting>>,
+    postings: &mut Vec<Posting>,
+    starts: &mut Vec<u32>,
+) -> Map<Vec<u8>> {
     let entries = keys.into_iter().map(|(key, mut list)| {
         list.sort_unstable();
         list.dedup();
-        postings.push(list);
-        (key, postings.len() as u64 - 1)
+        postings.extend(list);
+        starts.push(postings.len() as u32);
+        (key, starts.len() as u64 - 2)
     });
     Map::from_iter(entries).expect("a BTreeMap's keys are sorted and unique, all fst asks")
 }
@@ -165,9 +176,11 @@ struct Best<'a, 'g> {
 
 impl Best<'_, '_> {
     fn add(&mut self, posting_list: Option<u64>, quality: Quality) {
-        let Some(list) = posting_list.and_then(|i| self.index.postings.get(i as usize)) else {
+        let starts = &self.index.starts;
+        let Some(&[start, end]) = posting_list.and_then(|i| starts.get(i as usize..i as usize + 2)) else {
             return;
         };
+        let list = &self.index.postings[start as usize..end as usize];
         for p in list {
             let place = &self.index.gazetteer.places[p.place as usize];
             if self.country.is_some_and(|c| !place.country.eq_ignore_ascii_case(c)) {
