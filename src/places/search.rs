@@ -4,7 +4,7 @@
 
 use super::fold::{fold, loose};
 use super::gazetteer::{Gazetteer, Place, PlaceKind};
-use fst::automaton::{Levenshtein, Str};
+use fst::automaton::Str;
 use fst::{Automaton, IntoStreamer, Map, Streamer};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
@@ -18,9 +18,6 @@ pub const MAX_QUERY_CHARS: usize = 100;
 const ONE_TYPO_CHARS: usize = 4;
 /// ...and of at least this many, two.
 const TWO_TYPOS_CHARS: usize = 8;
-/// Bounds the Levenshtein automaton's construction (fst's own default); a query whose automaton
-/// would be bigger gets no typo matches.
-const LEVENSHTEIN_STATES: usize = 10_000;
 
 /// How a query matched a place, best first (the derived order is the ranking).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,14 +107,17 @@ impl<'g> PlaceIndex<'g> {
         best.stream(&self.loose, Str::new(&loose_key).starts_with(), Quality::Prefix);
         // Typo matches rank below every other match, so they are only looked for when the better
         // ones leave room.
-        let chars = key.chars().count();
-        for (distance, min_chars) in [(1u8, ONE_TYPO_CHARS), (2, TWO_TYPOS_CHARS)] {
-            if chars < min_chars || best.found.len() >= limit {
-                break;
-            }
-            // Keys within a smaller distance were found already and keep their better quality.
-            if let Ok(lev) = Levenshtein::new_with_limit(&key, distance.into(), LEVENSHTEIN_STATES) {
-                best.stream(&self.folded, lev, Quality::Fuzzy(distance));
+        let chars: Vec<char> = key.chars().collect();
+        let max = match chars.len() {
+            n if n >= TWO_TYPOS_CHARS => 2,
+            n if n >= ONE_TYPO_CHARS => 1,
+            _ => 0,
+        };
+        if max > 0 && best.found.len() < limit {
+            let mut stream = self.folded.search_with_state(Typos { query: &chars, max }).into_stream();
+            while let Some((_, list, state)) = stream.next() {
+                let distance = state.map_or(max, |s| s.row[chars.len()]);
+                best.add(Some(list), Quality::Fuzzy(distance));
             }
         }
         let mut found: Vec<Match<'g>> = best
@@ -164,6 +164,65 @@ fn to_map(
         (key, starts.len() as u64 - 2)
     });
     Map::from_iter(entries).expect("a BTreeMap's keys are sorted and unique, all fst asks")
+}
+
+/// Keys at most `max` edits (insertions, deletions, substitutions of characters) from `query`: the
+/// edit-distance table's last row, one key byte at a time, pruned once every entry exceeds `max`.
+/// Cheaper than fst's `Levenshtein`, whose up-front DFA takes milliseconds for two typos.
+struct Typos<'q> {
+    query: &'q [char],
+    max: u8,
+}
+
+/// A live [`Typos`] state: the distances of the key so far to each prefix of the query, and the
+/// code point being decoded (UTF-8 continuation bytes still expected).
+#[derive(Clone)]
+struct TyposState {
+    row: Vec<u8>,
+    partial: u32,
+    pending: u8,
+}
+
+impl Automaton for Typos<'_> {
+    /// `None` once no key with this prefix can match.
+    type State = Option<TyposState>;
+
+    fn start(&self) -> Self::State {
+        let row = (0..=self.query.len()).map(|j| j.min(usize::from(self.max) + 1) as u8).collect();
+        Some(TyposState { row, partial: 0, pending: 0 })
+    }
+
+    fn is_match(&self, state: &Self::State) -> bool {
+        state.as_ref().is_some_and(|s| s.pending == 0 && s.row[self.query.len()] <= self.max)
+    }
+
+    fn can_match(&self, state: &Self::State) -> bool {
+        state.is_some()
+    }
+
+    fn accept(&self, state: &Self::State, byte: u8) -> Self::State {
+        let s = state.as_ref()?;
+        let (partial, pending) = match (s.pending, byte) {
+            (0, 0x00..=0x7f) => (u32::from(byte), 0),
+            (0, 0xc0..=0xdf) => (u32::from(byte & 0x1f), 1),
+            (0, 0xe0..=0xef) => (u32::from(byte & 0x0f), 2),
+            (0, _) => (u32::from(byte & 0x07), 3),
+            (n, _) => ((s.partial << 6) | u32::from(byte & 0x3f), n - 1),
+        };
+        if pending > 0 {
+            return Some(TyposState { row: s.row.clone(), partial, pending });
+        }
+        // Keys are UTF-8 (from `fold`), so every complete sequence is a char.
+        let c = char::from_u32(partial)?;
+        let cap = self.max + 1;
+        let mut row = Vec::with_capacity(s.row.len());
+        row.push((s.row[0] + 1).min(cap));
+        for (j, q) in self.query.iter().enumerate() {
+            let substitute = s.row[j] + u8::from(*q != c);
+            row.push(substitute.min(s.row[j + 1] + 1).min(row[j] + 1).min(cap));
+        }
+        row.iter().any(|&d| d <= self.max).then_some(TyposState { row, partial: 0, pending: 0 })
+    }
 }
 
 /// The best match so far of each place passing the country filter.
@@ -245,6 +304,7 @@ mod tests {
         assert_eq!(first("Lucknw"), (LUCKNOW, Quality::Fuzzy(1)));
         assert_eq!(first("Lucknouw"), (LUCKNOW, Quality::Fuzzy(1)));
         assert_eq!(first("Thiruvanantapuran"), ("gn:1254163", Quality::Fuzzy(2)), "two from 8 characters");
+        assert_eq!(first("लखनऊऊ"), (LUCKNOW, Quality::Fuzzy(1)), "a typo in Devanagari is one character");
         let short = bundled().search("Lko", 50, None);
         assert!(short.iter().all(|m| !matches!(m.quality, Quality::Fuzzy(_))), "no typos under 4 characters");
     }
@@ -380,7 +440,8 @@ mod tests {
 
     #[test]
     fn typo_matches_are_within_their_distance() {
-        for q in ["Lucknoww", "Varanasy", "Thiruvananthapuran", "Bengalru"] {
+        for q in ["Lucknoww", "Varanasy", "Thiruvananthapuran", "Bengalru", "लखनऊऊ", "मुम्बाई"]
+        {
             let found = bundled().search(q, 50, None);
             assert!(!found.is_empty(), "{q}");
             for m in found.iter().filter(|m| matches!(m.quality, Quality::Fuzzy(_))) {
