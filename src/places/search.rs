@@ -1,13 +1,16 @@
 //! Place search over the gazetteer: exact, transliteration variant, prefix (autocomplete) and
 //! one- or two-typo matches of every name, alternate name and PIN code, from two `fst` maps
-//! (folded keys and their loose keys) rather than a scan.
+//! (folded keys and their loose keys) rather than a scan. A prefix's keys are neighbours in a
+//! map, so its best places come from a min-tree over their ranks, not from reading every key
+//! (a one-letter prefix has thousands); typo matches come from an edit-distance automaton over
+//! the folded map, and only when nothing matches better.
 
 use super::fold::{fold, loose};
 use super::gazetteer::{Gazetteer, Place, PlaceKind};
-use fst::automaton::Str;
 use fst::{Automaton, IntoStreamer, Map, Streamer};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::OnceLock;
 
 /// At most this many matches are returned, whatever the caller asks.
@@ -16,8 +19,12 @@ pub const MAX_LIMIT: usize = 50;
 pub const MAX_QUERY_CHARS: usize = 100;
 /// Folded queries of at least this many characters may have one typo...
 const ONE_TYPO_CHARS: usize = 4;
-/// ...and of at least this many, two.
+/// ...and of at least this many, two (after a correct first character, see [`Typos`]).
 const TWO_TYPOS_CHARS: usize = 8;
+/// Folded queries longer than this are matched without typos: no place name is near it.
+const MAX_TYPO_CHARS: usize = 40;
+/// Prefixes with at most this many postings are read whole; longer ones best place first.
+const SCAN_POSTINGS: usize = 256;
 
 /// How a query matched a place, best first (the derived order is the ranking).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,6 +68,12 @@ pub struct PlaceIndex<'g> {
     /// `postings[starts[i]..starts[i + 1]]`.
     postings: Vec<Posting>,
     starts: Vec<u32>,
+    /// How many posting lists are the folded map's (the loose map's are numbered after them).
+    folded_lists: usize,
+    /// The rank of every posting's place, for the best places of a long prefix span.
+    ranks: RankTree,
+    /// Every place's country code, upper case, packed so a country filter reads no `Place`.
+    countries: Vec<[u8; 2]>,
 }
 
 impl<'g> PlaceIndex<'g> {
@@ -83,16 +96,46 @@ impl<'g> PlaceIndex<'g> {
         }
         let (mut postings, mut starts) = (Vec::new(), vec![0]);
         let folded = to_map(folded, &mut postings, &mut starts);
+        let folded_lists = starts.len() - 1;
         let loose = to_map(loose_keys, &mut postings, &mut starts);
         postings.shrink_to_fit();
         starts.shrink_to_fit();
-        PlaceIndex { gazetteer, folded, loose, postings, starts }
+        let mut order: Vec<u32> = (0..gazetteer.places.len() as u32).collect();
+        order.sort_by_key(|&i| place_order(&gazetteer.places[i as usize], i));
+        let mut place_rank = vec![0; order.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            place_rank[i as usize] = rank as u32;
+        }
+        let ranks = RankTree::new(postings.iter().map(|p| place_rank[p.place as usize]).collect());
+        let countries = gazetteer.places.iter().map(|p| country_code(&p.country).unwrap_or([0, 0])).collect();
+        PlaceIndex { gazetteer, folded, loose, postings, starts, folded_lists, ranks, countries }
+    }
+
+    /// Where in `postings` the lists of every key of `map` starting with `prefix` lie: keys with
+    /// a common prefix are neighbours in the map, and their lists were laid out in key order.
+    fn prefix_span(&self, map: &Map<Vec<u8>>, lists: Range<usize>, prefix: &str) -> Range<usize> {
+        let first_from =
+            |from: &[u8]| map.range().ge(from).into_stream().next().map(|(_, list)| list as usize);
+        let Some(low) = first_from(prefix.as_bytes()) else {
+            return 0..0;
+        };
+        // Past every key with this prefix: the prefix with its last byte raised (UTF-8 never
+        // ends in 0xff, so this cannot overflow).
+        let mut past = prefix.as_bytes().to_vec();
+        if let Some(last) = past.last_mut() {
+            *last += 1;
+        }
+        let high = first_from(&past).unwrap_or(lists.end);
+        self.starts[low] as usize..self.starts[high.max(low)] as usize
     }
 
     /// The places matching `query`, best first: by [`Quality`], then population (largest first),
     /// then kind (town, district, sub-district, PIN code), then gazetteer order; one entry per
     /// place, at most `limit` (capped at [`MAX_LIMIT`]). `country` (ISO 3166-1 alpha-2, any case)
-    /// keeps only that country's places. An empty or over-long query finds nothing.
+    /// keeps only that country's places. An empty or over-long query finds nothing. Typos are
+    /// looked for only when no name equals, varies or extends the query: first one typo (a
+    /// wrong first character staying in the query's script), then two after a correct first
+    /// character, for queries of at least 4 and 8 characters and at most 40.
     pub fn search(&self, query: &str, limit: usize, country: Option<&str>) -> Vec<Match<'g>> {
         let limit = limit.min(MAX_LIMIT);
         let key = fold(query);
@@ -100,21 +143,31 @@ impl<'g> PlaceIndex<'g> {
             return Vec::new();
         }
         let loose_key = loose(&key);
+        let country = match country.map(country_code) {
+            None => None,
+            Some(Some(code)) => Some(code),
+            // Not a two-letter code: no place is in it.
+            Some(None) => return Vec::new(),
+        };
         let mut best = Best { index: self, country, found: HashMap::new() };
         best.add(self.folded.get(&key), Quality::Exact);
         best.add(self.loose.get(&loose_key), Quality::Variant);
-        best.stream(&self.folded, Str::new(&key).starts_with(), Quality::Prefix);
-        best.stream(&self.loose, Str::new(&loose_key).starts_with(), Quality::Prefix);
-        // Typo matches rank below every other match, so they are only looked for when the better
-        // ones leave room.
+        let spans = [
+            self.prefix_span(&self.folded, 0..self.folded_lists, &key),
+            self.prefix_span(&self.loose, self.folded_lists..self.starts.len() - 1, &loose_key),
+        ];
+        best.add_prefixes(&spans, limit);
+        // Typos correct a query that matches nothing better (they would rank below every other
+        // match anyway): one typo anywhere, then, if that finds nothing either, two after a
+        // correct first character (a second typo from the first character on would walk most
+        // of the map).
         let chars: Vec<char> = key.chars().collect();
-        let max = match chars.len() {
-            n if n >= TWO_TYPOS_CHARS => 2,
-            n if n >= ONE_TYPO_CHARS => 1,
-            _ => 0,
-        };
-        if max > 0 && best.found.len() < limit {
-            let mut stream = self.folded.search_with_state(Typos { query: &chars, max }).into_stream();
+        for (max, first_fixed) in [(1, false), (2, true)] {
+            if !best.found.is_empty() || max > typos_allowed(chars.len()) {
+                break;
+            }
+            let mut stream =
+                self.folded.search_with_state(Typos::new(&chars, max, first_fixed)).into_stream();
             while let Some((_, list, state)) = stream.next() {
                 let distance = state.map_or(max, |s| s.row[chars.len()]);
                 best.add(Some(list), Quality::Fuzzy(distance));
@@ -138,15 +191,41 @@ impl<'g> PlaceIndex<'g> {
     }
 }
 
-/// The sort key of a match: quality, then population (largest first), kind, gazetteer order.
-fn rank(m: &Match) -> (Quality, Reverse<u64>, u8, u32) {
-    let kind = match m.place.kind {
+/// An ISO 3166-1 alpha-2 code, upper case, if `code` is two ASCII letters.
+fn country_code(code: &str) -> Option<[u8; 2]> {
+    match code.as_bytes() {
+        &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+            Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+        }
+        _ => None,
+    }
+}
+
+/// How many typos a folded query of `chars` characters may have.
+fn typos_allowed(chars: usize) -> u8 {
+    match chars {
+        n if n > MAX_TYPO_CHARS => 0,
+        n if n >= TWO_TYPOS_CHARS => 2,
+        n if n >= ONE_TYPO_CHARS => 1,
+        _ => 0,
+    }
+}
+
+/// The order of places of equal match quality: population (largest first), kind (town,
+/// district, sub-district, PIN code), gazetteer order.
+fn place_order(place: &Place, index: u32) -> (Reverse<u64>, u8, u32) {
+    let kind = match place.kind {
         PlaceKind::Town => 0,
         PlaceKind::District => 1,
         PlaceKind::Subdistrict => 2,
         PlaceKind::Pincode => 3,
     };
-    (m.quality, Reverse(m.place.population), kind, m.index)
+    (Reverse(place.population), kind, index)
+}
+
+/// The sort key of a match: quality, then [`place_order`].
+fn rank(m: &Match) -> (Quality, (Reverse<u64>, u8, u32)) {
+    (m.quality, place_order(m.place, m.index))
 }
 
 /// Builds an fst map from sorted keys, appending their posting lists (sorted) to `postings` and
@@ -166,21 +245,39 @@ fn to_map(
     Map::from_iter(entries).expect("a BTreeMap's keys are sorted and unique, all fst asks")
 }
 
-/// Keys at most `max` edits (insertions, deletions, substitutions of characters) from `query`: the
-/// edit-distance table's last row, one key byte at a time, pruned once every entry exceeds `max`.
-/// Cheaper than fst's `Levenshtein`, whose up-front DFA takes milliseconds for two typos.
+/// Keys at most `max` edits (insertions, deletions, substitutions of characters) from `query`:
+/// the edit-distance table's last row, one key character at a time, pruned once every entry
+/// exceeds `max`. Only the band of the row within `max` of the diagonal can be that small, so
+/// only it is computed. With `first_fixed`, the first character must be the query's.
 struct Typos<'q> {
     query: &'q [char],
     max: u8,
+    first_fixed: bool,
 }
 
-/// A live [`Typos`] state: the distances of the key so far to each prefix of the query, and the
-/// code point being decoded (UTF-8 continuation bytes still expected).
+/// A live [`Typos`] state: the distances of the key so far to each prefix of the query (capped
+/// at `max + 1`), how many characters the key has so far, and the code point being decoded
+/// (UTF-8 continuation bytes still expected).
 #[derive(Clone)]
 struct TyposState {
-    row: Vec<u8>,
+    row: [u8; MAX_TYPO_CHARS + 1],
+    depth: u8,
     partial: u32,
     pending: u8,
+}
+
+impl<'q> Typos<'q> {
+    /// `query` has at most [`MAX_TYPO_CHARS`] characters.
+    fn new(query: &'q [char], max: u8, first_fixed: bool) -> Typos<'q> {
+        debug_assert!(query.len() <= MAX_TYPO_CHARS);
+        Typos { query, max, first_fixed }
+    }
+}
+
+/// A character's script, roughly: Latin (and digits) below U+0250, else its 128-character block
+/// (each Indic script has one; Arabic, Cyrillic, Greek their own).
+fn block(c: char) -> u32 {
+    if (c as u32) < 0x250 { 0 } else { c as u32 >> 7 }
 }
 
 impl Automaton for Typos<'_> {
@@ -188,8 +285,11 @@ impl Automaton for Typos<'_> {
     type State = Option<TyposState>;
 
     fn start(&self) -> Self::State {
-        let row = (0..=self.query.len()).map(|j| j.min(usize::from(self.max) + 1) as u8).collect();
-        Some(TyposState { row, partial: 0, pending: 0 })
+        let mut row = [self.max + 1; MAX_TYPO_CHARS + 1];
+        for (j, cell) in row.iter_mut().enumerate().take(self.query.len() + 1) {
+            *cell = j.min(usize::from(self.max) + 1) as u8;
+        }
+        Some(TyposState { row, depth: 0, partial: 0, pending: 0 })
     }
 
     fn is_match(&self, state: &Self::State) -> bool {
@@ -210,25 +310,41 @@ impl Automaton for Typos<'_> {
             (n, _) => ((s.partial << 6) | u32::from(byte & 0x3f), n - 1),
         };
         if pending > 0 {
-            return Some(TyposState { row: s.row.clone(), partial, pending });
+            return Some(TyposState { partial, pending, ..s.clone() });
         }
         // Keys are UTF-8 (from `fold`), so every complete sequence is a char.
         let c = char::from_u32(partial)?;
-        let cap = self.max + 1;
-        let mut row = Vec::with_capacity(s.row.len());
-        row.push((s.row[0] + 1).min(cap));
-        for (j, q) in self.query.iter().enumerate() {
-            let substitute = s.row[j] + u8::from(*q != c);
-            row.push(substitute.min(s.row[j + 1] + 1).min(row[j] + 1).min(cap));
+        if s.depth == 0 {
+            // A typo in the first character stays in the query's script: "xucknow" may be a
+            // typo of "lucknow", a Devanagari letter followed by "ucknow" never is, and not
+            // walking the other scripts' keys is most of what keeps a walk short.
+            let first = self.query.first().copied()?;
+            if (self.first_fixed && c != first) || block(c) != block(first) {
+                return None;
+            }
         }
-        row.iter().any(|&d| d <= self.max).then_some(TyposState { row, partial: 0, pending: 0 })
+        let (n, max, cap) = (self.query.len(), usize::from(self.max), self.max + 1);
+        let depth = usize::from(s.depth) + 1;
+        // Cells farther than `max` from the diagonal stay at the cap.
+        let (low, high) = (depth.saturating_sub(max), (depth + max).min(n));
+        let mut row = [cap; MAX_TYPO_CHARS + 1];
+        if low == 0 {
+            row[0] = (s.row[0] + 1).min(cap);
+        }
+        for j in low.max(1)..=high {
+            let substitute = s.row[j - 1] + u8::from(self.query[j - 1] != c);
+            row[j] = substitute.min(s.row[j] + 1).min(row[j - 1] + 1).min(cap);
+        }
+        let alive = low <= high && row[low..=high].iter().any(|&d| d <= self.max);
+        // A live key is at most `n + max` characters deep, so `depth` fits a u8.
+        alive.then_some(TyposState { row, depth: depth as u8, partial: 0, pending: 0 })
     }
 }
 
 /// The best match so far of each place passing the country filter.
 struct Best<'a, 'g> {
     index: &'a PlaceIndex<'g>,
-    country: Option<&'a str>,
+    country: Option<[u8; 2]>,
     /// Place index → (quality, which name).
     found: HashMap<u32, (Quality, u16)>,
 }
@@ -239,23 +355,101 @@ impl Best<'_, '_> {
         let Some(&[start, end]) = posting_list.and_then(|i| starts.get(i as usize..i as usize + 2)) else {
             return;
         };
-        let list = &self.index.postings[start as usize..end as usize];
-        for p in list {
-            let place = &self.index.gazetteer.places[p.place as usize];
-            if self.country.is_some_and(|c| !place.country.eq_ignore_ascii_case(c)) {
-                continue;
-            }
-            let entry = self.found.entry(p.place).or_insert((quality, p.name));
-            if quality < entry.0 {
-                *entry = (quality, p.name);
-            }
+        for at in start as usize..end as usize {
+            self.add_posting(self.index.postings[at], quality);
         }
     }
 
-    fn stream<A: Automaton>(&mut self, map: &Map<Vec<u8>>, automaton: A, quality: Quality) {
-        let mut stream = map.search(automaton).into_stream();
-        while let Some((_, list)) = stream.next() {
-            self.add(Some(list), quality);
+    fn add_posting(&mut self, p: Posting, quality: Quality) {
+        if self.country.is_some_and(|c| self.index.countries[p.place as usize] != c) {
+            return;
+        }
+        let entry = self.found.entry(p.place).or_insert((quality, p.name));
+        if quality < entry.0 {
+            *entry = (quality, p.name);
+        }
+    }
+
+    /// Adds the prefix matches of the posting `spans` until `limit` places are found: a short
+    /// span is read whole; a long one (a prefix of one or two letters has thousands of
+    /// postings) best place first, so only its best places are met. If a country filter keeps
+    /// few of them, the spans are read whole after all (a scan that keeps few is cheap).
+    fn add_prefixes(&mut self, spans: &[Range<usize>; 2], limit: usize) {
+        let total: usize = spans.iter().map(Range::len).sum();
+        if total > SCAN_POSTINGS {
+            // A filtered-out posting costs a pop; reading a span whole costs little more than
+            // checking each posting's country, so a filter that keeps few stops the pops soon.
+            let mut budget = 4 * limit + 64;
+            let mut filled = false;
+            self.index.ranks.best_first(spans, |at| {
+                self.add_posting(self.index.postings[at], Quality::Prefix);
+                filled = self.found.len() >= limit;
+                budget -= 1;
+                !filled && budget > 0
+            });
+            if filled || self.country.is_none() {
+                return;
+            }
+        }
+        for span in spans {
+            for at in span.clone() {
+                self.add_posting(self.index.postings[at], Quality::Prefix);
+            }
+        }
+    }
+}
+
+/// A min-tree over the rank of every posting's place (leaves `size..2 * size`, in posting
+/// order; padding ranks last), to meet the postings of a span best place first without reading
+/// the whole span.
+struct RankTree {
+    nodes: Vec<u32>,
+    size: usize,
+}
+
+impl RankTree {
+    fn new(ranks: Vec<u32>) -> RankTree {
+        let size = ranks.len().next_power_of_two();
+        let mut nodes = vec![u32::MAX; 2 * size];
+        nodes[size..size + ranks.len()].copy_from_slice(&ranks);
+        for i in (1..size).rev() {
+            nodes[i] = nodes[2 * i].min(nodes[2 * i + 1]);
+        }
+        RankTree { nodes, size }
+    }
+
+    /// Calls `visit` with the position of every posting in `spans`, best rank first, while it
+    /// returns true.
+    fn best_first(&self, spans: &[Range<usize>], mut visit: impl FnMut(usize) -> bool) {
+        let mut heap = std::collections::BinaryHeap::new();
+        let push = |heap: &mut std::collections::BinaryHeap<_>, node: usize| {
+            heap.push(Reverse((self.nodes[node], node)));
+        };
+        for span in spans {
+            // The nodes that together cover the span exactly, bottom up.
+            let (mut low, mut high) = (span.start + self.size, span.end + self.size);
+            while low < high {
+                if low & 1 == 1 {
+                    push(&mut heap, low);
+                    low += 1;
+                }
+                if high & 1 == 1 {
+                    high -= 1;
+                    push(&mut heap, high);
+                }
+                low /= 2;
+                high /= 2;
+            }
+        }
+        while let Some(Reverse((_, node))) = heap.pop() {
+            if node >= self.size {
+                if !visit(node - self.size) {
+                    return;
+                }
+            } else {
+                push(&mut heap, 2 * node);
+                push(&mut heap, 2 * node + 1);
+            }
         }
     }
 }
@@ -376,19 +570,99 @@ mod tests {
         assert_eq!((found[0].place.id.as_str(), found[0].matched_name), ("gn:1275004", "Kolkata"));
     }
 
-    /// For prefixes of real names, exact, variant and prefix matches are what a scan of every
-    /// name finds, in the same order, up to the limit.
+    /// What a scan of every name of every place answers, by the rules `search` documents:
+    /// exact, variant and prefix matches best first; if there are none, places one typo away
+    /// (a typo in the first character staying in its script); if none either, two typos away
+    /// after a correct first character.
+    /// A name's folded key, loose key and folded characters.
+    type Keys = (String, String, Vec<char>);
+    /// A match as the scan ranks it: quality, place order, place index.
+    type Ranked = (Quality, (Reverse<u64>, u8, u32), u32);
+
+    fn scan(query: &str, limit: usize, country: Option<&str>) -> Vec<(u32, Quality)> {
+        let places = &super::super::gazetteer::bundled().places;
+        let (q, lq) = (fold(query), loose(&fold(query)));
+        let qc: Vec<char> = q.chars().collect();
+        // Every place's names, folded, loosened and as characters, computed once for all scans.
+        static KEYS: OnceLock<Vec<Vec<Keys>>> = OnceLock::new();
+        let keys = KEYS.get_or_init(|| {
+            let names = |p: &Place| -> Vec<Keys> {
+                let folded = std::iter::once(&p.name).chain(&p.alt_names).map(|n| fold(n));
+                folded
+                    .filter(|k| !k.is_empty())
+                    .map(|k| (k.clone(), loose(&k), k.chars().collect()))
+                    .collect()
+            };
+            places.iter().map(names).collect()
+        });
+        let mut better: Vec<Ranked> = Vec::new();
+        let mut one: Vec<Ranked> = Vec::new();
+        let mut two: Vec<Ranked> = Vec::new();
+        for (i, (place, names)) in places.iter().zip(keys).enumerate() {
+            if country.is_some_and(|c| place.country != c) {
+                continue;
+            }
+            let (mut b, mut o, mut t) = (None::<Quality>, None::<u8>, None::<u8>);
+            for (k, l, kc) in names {
+                let quality = if *k == q {
+                    Some(Quality::Exact)
+                } else if *l == lq {
+                    Some(Quality::Variant)
+                } else if k.starts_with(&q) || l.starts_with(&lq) {
+                    Some(Quality::Prefix)
+                } else {
+                    None
+                };
+                b = match (b, quality) {
+                    (Some(b), Some(q)) => Some(b.min(q)),
+                    (b, q) => b.or(q),
+                };
+                if kc.len().abs_diff(qc.len()) > 2 || qc.is_empty() {
+                    continue;
+                }
+                let d = edit_distance(k, &q) as u8;
+                if d <= 1 && block(kc[0]) == block(qc[0]) {
+                    o = Some(o.map_or(d, |o| o.min(d)));
+                }
+                if d <= 2 && kc[0] == qc[0] {
+                    t = Some(t.map_or(d, |t| t.min(d)));
+                }
+            }
+            let order = place_order(place, i as u32);
+            if let Some(b) = b {
+                better.push((b, order, i as u32));
+            }
+            if let Some(d) = o {
+                one.push((Quality::Fuzzy(d), order, i as u32));
+            }
+            if let Some(d) = t {
+                two.push((Quality::Fuzzy(d), order, i as u32));
+            }
+        }
+        let allowed = typos_allowed(qc.len());
+        let mut found = match (better.is_empty(), one.is_empty()) {
+            (false, _) => better,
+            (true, false) if allowed >= 1 => one,
+            _ if allowed >= 2 => two,
+            _ => Vec::new(),
+        };
+        found.sort();
+        found.truncate(limit.min(MAX_LIMIT));
+        found.into_iter().map(|(quality, _, i)| (i, quality)).collect()
+    }
+
+    fn searched(query: &str, limit: usize, country: Option<&str>) -> Vec<(u32, Quality)> {
+        bundled().search(query, limit, country).iter().map(|m| (m.index, m.quality)).collect()
+    }
+
+    /// Prefixes of real names as a caller types them, and the shortest prefixes (thousands of
+    /// names each) with and without a country filter: the same places in the same order as a
+    /// scan of every name.
     #[test]
     fn prefix_results_equal_a_brute_force_scan() {
         let places = &super::super::gazetteer::bundled().places;
-        let keys: Vec<Vec<(String, String)>> = places
-            .iter()
-            .map(|p| {
-                std::iter::once(&p.name).chain(&p.alt_names).map(|n| (fold(n), loose(&fold(n)))).collect()
-            })
-            .collect();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
-        for _ in 0..50 {
+        for _ in 0..40 {
             let place = &places[rng.random_range(0..places.len())];
             let name = if place.alt_names.is_empty() || rng.random_bool(0.5) {
                 &place.name
@@ -398,43 +672,50 @@ mod tests {
             let chars: Vec<char> = name.chars().collect();
             let query: String = chars[..rng.random_range(1..=chars.len())].iter().collect();
             let country = rng.random_bool(0.3).then_some(place.country.as_str());
-            let (q, lq) = (fold(&query), loose(&fold(&query)));
-            if q.is_empty() {
-                continue;
-            }
-            let mut expected: Vec<Match> = Vec::new();
-            for (i, (place, keys)) in places.iter().zip(&keys).enumerate() {
-                if country.is_some_and(|c| place.country != c) {
-                    continue;
-                }
-                let quality = keys
-                    .iter()
-                    .filter_map(|(k, l)| {
-                        if *k == q {
-                            Some(Quality::Exact)
-                        } else if *l == lq {
-                            Some(Quality::Variant)
-                        } else if k.starts_with(&q) || l.starts_with(&lq) {
-                            Some(Quality::Prefix)
-                        } else {
-                            None
-                        }
-                    })
-                    .min();
-                if let Some(quality) = quality {
-                    expected.push(Match { index: i as u32, place, quality, matched_name: "" });
+            assert_eq!(
+                searched(&query, MAX_LIMIT, country),
+                scan(&query, MAX_LIMIT, country),
+                "{query:?} {country:?}"
+            );
+        }
+        for query in ["a", "l", "s", "5", "2", "ल", "ka", "ch"] {
+            for country in [None, Some("IN"), Some("PK"), Some("FJ"), Some("US")] {
+                for limit in [1, 10, MAX_LIMIT] {
+                    assert_eq!(
+                        searched(query, limit, country),
+                        scan(query, limit, country),
+                        "{query:?} {country:?}"
+                    );
                 }
             }
-            expected.sort_by_key(rank);
-            expected.truncate(MAX_LIMIT);
-            let found: Vec<_> = bundled()
-                .search(&query, MAX_LIMIT, country)
-                .into_iter()
-                .filter(|m| !matches!(m.quality, Quality::Fuzzy(_)))
-                .map(|m| (m.index, m.quality))
-                .collect();
-            let expected: Vec<_> = expected.iter().map(|m| (m.index, m.quality)).collect();
-            assert_eq!(found, expected, "{query:?} in {country:?}");
+        }
+    }
+
+    /// Names with one or two random typos: the same places, qualities and order as the scan.
+    #[test]
+    fn typo_results_equal_a_brute_force_scan() {
+        let places = &super::super::gazetteer::bundled().places;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+        let letters: Vec<char> = "abcdefghijklmnopqrstuvwxyz".chars().collect();
+        for round in 0..24 {
+            let place = &places[rng.random_range(0..places.len())];
+            let mut chars: Vec<char> = place.name.chars().collect();
+            for _ in 0..1 + round % 2 {
+                let at = rng.random_range(0..chars.len());
+                let letter = letters[rng.random_range(0..letters.len())];
+                match rng.random_range(0..3) {
+                    0 => chars[at] = letter,
+                    1 => chars.insert(at, letter),
+                    _ if chars.len() > 1 => drop(chars.remove(at)),
+                    _ => chars.push(letter),
+                }
+            }
+            let query: String = chars.iter().collect();
+            let country = rng.random_bool(0.3).then_some(place.country.as_str());
+            assert_eq!(searched(&query, 10, country), scan(&query, 10, country), "{query:?} {country:?}");
+        }
+        for query in ["Lucknoww", "Xucknow", "Thiruvanantapuran", "लखनऊऊ", "Bengalru", "zzzzzzzz"] {
+            assert_eq!(searched(query, 10, None), scan(query, 10, None), "{query:?}");
         }
     }
 
