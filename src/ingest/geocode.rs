@@ -6,7 +6,8 @@
 //! 1. `postal_code` is an Indian PIN (6 digits, spaces allowed, first digit not 0), the row's
 //!    country is IN, the PIN is in the gazetteer with quality `ok` and, when the row names a
 //!    state, the PIN lies in that state: the PIN's centroid (`via: pincode`).
-//! 2. Else `district` and `state` (compared after [`fold`]: case, accents, punctuation) name a
+//! 2. Else `district` and `state` (compared after [`fold`]: case, accents, punctuation; `&` is
+//!    "and") name a
 //!    district of the gazetteer: its headquarters town (`via: district`). So a PIN India Post
 //!    puts outside its district or state falls back to the district the row names.
 //! 3. Else the row is a problem (`not_geocoded`) naming the columns and why each did not place it.
@@ -79,12 +80,12 @@ impl<'g> Geocoder<'g> {
                 PlaceKind::Pincode => {
                     pins.insert(p.name.as_str(), p);
                 }
-                PlaceKind::District => match districts.entry((fold(&p.state), fold(&p.district))) {
+                PlaceKind::District => match districts.entry((key(&p.state), key(&p.district))) {
                     Entry::Vacant(e) => {
                         e.insert(p);
                     }
                     Entry::Occupied(mut e) => {
-                        if fold(&p.name) == e.key().1 && fold(&e.get().name) != e.key().1 {
+                        if key(&p.name) == e.key().1 && key(&e.get().name) != e.key().1 {
                             e.insert(p);
                         }
                     }
@@ -135,7 +136,7 @@ impl<'g> Geocoder<'g> {
         }
         if india {
             match (a.district, a.state) {
-                (Some(district), Some(state)) => match self.districts.get(&(fold(state), fold(district))) {
+                (Some(district), Some(state)) => match self.districts.get(&(key(state), key(district))) {
                     Some(hq) => {
                         return Ok(Located {
                             point: hq.point,
@@ -175,6 +176,12 @@ impl<'g> Geocoder<'g> {
             }
         }
     }
+}
+
+/// A district or state name as a lookup key: [`fold`]ed, with `&` read as "and" ("Jammu & Kashmir"
+/// is "Jammu and Kashmir").
+fn key(name: &str) -> String {
+    fold(&name.replace('&', " and "))
 }
 
 fn describe(what: &str, p: &Place) -> String {
@@ -230,6 +237,9 @@ mod tests {
         // Of two HQs recorded for Medak, the one named Medak.
         let l = g.locate(&at(None, Some("Medak"), Some("Telangana"))).unwrap();
         assert_eq!(l.place_id, "dhq:535");
+        // "&" is "and", on both sides.
+        let l = g.locate(&at(None, Some("Kupwara"), Some("Jammu & Kashmir"))).unwrap();
+        assert_eq!(l.place_id, "dhq:001");
     }
 
     #[test]
