@@ -17,12 +17,14 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
             actix_web::rt::System::new().block_on(application.server)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { file, dry_run, fix } => {
+        Command::Import { file, dry_run, fix, geocode } => {
             let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let service = Service::open(Db::open(database_url)?)?;
             let source = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let report = service
-                .import(bytes, &ImportOptions { fixes: fix, ..ImportOptions::cli(&source, dry_run) })?;
+            let report = service.import(
+                bytes,
+                &ImportOptions { fixes: fix, geocode, ..ImportOptions::cli(&source, dry_run) },
+            )?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if report.problems.is_empty() {
                 Ok(ExitCode::SUCCESS)

@@ -35,6 +35,11 @@ pub enum Command {
         /// swapped, with a swapped_coordinates warning.
         #[arg(long = "fix", value_name = "FIX", value_parser = crate::ingest::Fix::parse)]
         fix: Vec<crate::ingest::Fix>,
+        /// gazetteer: place a row whose lat and lon are both empty at its PIN code's centroid,
+        /// else its district's headquarters (district and state), from the bundled gazetteer;
+        /// such providers are location_precision approximate and the report lists them.
+        #[arg(long, value_name = "GEOCODER", value_parser = crate::model::Geocode::parse)]
+        geocode: Option<crate::model::Geocode>,
     },
     /// Write every provider (any status, every field) as CSV in the import format.
     Export {

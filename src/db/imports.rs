@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
-/// SQLite allows at most 32,766 bound variables per statement; each provider row binds 34.
+/// SQLite allows at most 32,766 bound variables per statement; each provider row binds 35.
 const INSERT_BATCH: usize = 500;
 
 /// Who imports what, for the history and the audit log.

@@ -2,7 +2,9 @@
 
 use super::schema::providers;
 use crate::model::fields::{format_date, parse_date, parse_phone};
-use crate::model::{Category, LonLat, Phone, Provider, ProviderData, ProviderId, Status, Wheelchair};
+use crate::model::{
+    Category, LocationPrecision, LonLat, Phone, Provider, ProviderData, ProviderId, Status, Wheelchair,
+};
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -53,6 +55,9 @@ pub struct ProviderFields {
     pub categories: String,
     pub lat: f64,
     pub lon: f64,
+    /// `exact` or `approximate`; absent (so exact) in versions kept before it existed.
+    #[serde(default = "exact")]
+    pub location_precision: String,
     pub public_lat: Option<f64>,
     pub public_lon: Option<f64>,
     pub confidential: bool,
@@ -89,6 +94,7 @@ impl From<&ProviderData> for ProviderFields {
             categories: d.categories.iter().map(|c| c.slug()).collect::<Vec<_>>().join(";"),
             lat: d.location.reveal().lat,
             lon: d.location.reveal().lon,
+            location_precision: d.location_precision.as_str().to_string(),
             public_lat: d.public_location.map(|p| p.lat),
             public_lon: d.public_location.map(|p| p.lon),
             confidential: d.confidential,
@@ -156,6 +162,8 @@ impl TryFrom<ProviderRow> for Provider {
             description: f.description,
             categories,
             location: LonLat { lon: f.lon, lat: f.lat }.into(),
+            location_precision: LocationPrecision::parse(&f.location_precision)
+                .map_err(bad("location_precision"))?,
             public_location: f.public_lat.zip(f.public_lon).map(|(lat, lon)| LonLat { lon, lat }),
             confidential: f.confidential,
             address: f.address.into(),
@@ -183,6 +191,10 @@ impl TryFrom<ProviderRow> for Provider {
             updated_at: ts(&row.updated_at, "updated_at")?,
         })
     }
+}
+
+fn exact() -> String {
+    LocationPrecision::Exact.as_str().to_string()
 }
 
 pub fn now_text() -> String {

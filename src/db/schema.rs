@@ -37,6 +37,7 @@ diesel::table! {
         updated_at -> Text,
         drawn_lat -> Nullable<Double>,
         drawn_lon -> Nullable<Double>,
+        location_precision -> Text,
     }
 }
 

@@ -7,7 +7,7 @@ pub use super::auth::Admin;
 use super::import_report::ImportReportDto;
 use super::params::{Params, parse_id};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
-use crate::model::{ImportMode, OnError};
+use crate::model::{Geocode, ImportMode, OnError};
 use crate::service::{Fix, ImportOptions};
 use actix_multipart::Multipart;
 use actix_web::http::header;
@@ -97,6 +97,7 @@ async fn read_csv_body(
         ("dry_run" = Option<bool>, Query, description = "Compute exactly what would happen and write nothing"),
         ("on_error" = Option<String>, Query, description = "abort (default): any invalid row writes nothing; skip: write the valid rows"),
         ("fix" = Option<String>, Query, description = "Repairs to apply, comma-separated. swap_coordinates: a row whose point is outside its country but inside with latitude and longitude swapped is imported swapped, with a swapped_coordinates warning, instead of refused"),
+        ("geocode" = Option<String>, Query, description = "gazetteer: a row whose lat and lon are both empty is placed at its PIN code's centroid (postal_code, India), else at its district's headquarters (district and state), from the bundled gazetteer, stored with location_precision approximate, counted and listed in the report (geocoded, geocoded_rows) and warned about (geocoded); a row it cannot place is a not_geocoded problem. Without it such a row is a required problem"),
     ),
     request_body(content = String, content_type = "text/csv", description = "The CSV (or a multipart/form-data file)"),
     responses(
@@ -115,7 +116,7 @@ pub async fn create_import(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["mode", "dry_run", "on_error", "fix"])?;
+    let mut p = Params::parse(req.query_string(), &["mode", "dry_run", "on_error", "fix", "geocode"])?;
     let raw = p.str("mode").unwrap_or("upsert").to_string();
     let mode = ImportMode::parse(&raw).unwrap_or_else(|| {
         p.errors.push(FieldError::new("mode", format!("'{raw}' is not a mode; use upsert or replace")));
@@ -140,6 +141,10 @@ pub async fn create_import(
         p.errors.push(FieldError::new("fix", m));
         Vec::new()
     });
+    let geocode = p.str("geocode").map(Geocode::parse).transpose().unwrap_or_else(|m| {
+        p.errors.push(FieldError::new("geocode", m));
+        None
+    });
     if mode == ImportMode::Replace && on_error == OnError::Skip {
         p.errors.push(FieldError::new(
             "on_error",
@@ -148,7 +153,7 @@ pub async fn create_import(
     }
     p.finish()?;
     let (bytes, source) = read_csv_body(&req, payload, state.max_import_bytes).await?;
-    let opts = ImportOptions { mode, dry_run, on_error, actor: who.name, source, fixes };
+    let opts = ImportOptions { mode, dry_run, on_error, actor: who.name, source, fixes, geocode };
     let service = state.service.clone();
     let report = web::block(move || service.import(bytes, &opts)).await??;
     Ok(HttpResponse::Ok().json(ImportReportDto::from(&report)))

@@ -7,7 +7,7 @@ use super::body::read_json;
 use super::params::parse_id;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::model::fields::format_date;
-use crate::model::{Column, Provider, ProviderData};
+use crate::model::{Column, LocationPrecision, Provider, ProviderData};
 use crate::service::ProviderEdit;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -61,6 +61,7 @@ fn column_value<M: SerializeMap>(m: &mut M, d: &ProviderData, column: Column) ->
         Column::Categories => m.serialize_value(&d.categories),
         Column::Lat => m.serialize_value(&d.location.reveal().lat),
         Column::Lon => m.serialize_value(&d.location.reveal().lon),
+        Column::LocationPrecision => m.serialize_value(d.location_precision.as_str()),
         Column::PublicLat => m.serialize_value(&d.public_location.map(|q| q.lat)),
         Column::PublicLon => m.serialize_value(&d.public_location.map(|q| q.lon)),
         Column::Confidential => m.serialize_value(&d.confidential),
@@ -135,6 +136,17 @@ impl PartialSchema for AdminProviderDto {
                     (number(false).description(Some("Exact location, WGS84 degrees.")).into(), true)
                 }
                 Column::Lon => (number(false).into(), true),
+                Column::LocationPrecision => (
+                    string(false)
+                        .enum_values(Some(LocationPrecision::ALL.map(LocationPrecision::as_str)))
+                        .description(Some(
+                            "exact: lat/lon mark the door; approximate: an import placed the provider at a \
+                             gazetteer centroid (PIN code, district headquarters) because its row had no \
+                             coordinates. Default exact.",
+                        ))
+                        .into(),
+                    true,
+                ),
                 Column::PublicLat => (
                     number(true)
                         .description(Some(

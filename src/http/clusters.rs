@@ -128,7 +128,7 @@ pub fn viewport(
                     name: &p.data.name,
                     categories: &p.data.categories,
                     confidential: p.data.confidential,
-                    location_precision: if p.data.confidential { "approximate" } else { "exact" },
+                    location_precision: p.public_precision().as_str(),
                     open_24_7: p.data.open_24_7,
                 };
                 Feature::new(Id::Provider(p.id.0), Point::new(at.lon, at.lat), properties)

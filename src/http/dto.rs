@@ -29,7 +29,9 @@ pub struct ProviderDto<'a> {
     /// WGS84 degrees. For a confidential provider this is its public (approximate) point.
     pub lat: f64,
     pub lon: f64,
-    /// "exact", or "approximate" for a confidential provider.
+    /// "exact", or "approximate": a confidential provider (lat/lon are its displaced public
+    /// point), or one an import placed at a gazetteer centroid (PIN code, district headquarters)
+    /// because its row had no coordinates.
     pub location_precision: &'static str,
     pub confidential: bool,
     /// Withheld (null) for confidential providers.
@@ -101,7 +103,7 @@ impl<'a> ProviderDto<'a> {
             categories: &d.categories,
             lat: point.lat,
             lon: point.lon,
-            location_precision: if secret { "approximate" } else { "exact" },
+            location_precision: p.public_precision().as_str(),
             confidential: secret,
             address: open(d.address.reveal()),
             locality: open(&d.locality),

@@ -3,7 +3,7 @@
 //! match on (the schema lists every code and what it means).
 
 use super::admin_dto::{ImportModeDto, OnErrorDto};
-use crate::service::{Code, ImportReport, RowProblem};
+use crate::service::{Code, GeocodedRow, ImportReport, RowProblem, Via};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
@@ -30,10 +30,54 @@ pub struct ImportReportDto<'a> {
     pub invalid: usize,
     /// Invalid rows left out under on_error=skip.
     pub skipped: usize,
+    /// Valid rows without coordinates that `geocode=gazetteer` placed by the bundled gazetteer
+    /// (stored with `location_precision` approximate).
+    pub geocoded: usize,
+    /// Those rows, in file order; each also has a `geocoded` warning.
+    pub geocoded_rows: Vec<GeocodedRowDto<'a>>,
     /// Why rows (or the file) cannot be imported.
     pub problems: Vec<RowProblemDto<'a>>,
     /// What looks wrong but does not block the import, and every row a `fix` repaired.
     pub warnings: Vec<RowProblemDto<'a>>,
+}
+
+/// A row placed by the gazetteer because it had no coordinates.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = GeocodedRow)]
+pub struct GeocodedRowDto<'a> {
+    /// Line of the file the row starts on.
+    pub line: u64,
+    pub external_id: &'a str,
+    /// pincode: at its PIN code's centroid; district: at its district's headquarters (its PIN
+    /// was missing, unknown, flagged by the gazetteer as outside its district or state, or in
+    /// another state than the row's).
+    pub via: ViaDto,
+    /// The gazetteer entry whose point the row got, e.g. `pin:226001` or `dhq:157` (the ids of
+    /// `/v1/places`).
+    pub place_id: &'a str,
+}
+
+/// How a geocoded row was placed.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = GeocodeVia)]
+#[serde(rename_all = "lowercase")]
+pub enum ViaDto {
+    Pincode,
+    District,
+}
+
+impl<'a> From<&'a GeocodedRow> for GeocodedRowDto<'a> {
+    fn from(g: &'a GeocodedRow) -> Self {
+        GeocodedRowDto {
+            line: g.line,
+            external_id: &g.external_id,
+            via: match g.via {
+                Via::Pincode => ViaDto::Pincode,
+                Via::District => ViaDto::District,
+            },
+            place_id: &g.place_id,
+        }
+    }
 }
 
 /// One problem or warning in one cell, row or file, as a spreadsheet user would find it.
@@ -92,6 +136,8 @@ impl<'a> From<&'a ImportReport> for ImportReportDto<'a> {
             deactivated: r.deactivated,
             invalid: r.invalid,
             skipped: r.skipped,
+            geocoded: r.geocoded,
+            geocoded_rows: r.geocoded_rows.iter().map(GeocodedRowDto::from).collect(),
             problems: r.problems.iter().map(RowProblemDto::from).collect(),
             warnings: r.warnings.iter().map(RowProblemDto::from).collect(),
         }

@@ -30,6 +30,11 @@
 //!   a `swapped_coordinates` warning. A point outside its country with no such explanation is a
 //!   warning (`outside_country`). "Inside" means inside rough boxes (see `hints`); countries without
 //!   boxes are not checked.
+//! - **Placing rows without coordinates** (only with [`ReadOptions::geocode`]): a row whose lat
+//!   and lon are both empty is placed at its PIN code's centroid or its district's headquarters
+//!   (see `geocode`), marked `approximate`, listed in [`ParsedFile::geocoded`] and warned about
+//!   (`geocoded`); one it cannot place is a problem (`not_geocoded`). A file may then leave out the
+//!   lat and lon columns altogether.
 //! - **Warnings** (which never block an import): unknown columns, a missing external_id column,
 //!   probable duplicates within the file, points outside their country, swapped rows fixed, and
 //!   a summary when most rows are swapped.
@@ -37,6 +42,7 @@
 //! Problems and warnings have one shape, [`RowProblem`], with a machine [`Code`](super::Code).
 
 use super::decode::decode;
+use super::geocode::{Geocoder, Via};
 use super::header::map_columns;
 use super::hints::{Hints, Place, RowHint};
 use super::problem::{Code, Fix, RowProblem, problem};
@@ -51,6 +57,25 @@ pub struct ParsedRow {
     pub data: ProviderData,
 }
 
+/// How to read a file beyond the format itself.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Repairs to apply instead of refusing the rows they fix (each fixed row is a warning).
+    pub fixes: Vec<Fix>,
+    /// Place rows without coordinates by the bundled gazetteer.
+    pub geocode: bool,
+}
+
+/// A valid row placed by the gazetteer because it had no coordinates.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GeocodedRow {
+    pub line: u64,
+    pub external_id: String,
+    pub via: Via,
+    /// The gazetteer entry whose point the row got, e.g. `pin:226001`, `dhq:157`.
+    pub place_id: String,
+}
+
 /// The outcome of reading a file: the valid rows, every problem, and warnings.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedFile {
@@ -59,6 +84,8 @@ pub struct ParsedFile {
     pub warnings: Vec<RowProblem>,
     /// Number of data rows seen (valid or not).
     pub row_count: usize,
+    /// The valid rows the gazetteer placed, in file order.
+    pub geocoded: Vec<GeocodedRow>,
 }
 
 /// Parses a whole CSV file. Never fails: every issue becomes a problem in the result.
@@ -78,7 +105,17 @@ pub fn parse_csv_with(bytes: &[u8], on_row: &mut dyn FnMut(ParsedRow, usize)) ->
 
 /// [`parse_csv_with`], applying `fixes` where they apply (each fixed row gets a warning).
 pub fn parse_csv_fixing(bytes: &[u8], fixes: &[Fix], on_row: &mut dyn FnMut(ParsedRow, usize)) -> ParsedFile {
-    let swap_fix = fixes.contains(&Fix::SwapCoordinates);
+    parse_csv_reading(bytes, &ReadOptions { fixes: fixes.to_vec(), geocode: false }, on_row)
+}
+
+/// [`parse_csv_with`], reading as `opts` say.
+pub fn parse_csv_reading(
+    bytes: &[u8],
+    opts: &ReadOptions,
+    on_row: &mut dyn FnMut(ParsedRow, usize),
+) -> ParsedFile {
+    let swap_fix = opts.fixes.contains(&Fix::SwapCoordinates);
+    let geocoder = opts.geocode.then(Geocoder::bundled);
     let mut out = ParsedFile::default();
     let Some(text) = decode(bytes, &mut out) else {
         return out;
@@ -120,7 +157,7 @@ pub fn parse_csv_fixing(bytes: &[u8], fixes: &[Fix], on_row: &mut dyn FnMut(Pars
         return out;
     }
     let headers: Vec<String> = header.cells.iter().map(|h| h.trim().to_string()).collect();
-    let Some(index) = map_columns(&headers, header.line, &mut out) else {
+    let Some(index) = map_columns(&headers, header.line, opts.geocode, &mut out) else {
         return out;
     };
 
@@ -187,10 +224,10 @@ pub fn parse_csv_fixing(bytes: &[u8], fixes: &[Fix], on_row: &mut dyn FnMut(Pars
             hint.swap();
         }
         let cells = Cells { index: if fixed { &swapped_index } else { &index }, ..as_written };
-        let parsed = parse_row(line, &cells);
+        let parsed = parse_row(line, &cells, geocoder);
         hints.row(&hint, place, &mut out.warnings);
         match parsed {
-            Ok(data) => {
+            Ok((data, located)) => {
                 if let Some(first) = seen_ids.insert(data.external_id.clone(), line) {
                     out.problems.push(problem(
                         line,
@@ -202,6 +239,25 @@ pub fn parse_csv_fixing(bytes: &[u8], fixes: &[Fix], on_row: &mut dyn FnMut(Pars
                 } else {
                     if place == Place::Outside {
                         out.warnings.push(hint.outside_warning());
+                    }
+                    if let Some(l) = located {
+                        out.warnings.push(problem(
+                            line,
+                            None,
+                            Some(&l.place_id),
+                            Code::Geocoded,
+                            format!(
+                                "lat and lon are empty, so the row was placed at {} and marked \
+                                 location_precision approximate",
+                                l.described
+                            ),
+                        ));
+                        out.geocoded.push(GeocodedRow {
+                            line,
+                            external_id: data.external_id.clone(),
+                            via: l.via,
+                            place_id: l.place_id,
+                        });
                     }
                     on_row(ParsedRow { line, data }, out.problems.len());
                 }

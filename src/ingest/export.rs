@@ -5,7 +5,7 @@
 //!   an export is an admin's backup, not a public document.
 //! - Coordinates use Rust's shortest round-trip float formatting, so they come back bit for bit;
 //!   phones are written as displayed; lists are `;`-joined; dates are YYYY-MM-DD; booleans are
-//!   `true`/`false`; wheelchair and status are their lower-case words.
+//!   `true`/`false`; wheelchair, location precision and status are their lower-case words.
 //! - The importer trims every cell, so imported values never start or end with whitespace; a
 //!   record built some other way with such whitespace comes back trimmed (nothing else changes).
 //!   An empty optional text (`Some("")`) comes back as `None`.
@@ -114,6 +114,7 @@ fn value<'p>(p: &'p ProviderData, column: Column) -> Cow<'p, str> {
         Column::Categories => list(p.categories.iter().map(|c| c.slug()).collect()),
         Column::Lat => number(p.location.reveal().lat),
         Column::Lon => number(p.location.reveal().lon),
+        Column::LocationPrecision => Cow::Borrowed(p.location_precision.as_str()),
         Column::PublicLat => p.public_location.map_or(Cow::Borrowed(""), |l| number(l.lat)),
         Column::PublicLon => p.public_location.map_or(Cow::Borrowed(""), |l| number(l.lon)),
         Column::Confidential => boolean(p.confidential),
@@ -145,7 +146,7 @@ mod tests {
     use super::*;
     use crate::ingest::parse_csv;
     use crate::model::fields::{parse_date, parse_phone};
-    use crate::model::{Category, LonLat, Status, Wheelchair};
+    use crate::model::{Category, LocationPrecision, LonLat, Status, Wheelchair};
 
     fn export(records: &[ProviderData]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -170,6 +171,7 @@ mod tests {
             description: Some(format!("{text}\nsecond line, \"quoted\"\r\nthird")),
             categories: vec![Category::Shelter, Category::Helpline, Category::Other],
             location: LonLat { lon: 80.946_166_666_666_67, lat: -0.000_000_1 }.into(),
+            location_precision: LocationPrecision::Approximate,
             public_location: Some(LonLat { lon: 80.946_166_666_666_67 + 1e-7, lat: 0.1 + 0.2 }),
             confidential: true,
             address: Some(text.to_string()).into(),
@@ -259,7 +261,9 @@ mod tests {
         assert!(text.contains(",'-226001,"), "{text}");
         // Numbers, booleans and dates are never guarded, even when negative.
         assert!(
-            text.contains(",-0.0000001,80.94616666666667,0.30000000000000004,80.94616676666666,true,"),
+            text.contains(
+                ",-0.0000001,80.94616666666667,approximate,0.30000000000000004,80.94616676666666,true,"
+            ),
             "{text}"
         );
     }

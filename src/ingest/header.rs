@@ -7,10 +7,12 @@ use crate::model::Column;
 use std::collections::HashMap;
 
 /// Maps canonical column → index, reporting duplicate and missing required columns as problems
-/// and unknown ones as warnings. `None` when the header is unusable.
+/// and unknown ones as warnings. `None` when the header is unusable. When `geocoding`, a file may
+/// leave out both lat and lon (every row is then placed by the gazetteer), not just one.
 pub(super) fn map_columns(
     headers: &[String],
     line: u64,
+    geocoding: bool,
     out: &mut ParsedFile,
 ) -> Option<HashMap<Column, usize>> {
     if let [only] = headers {
@@ -68,7 +70,9 @@ pub(super) fn map_columns(
             )),
         }
     }
-    for required in Column::ALL.into_iter().filter(|c| c.required()) {
+    let no_point = geocoding && !index.contains_key(&Column::Lat) && !index.contains_key(&Column::Lon);
+    let needed = |c: &Column| c.required() && !(no_point && matches!(c, Column::Lat | Column::Lon));
+    for required in Column::ALL.into_iter().filter(needed) {
         if !index.contains_key(&required) {
             out.problems.push(problem(
                 line,

@@ -1,5 +1,6 @@
 //! Row parsing: one record's cells → a validated `ProviderData`, or every problem in it.
 
+use super::geocode::{Address, Geocoder, Located};
 use super::hints::{looks_swapped, swapped_problem};
 use super::problem::{Code, RowProblem, problem};
 use crate::model::fields::{
@@ -7,7 +8,8 @@ use crate::model::fields::{
     parse_hours, parse_languages, parse_phone, parse_website, split_list,
 };
 use crate::model::{
-    Category, Column, CoordError, LonLat, ProviderData, Status, Wheelchair, check_lat, check_lon,
+    Category, Column, CoordError, LocationPrecision, LonLat, ProviderData, Status, Wheelchair, check_lat,
+    check_lon,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -31,7 +33,8 @@ pub fn parse_fields(fields: &BTreeMap<Column, String>) -> Result<ProviderData, V
     let headers: Vec<String> = fields.keys().map(|k| k.name().to_string()).collect();
     let cells: Vec<String> = fields.values().cloned().collect();
     let index: HashMap<Column, usize> = fields.keys().enumerate().map(|(i, k)| (*k, i)).collect();
-    parse_row(0, &Cells { headers: &headers, cells: &cells, index: &index, unguard: false })
+    parse_row(0, &Cells { headers: &headers, cells: &cells, index: &index, unguard: false }, None)
+        .map(|(data, _)| data)
 }
 
 /// One record's cells, looked up by column.
@@ -54,8 +57,13 @@ impl<'r> Cells<'r> {
     }
 }
 
-/// Validates one row, collecting every cell problem.
-pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Vec<RowProblem>> {
+/// Validates one row, collecting every cell problem. With a `geocoder`, a row whose lat and lon
+/// are both empty is placed by it (see `geocode`), `approximate`, and the answer says where.
+pub(super) fn parse_row(
+    line: u64,
+    cells: &Cells<'_>,
+    geocoder: Option<&Geocoder<'_>>,
+) -> Result<(ProviderData, Option<Located>), Vec<RowProblem>> {
     let mut ps: Vec<RowProblem> = Vec::new();
     // Every cell's text rule first (length, control characters; the same rules as an admin
     // edit): one problem each, and a failing value goes no further.
@@ -159,14 +167,45 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
             })
         }
     };
-    let lat = coded(line, &mut ps, cell(Column::Lat), coordinate(check_lat));
-    let lon = coded(line, &mut ps, cell(Column::Lon), coordinate(check_lon));
-    if blank(Column::Lat) {
-        ps.push(problem(line, Some("lat"), None, Code::Required, "latitude is required"));
+    let mut lat = coded(line, &mut ps, cell(Column::Lat), coordinate(check_lat));
+    let mut lon = coded(line, &mut ps, cell(Column::Lon), coordinate(check_lon));
+    let mut located = None;
+    match geocoder {
+        Some(g) if blank(Column::Lat) && blank(Column::Lon) => {
+            let address = Address {
+                postal_code: cell(Column::PostalCode).map(|(_, v)| v),
+                district: cell(Column::District).map(|(_, v)| v),
+                state: cell(Column::State).map(|(_, v)| v),
+                country: country.as_deref(),
+            };
+            match g.locate(&address) {
+                Ok(l) => {
+                    (lat, lon) = (Some(l.point.lat), Some(l.point.lon));
+                    located = Some(l);
+                }
+                Err(m) => ps.push(problem(line, None, None, Code::NotGeocoded, m)),
+            }
+        }
+        _ => {
+            if blank(Column::Lat) {
+                ps.push(problem(line, Some("lat"), None, Code::Required, "latitude is required"));
+            }
+            if blank(Column::Lon) {
+                ps.push(problem(line, Some("lon"), None, Code::Required, "longitude is required"));
+            }
+        }
     }
-    if blank(Column::Lon) {
-        ps.push(problem(line, Some("lon"), None, Code::Required, "longitude is required"));
-    }
+    let location_precision = field(
+        line,
+        &mut ps,
+        cell(Column::LocationPrecision),
+        Code::InvalidLocationPrecision,
+        LocationPrecision::parse,
+    )
+    .unwrap_or_default();
+    // A centroid is never the door, whatever the cell says.
+    let location_precision =
+        if located.is_some() { LocationPrecision::Approximate } else { location_precision };
     // Outside its country but inside swapped: the cells are the wrong way round. Checked on the
     // numbers as written, so a latitude out of range that is a longitude is explained too.
     let written = |column: Column| cell(column).and_then(|(_, v)| v.parse::<f64>().ok());
@@ -241,36 +280,40 @@ pub(super) fn parse_row(line: u64, cells: &Cells<'_>) -> Result<ProviderData, Ve
     let external_id = external_given.unwrap_or_else(|| {
         derive_external_id(&name, &country, state.as_deref(), district.as_deref(), locality.as_deref())
     });
-    Ok(ProviderData {
-        external_id,
-        name,
-        organization,
-        description,
-        categories,
-        location: LonLat { lon, lat }.into(),
-        public_location: public_lat.zip(public_lon).map(|(lat, lon)| LonLat { lon, lat }),
-        confidential,
-        address: address.into(),
-        locality,
-        district,
-        state,
-        postal_code: postal_code.into(),
-        country,
-        phone,
-        hotline,
-        sms,
-        intake_phone: intake_phone.into(),
-        email,
-        website,
-        languages,
-        hours,
-        open_24_7,
-        eligibility,
-        cost,
-        wheelchair,
-        verified_on,
-        status,
-    })
+    Ok((
+        ProviderData {
+            external_id,
+            name,
+            organization,
+            description,
+            categories,
+            location: LonLat { lon, lat }.into(),
+            location_precision,
+            public_location: public_lat.zip(public_lon).map(|(lat, lon)| LonLat { lon, lat }),
+            confidential,
+            address: address.into(),
+            locality,
+            district,
+            state,
+            postal_code: postal_code.into(),
+            country,
+            phone,
+            hotline,
+            sms,
+            intake_phone: intake_phone.into(),
+            email,
+            website,
+            languages,
+            hours,
+            open_24_7,
+            eligibility,
+            cost,
+            wheelchair,
+            verified_on,
+            status,
+        },
+        located,
+    ))
 }
 
 /// `text` lower-cased, with every run of non-alphanumeric characters made one `sep`, for

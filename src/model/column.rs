@@ -23,6 +23,7 @@ pub enum Column {
     Categories,
     Lat,
     Lon,
+    LocationPrecision,
     PublicLat,
     PublicLon,
     Confidential,
@@ -50,7 +51,7 @@ pub enum Column {
 
 impl Column {
     /// Every column, in the order Bellmap writes them.
-    pub const ALL: [Column; 30] = [
+    pub const ALL: [Column; 31] = [
         Column::ExternalId,
         Column::Name,
         Column::Organization,
@@ -58,6 +59,7 @@ impl Column {
         Column::Categories,
         Column::Lat,
         Column::Lon,
+        Column::LocationPrecision,
         Column::PublicLat,
         Column::PublicLon,
         Column::Confidential,
@@ -93,6 +95,7 @@ impl Column {
             Column::Categories => "categories",
             Column::Lat => "lat",
             Column::Lon => "lon",
+            Column::LocationPrecision => "location_precision",
             Column::PublicLat => "public_lat",
             Column::PublicLon => "public_lon",
             Column::Confidential => "confidential",

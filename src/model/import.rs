@@ -44,6 +44,31 @@ impl OnError {
     }
 }
 
+/// How an import places a row that has no coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Geocode {
+    /// At its PIN code's centroid, else its district's headquarters, from the bundled gazetteer
+    /// (`places::gazetteer`); nothing leaves the machine.
+    Gazetteer,
+}
+
+impl Geocode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Geocode::Gazetteer => "gazetteer",
+        }
+    }
+
+    /// Parses the query parameter `geocode` and the CLI's `--geocode`.
+    pub fn parse(raw: &str) -> Result<Geocode, String> {
+        match raw.trim() {
+            "gazetteer" => Ok(Geocode::Gazetteer),
+            other => Err(format!("'{other}' is not a geocoder; use gazetteer")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +82,7 @@ mod tests {
             assert_eq!(OnError::parse(o.as_str()), Some(o));
         }
         assert_eq!(ImportMode::parse("revert"), None);
+        assert_eq!(Geocode::parse(Geocode::Gazetteer.as_str()), Ok(Geocode::Gazetteer));
+        assert!(Geocode::parse("google").unwrap_err().contains("use gazetteer"));
     }
 }

@@ -14,6 +14,6 @@ pub use column::{Column, TextRule};
 pub use confidential::Confidential;
 pub use fields::{Phone, calling_code};
 pub use geo_point::{CoordError, EARTH_RADIUS_M, LonLat, check_lat, check_lon, chord2_for_distance_m};
-pub use import::{ImportMode, OnError};
-pub use provider::{Provider, ProviderData, ProviderId, Status, Wheelchair};
+pub use import::{Geocode, ImportMode, OnError};
+pub use provider::{LocationPrecision, Provider, ProviderData, ProviderId, Status, Wheelchair};
 pub use role::{Caller, Role};

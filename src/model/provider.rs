@@ -67,6 +67,37 @@ impl Status {
     }
 }
 
+/// How closely `location` marks the provider's door: `Exact` as given by coordinates, or
+/// `Approximate` when an import placed it at a gazetteer centroid (a PIN code's, a district
+/// headquarters') because the row had no coordinates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LocationPrecision {
+    #[default]
+    Exact,
+    Approximate,
+}
+
+impl LocationPrecision {
+    pub const ALL: [LocationPrecision; 2] = [LocationPrecision::Exact, LocationPrecision::Approximate];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationPrecision::Exact => "exact",
+            LocationPrecision::Approximate => "approximate",
+        }
+    }
+
+    /// An empty cell is exact: a row with coordinates marks the door.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "exact" | "" => Ok(LocationPrecision::Exact),
+            "approximate" => Ok(LocationPrecision::Approximate),
+            other => Err(format!("'{other}' is not a location precision; use exact or approximate")),
+        }
+    }
+}
+
 /// Everything an importer or editor sets about a provider: a validated record without id or timestamps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderData {
@@ -78,6 +109,8 @@ pub struct ProviderData {
     pub categories: Vec<Category>,
     /// The exact location. For a confidential provider this never leaves the server publicly.
     pub location: Confidential<LonLat>,
+    /// Whether `location` is the door or a centroid an import placed the provider at.
+    pub location_precision: LocationPrecision,
     /// Where the public sees a confidential provider, when an admin chose the point.
     pub public_location: Option<LonLat>,
     pub confidential: bool,
@@ -132,6 +165,14 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// How closely [`Provider::public_point`] marks the door: approximate for a confidential
+    /// provider (a displaced point) and for one placed at a gazetteer centroid.
+    pub fn public_precision(&self) -> LocationPrecision {
+        if self.data.confidential { LocationPrecision::Approximate } else { self.data.location_precision }
+    }
+}
+
 impl ProviderData {
     pub fn has_category(&self, c: Category) -> bool {
         self.categories.contains(&c)
@@ -150,6 +191,7 @@ mod tests {
             description: None,
             categories: vec![Category::Shelter],
             location: LonLat { lon, lat }.into(),
+            location_precision: LocationPrecision::Exact,
             public_location: None,
             confidential,
             address: None.into(),

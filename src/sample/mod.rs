@@ -42,7 +42,11 @@ pub fn write_sample_csv<W: std::io::Write>(out: W, count: usize, seed: u64) -> R
     let plan = plan_towns(&towns, count, &mut rng);
     let mut phones = PhoneBook::default();
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
-    writer.write_record(Column::ALL.map(Column::name))?;
+    // Every sample point is given as coordinates, so the optional location_precision column
+    // (default exact) is left out and data/providers.csv stays as it was.
+    writer.write_record(
+        Column::ALL.into_iter().filter(|c| *c != Column::LocationPrecision).map(Column::name),
+    )?;
     for (i, &t) in plan.iter().enumerate() {
         let row = make_row(i, count, &towns[t], &mut rng, &mut phones);
         writer.write_record(&row)?;

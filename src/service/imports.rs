@@ -2,9 +2,9 @@
 
 use super::{ImportRecord, Service, ServiceError};
 use crate::db::{ImportMeta, WriteCounts};
-pub use crate::ingest::{Code, Fix, RowProblem};
-use crate::ingest::{ParsedFile, parse_csv_fixing};
-use crate::model::{ImportMode, OnError};
+pub use crate::ingest::{Code, Fix, GeocodedRow, RowProblem, Via};
+use crate::ingest::{ParsedFile, ReadOptions, parse_csv_reading};
+use crate::model::{Geocode, ImportMode, OnError};
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
@@ -18,6 +18,8 @@ pub struct ImportOptions {
     pub source: String,
     /// Repairs to apply instead of refusing the rows they fix (each fixed row is a warning).
     pub fixes: Vec<Fix>,
+    /// How to place rows without coordinates; `None`: such a row is a problem.
+    pub geocode: Option<Geocode>,
 }
 
 impl ImportOptions {
@@ -30,6 +32,7 @@ impl ImportOptions {
             actor: "cli".into(),
             source: source.into(),
             fixes: Vec::new(),
+            geocode: None,
         }
     }
 }
@@ -56,6 +59,9 @@ pub struct ImportReport {
     pub invalid: usize,
     /// Invalid rows left out under on_error=skip.
     pub skipped: usize,
+    /// Valid rows placed by the gazetteer (each also has a `geocoded` warning).
+    pub geocoded: usize,
+    pub geocoded_rows: Vec<GeocodedRow>,
     pub problems: Vec<RowProblem>,
     pub warnings: Vec<RowProblem>,
 }
@@ -79,12 +85,14 @@ impl Service {
             on_error: opts.on_error,
         };
         let abort = opts.on_error == OnError::Abort;
+        let read =
+            ReadOptions { fixes: opts.fixes.clone(), geocode: opts.geocode == Some(Geocode::Gazetteer) };
         let _writer = self.writer();
         let mut outcome: Option<(ImportReport, bool)> = None;
         let (counts, import_id, _) = self.db.import(
             &meta,
             |sink| {
-                parse_csv_fixing(&bytes, &opts.fixes, &mut |row, problems_so_far| {
+                parse_csv_reading(&bytes, &read, &mut |row, problems_so_far| {
                     if !(abort && problems_so_far > 0) {
                         sink.push(row.data);
                     }
@@ -158,6 +166,8 @@ fn new_report(parsed: &ParsedFile, opts: &ImportOptions) -> ImportReport {
         deactivated: 0,
         invalid: invalid_lines.len(),
         skipped: if opts.on_error == OnError::Skip { invalid_lines.len() } else { 0 },
+        geocoded: parsed.geocoded.len(),
+        geocoded_rows: parsed.geocoded.clone(),
         problems: parsed.problems.clone(),
         warnings: parsed.warnings.clone(),
     }

@@ -11,7 +11,7 @@ mod providers;
 pub use crate::db::{AuditEntry, ImportRecord, TokenInfo};
 pub use error::{FieldProblem, RevertConflict, ServiceError};
 pub use export::Export;
-pub use imports::{Code, Fix, ImportOptions, ImportReport, RowProblem};
+pub use imports::{Code, Fix, GeocodedRow, ImportOptions, ImportReport, RowProblem, Via};
 pub use providers::ProviderEdit;
 
 use crate::audit_queue::AuditQueue;

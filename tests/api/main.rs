@@ -11,6 +11,7 @@ mod durability;
 mod emergency;
 mod errors;
 mod fixtures;
+mod geocode;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper
 mod helpers;
 mod import_codes;
