@@ -115,7 +115,7 @@ impl<'g> Geocoder<'g> {
         match a.postal_code {
             Some(code) if india => match self.pin(code) {
                 Ok(pin) => match a.state {
-                    Some(state) if fold(state) != fold(&pin.state) => why.push(format!(
+                    Some(state) if key(state) != key(&pin.state) => why.push(format!(
                         "PIN {} is in {}, not in {state}",
                         pin.name,
                         if pin.state.is_empty() { "no known state" } else { &pin.state }
@@ -252,6 +252,9 @@ mod tests {
         assert_eq!(place(&l.place_id).district, "Nuh");
         let l = g.locate(&at(Some("226001"), Some("Patna"), Some("Bihar"))).unwrap();
         assert_eq!((l.via, place(&l.place_id).district.as_str()), (Via::District, "Patna"));
+        // "&" is "and" in the state check too.
+        let l = g.locate(&at(Some("190001"), None, Some("Jammu & Kashmir"))).unwrap();
+        assert_eq!((l.via, l.place_id.as_str()), (Via::Pincode, "pin:190001"));
         let e = g.locate(&at(Some("122105"), None, None)).unwrap_err();
         assert!(e.contains("outside its district") && e.contains("not both given"), "{e}");
     }

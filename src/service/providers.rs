@@ -3,7 +3,7 @@
 
 use super::{FieldProblem, Service, ServiceError};
 use crate::ingest::{parse_fields, to_fields};
-use crate::model::{Column, Provider, ProviderData, Status};
+use crate::model::{Column, LocationPrecision, Provider, ProviderData, Status};
 use std::collections::BTreeMap;
 
 /// One change to a stored provider.
@@ -31,7 +31,15 @@ impl ProviderEdit {
     fn apply(self, current: &ProviderData) -> BTreeMap<Column, String> {
         let mut cells = to_fields(current);
         match self {
-            ProviderEdit::Update(changes) => cells.extend(changes),
+            ProviderEdit::Update(changes) => {
+                // New coordinates are where someone put the provider: exact, unless the same
+                // edit says otherwise.
+                let moved = changes.contains_key(&Column::Lat) || changes.contains_key(&Column::Lon);
+                if moved && !changes.contains_key(&Column::LocationPrecision) {
+                    cells.insert(Column::LocationPrecision, LocationPrecision::Exact.as_str().into());
+                }
+                cells.extend(changes)
+            }
             ProviderEdit::Deactivate => _ = cells.insert(Column::Status, Status::Inactive.as_str().into()),
             ProviderEdit::Reactivate => _ = cells.insert(Column::Status, Status::Active.as_str().into()),
         }

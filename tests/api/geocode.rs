@@ -157,6 +157,21 @@ async fn a_pin_code_row_is_placed_at_the_pins_centroid_and_is_approximate() {
         (admin["location_precision"].as_str(), admin["lat"].as_f64()),
         (Some("approximate"), Some(lat))
     );
+
+    // An admin who sets the real coordinates makes the location exact; one who only renames does not.
+    let patch = |body: Value| {
+        a.app
+            .client
+            .patch(a.app.url(&format!("/v1/admin/providers/{}", stored.id.0)))
+            .bearer_auth(&a.token)
+            .json(&body)
+            .send()
+    };
+    let renamed =
+        ok_json(patch(serde_json::json!({"name": "PIN Centre East"})).await.unwrap(), "rename").await;
+    assert_eq!(renamed["location_precision"], "approximate");
+    let moved = ok_json(patch(serde_json::json!({"lat": 26.86, "lon": 80.91})).await.unwrap(), "move").await;
+    assert_eq!((moved["location_precision"].as_str(), moved["lat"].as_f64()), (Some("exact"), Some(26.86)));
 }
 
 #[tokio::test]
