@@ -1,0 +1,263 @@
+//! Opening hours: each provider's `hours` (OpenStreetMap `opening_hours`) evaluated in its own
+//! time zone, which is found from its public point (never the confidential exact one; the zone
+//! of a displaced point is the same in practice). Public holidays (`PH`) come from the record's
+//! country where the `opening-hours` crate knows its holidays (India is not among them: there
+//! `PH` never matches).
+//!
+//! Many providers share an hours string and a zone, so each distinct (hours, zone, country) is
+//! compiled once at snapshot build and every provider gets an index into that table. A compiled
+//! schedule keeps its states in UTC over a window around the build time, so evaluating one is a
+//! binary search; an instant outside the window is asked of the crate (correct, but slower).
+
+use crate::model::{LonLat, Provider};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use opening_hours::localization::{Coordinates, Country, TzLocation};
+use opening_hours::{Context, OpeningHours, RuleKind};
+use std::collections::HashMap;
+
+/// An instant in whole seconds since the Unix epoch (UTC).
+pub type UnixTime = i64;
+
+/// The precomputed window starts this long before the snapshot is built...
+const WINDOW_BEFORE_S: i64 = 86_400;
+/// ...and ends this long after it (a snapshot is rebuilt on every change; an older one still
+/// answers right, through the crate).
+const WINDOW_AFTER_S: i64 = 28 * 86_400;
+/// Most state ranges read from the crate when looking for the next change.
+const MAX_RANGES: usize = 2_000;
+
+/// A provider's state at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Open,
+    Closed,
+    /// The hours say "unknown" then, or there are no hours the evaluator can read.
+    Unknown,
+}
+
+impl State {
+    /// `open_now` as answered: true, false, or null when unknown.
+    pub fn as_bool(self) -> Option<bool> {
+        match self {
+            State::Open => Some(true),
+            State::Closed => Some(false),
+            State::Unknown => None,
+        }
+    }
+
+    fn of(kind: RuleKind) -> State {
+        match kind {
+            RuleKind::Open => State::Open,
+            RuleKind::Closed => State::Closed,
+            RuleKind::Unknown => State::Unknown,
+        }
+    }
+}
+
+/// The next time a provider opens or closes, in its own time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// RFC 3339 with the provider's UTC offset at that instant.
+    pub at: String,
+    /// Whether it is open from then on.
+    pub open: bool,
+    /// "closes 18:00" when the change is on the same local day, "opens Mon 09:00" within the
+    /// week, "opens 2026-12-25 09:00" later.
+    pub text: String,
+}
+
+/// Every distinct schedule of a snapshot, and each slot's index into them.
+pub struct Table {
+    schedules: Vec<Schedule>,
+    of_slot: Vec<u32>,
+}
+
+enum Schedule {
+    /// `24/7`, or `open_24_7` set.
+    Always,
+    /// No hours, or hours the evaluator cannot read.
+    Unknown,
+    Compiled(Box<Compiled>),
+}
+
+const UNKNOWN: u32 = 0;
+const ALWAYS: u32 = 1;
+
+struct Compiled {
+    hours: OpeningHours<TzLocation<Tz>>,
+    tz: Tz,
+    /// State changes over the window: (from when, state from then on), the first at the
+    /// window's start, no two neighbours with the same state.
+    spans: Vec<(UnixTime, State)>,
+    /// The window's end (exclusive).
+    end: UnixTime,
+}
+
+/// What makes two providers' schedules the same: the hours, the zone, the holiday country
+/// (only when the hours name holidays) and the point (only when they name sun events).
+type Key<'a> = (&'a str, &'static str, Option<Country>, Option<(u64, u64)>);
+
+impl Table {
+    /// Compiles the schedules of `records`, whose public points are `points` (same order),
+    /// with a precomputed window around `now`.
+    pub fn build(records: &[Provider], points: &[LonLat], now: UnixTime) -> Table {
+        let mut schedules = vec![Schedule::Unknown, Schedule::Always];
+        let mut ids: HashMap<Key, u32> = HashMap::new();
+        let mut parsed: HashMap<&str, Option<OpeningHours>> = HashMap::new();
+        let start = now - now.rem_euclid(60) - WINDOW_BEFORE_S;
+        let end = start + WINDOW_BEFORE_S + WINDOW_AFTER_S;
+        let of_slot = records
+            .iter()
+            .zip(points)
+            .map(|(p, at)| {
+                let d = &p.data;
+                let Some(raw) = d.hours.as_deref().map(str::trim) else {
+                    return if d.open_24_7 { ALWAYS } else { UNKNOWN };
+                };
+                if d.open_24_7 || raw == "24/7" {
+                    return ALWAYS;
+                }
+                let Some(expression) = parsed.entry(raw).or_insert_with(|| raw.parse::<OpeningHours>().ok())
+                else {
+                    return UNKNOWN;
+                };
+                let Some(coords) = Coordinates::new(at.lat, at.lon) else { return UNKNOWN };
+                let tz = *TzLocation::from_coords(coords).get_timezone();
+                let country = names_holidays(raw).then(|| d.country.parse::<Country>().ok()).flatten();
+                let sun = names_sun_events(raw).then_some((at.lat.to_bits(), at.lon.to_bits()));
+                *ids.entry((raw, tz.name(), country, sun)).or_insert_with(|| {
+                    let mut context = Context::default();
+                    if let Some(c) = country {
+                        context = context.with_holidays(c.holidays());
+                    }
+                    let locale = match sun {
+                        Some(_) => TzLocation::new(tz).with_coords(coords),
+                        None => TzLocation::new(tz),
+                    };
+                    let hours = expression.clone().with_context(context.with_locale(locale));
+                    schedules.push(Schedule::Compiled(Box::new(Compiled::new(hours, tz, start, end))));
+                    (schedules.len() - 1) as u32
+                })
+            })
+            .collect();
+        Table { schedules, of_slot }
+    }
+
+    /// How many distinct schedules were compiled (24/7 and unknown not counted).
+    pub fn compiled(&self) -> usize {
+        self.schedules.len() - 2
+    }
+
+    fn of(&self, slot: u32) -> &Schedule {
+        &self.schedules[self.of_slot[slot as usize] as usize]
+    }
+
+    /// The state of the provider in `slot` at `at`. Cheap inside the window (the hot path of
+    /// an `open_at` filter).
+    pub fn state(&self, slot: u32, at: UnixTime) -> State {
+        match self.of(slot) {
+            Schedule::Always => State::Open,
+            Schedule::Unknown => State::Unknown,
+            Schedule::Compiled(c) => c.state(at),
+        }
+    }
+
+    pub fn is_open(&self, slot: u32, at: UnixTime) -> bool {
+        self.state(slot, at) == State::Open
+    }
+
+    /// The next time after `at` the provider in `slot` opens or closes (a change between
+    /// closed and unknown does not count); `None` when it never does.
+    pub fn next_change(&self, slot: u32, at: UnixTime) -> Option<Change> {
+        match self.of(slot) {
+            Schedule::Always | Schedule::Unknown => None,
+            Schedule::Compiled(c) => c.next_change(at),
+        }
+    }
+}
+
+/// Whether hours name public or school holidays (only then does the country matter).
+fn names_holidays(raw: &str) -> bool {
+    raw.contains("PH") || raw.contains("SH")
+}
+
+/// Whether hours name sun events (only then does the exact point matter).
+fn names_sun_events(raw: &str) -> bool {
+    let raw = raw.to_ascii_lowercase();
+    ["sunrise", "sunset", "dawn", "dusk"].iter().any(|e| raw.contains(e))
+}
+
+impl Compiled {
+    fn new(hours: OpeningHours<TzLocation<Tz>>, tz: Tz, start: UnixTime, end: UnixTime) -> Compiled {
+        let mut c = Compiled { hours, tz, spans: Vec::new(), end: start };
+        if let (Some(from), Some(to)) = (c.local(start), c.local(end)) {
+            let mut spans: Vec<(UnixTime, State)> = Vec::new();
+            for range in c.hours.iter_range(from, to) {
+                let state = State::of(range.kind);
+                if spans.last().is_none_or(|s| s.1 != state) {
+                    spans.push((range.range.start.timestamp(), state));
+                }
+            }
+            // A window the crate did not cover from its start is not used.
+            if spans.first().is_some_and(|s| s.0 == start) {
+                c.spans = spans;
+                c.end = end;
+            }
+        }
+        c
+    }
+
+    fn local(&self, at: UnixTime) -> Option<DateTime<Tz>> {
+        DateTime::<Utc>::from_timestamp(at, 0).map(|t| t.with_timezone(&self.tz))
+    }
+
+    fn in_window(&self, at: UnixTime) -> bool {
+        self.spans.first().is_some_and(|s| s.0 <= at) && at < self.end
+    }
+
+    fn state(&self, at: UnixTime) -> State {
+        if self.in_window(at) {
+            return self.spans[self.spans.partition_point(|s| s.0 <= at) - 1].1;
+        }
+        self.local(at).map_or(State::Unknown, |t| State::of(self.hours.state(t).0))
+    }
+
+    fn next_change(&self, at: UnixTime) -> Option<Change> {
+        let open = self.state(at) == State::Open;
+        let from = if self.in_window(at) {
+            let after = self.spans.partition_point(|s| s.0 <= at);
+            if let Some(s) = self.spans[after..].iter().find(|s| (s.1 == State::Open) != open) {
+                return self.change(at, s.0, !open);
+            }
+            // No change before the window's end: look on from there.
+            self.end
+        } else {
+            at
+        };
+        let found = self
+            .hours
+            .iter_from(self.local(from)?)
+            .take(MAX_RANGES)
+            .find(|r| (r.kind == RuleKind::Open) != open)?;
+        self.change(at, found.range.start.timestamp(), !open)
+    }
+
+    /// The change at `when` as seen at `now`.
+    fn change(&self, now: UnixTime, when: UnixTime, open: bool) -> Option<Change> {
+        let (now, when) = (self.local(now)?, self.local(when)?);
+        let days = (when.date_naive() - now.date_naive()).num_days();
+        let verb = if open { "opens" } else { "closes" };
+        let time = when.format("%H:%M");
+        let text = match days {
+            0 => format!("{verb} {time}"),
+            1..=6 => format!("{verb} {} {time}", when.format("%a")),
+            _ => format!("{verb} {} {time}", when.format("%Y-%m-%d")),
+        };
+        Some(Change { at: when.format("%Y-%m-%dT%H:%M:%S%:z").to_string(), open, text })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+}
