@@ -83,7 +83,9 @@ fn benches(c: &mut Criterion) {
         let features = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["total"].clone();
         eprintln!("{name}: {features} features, {} bytes", body.len());
         view.bench_function(name, |b| {
-            b.iter(|| viewport(&snap, &snap.clusters, &Filters::default(), zoom, black_box(&bbox)).expect("fits"))
+            b.iter(|| {
+                viewport(&snap, &snap.clusters, &Filters::default(), zoom, black_box(&bbox)).expect("fits")
+            })
         });
     }
     view.finish();

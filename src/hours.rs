@@ -260,4 +260,201 @@ impl Compiled {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::model::{Category, ProviderData, ProviderId, Status, Wheelchair};
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    const LUCKNOW: LonLat = LonLat { lon: 80.9462, lat: 26.8467 };
+    const SUVA: LonLat = LonLat { lon: 178.44, lat: -18.14 };
+    const NEW_YORK: LonLat = LonLat { lon: -74.006, lat: 40.7128 };
+    /// The snapshot's build time in these tests: the window runs from a day before to 28 after.
+    const BUILT: OffsetDateTime = datetime!(2026-12-02 00:00 UTC);
+
+    fn provider(hours: Option<&str>, open_24_7: bool, country: &str, at: LonLat) -> Provider {
+        let data = ProviderData {
+            external_id: "x".into(),
+            name: "x".into(),
+            organization: None,
+            description: None,
+            categories: vec![Category::Shelter],
+            location: at.into(),
+            public_location: None,
+            confidential: false,
+            address: None.into(),
+            locality: None,
+            district: None,
+            state: None,
+            postal_code: None.into(),
+            country: country.into(),
+            phone: None,
+            hotline: None,
+            sms: None,
+            intake_phone: None.into(),
+            email: None,
+            website: None,
+            languages: vec![],
+            hours: hours.map(str::to_string),
+            open_24_7,
+            eligibility: None,
+            cost: None,
+            wheelchair: Wheelchair::Unknown,
+            verified_on: None,
+            status: Status::Active,
+        };
+        let epoch = OffsetDateTime::UNIX_EPOCH;
+        Provider { id: ProviderId(1), data, drawn_public: None, created_at: epoch, updated_at: epoch }
+    }
+
+    fn table(providers: &[Provider]) -> Table {
+        let points: Vec<LonLat> = providers.iter().map(|p| p.public_point().unwrap()).collect();
+        Table::build(providers, &points, BUILT.unix_timestamp())
+    }
+
+    fn t(at: OffsetDateTime) -> UnixTime {
+        at.unix_timestamp()
+    }
+
+    /// Reference: the local second of the day and weekday (Monday 0) at a fixed UTC offset.
+    fn local(at: UnixTime, offset_s: i64) -> (i64, i64) {
+        let local = at + offset_s;
+        // 1970-01-01 was a Thursday.
+        (local.rem_euclid(86_400), (local.div_euclid(86_400) + 3).rem_euclid(7))
+    }
+
+    /// Reference for `Mo-Fr 09:00-17:00` at a fixed offset.
+    fn office(at: UnixTime, offset_s: i64) -> bool {
+        let (second, weekday) = local(at, offset_s);
+        weekday < 5 && (9 * 3600..17 * 3600).contains(&second)
+    }
+
+    #[test]
+    fn an_overnight_range_is_open_before_midnight_and_after_until_it_ends() {
+        let hours = table(&[provider(Some("Mo-Su 20:00-08:00"), false, "IN", LUCKNOW)]);
+        // India is UTC+05:30 all year.
+        let reference = |at: UnixTime| {
+            let (second, _) = local(at, 19_800);
+            !(8 * 3600..20 * 3600).contains(&second)
+        };
+        // Before, during (both sides of midnight) and after, IST.
+        let cases = [
+            (datetime!(2026-12-02 19:59 +05:30), false),
+            (datetime!(2026-12-02 20:00 +05:30), true),
+            (datetime!(2026-12-02 23:59 +05:30), true),
+            (datetime!(2026-12-03 00:00 +05:30), true),
+            (datetime!(2026-12-03 07:59 +05:30), true),
+            (datetime!(2026-12-03 08:00 +05:30), false),
+        ];
+        for (at, open) in cases {
+            assert_eq!(reference(t(at)), open, "reference at {at}");
+            assert_eq!(hours.is_open(0, t(at)), open, "at {at}");
+        }
+        // Every 7 minutes over three days in the window, and three days long after it (the crate).
+        for start in [t(BUILT), t(datetime!(2027-06-01 00:00 UTC))] {
+            for step in 0..(3 * 24 * 60 / 7) {
+                let at = start + step * 7 * 60;
+                assert_eq!(hours.is_open(0, at), reference(at), "at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn around_the_clock_unknown_and_unreadable_hours() {
+        let hours = table(&[
+            provider(Some("24/7"), true, "IN", LUCKNOW),
+            provider(None, true, "IN", LUCKNOW),
+            provider(None, false, "IN", LUCKNOW),
+            provider(Some("Mo-Fr 09:00-17:00 open \"by appointment\"; Sa unknown"), false, "IN", LUCKNOW),
+        ]);
+        let at = t(datetime!(2026-12-05 12:00 +05:30)); // a Saturday
+        assert_eq!(hours.state(0, at), State::Open);
+        assert_eq!(hours.state(1, at), State::Open);
+        assert_eq!(hours.next_change(0, at), None);
+        assert_eq!(hours.state(2, at), State::Unknown);
+        assert_eq!(hours.state(2, at).as_bool(), None);
+        assert_eq!(hours.next_change(2, at), None);
+        assert_eq!(hours.state(3, at), State::Unknown);
+        // Around the clock needs no zone and no schedule of its own.
+        assert_eq!(hours.compiled(), 1);
+    }
+
+    #[test]
+    fn public_holidays_close_where_the_crate_knows_the_country() {
+        let hours = table(&[
+            provider(Some("Mo-Fr 09:00-17:00; PH off"), false, "US", NEW_YORK),
+            provider(Some("Mo-Fr 09:00-17:00; PH off"), false, "IN", LUCKNOW),
+        ]);
+        // Thanksgiving, Thursday 2026-11-26 (US public holiday), noon in New York (EST, -05:00).
+        let thanksgiving = t(datetime!(2026-11-26 12:00 -05:00));
+        let day_before = t(datetime!(2026-11-25 12:00 -05:00));
+        assert!(office(thanksgiving, -5 * 3600) && office(day_before, -5 * 3600));
+        assert!(!hours.is_open(0, thanksgiving));
+        assert!(hours.is_open(0, day_before));
+        // Republic Day, Monday 2027-01-26: the crate has no Indian holidays, so `PH off` never
+        // applies there (documented in the README).
+        assert!(hours.is_open(1, t(datetime!(2027-01-26 12:00 +05:30))));
+    }
+
+    #[test]
+    fn fiji_and_new_york_at_the_same_instant() {
+        let hours = table(&[
+            provider(Some("Mo-Fr 09:00-17:00"), false, "FJ", SUVA),
+            provider(Some("Mo-Fr 09:00-17:00"), false, "US", NEW_YORK),
+        ]);
+        // Fiji keeps UTC+12 all year; New York is at -05:00 from November to March.
+        let (fiji, new_york) = (12 * 3600, -5 * 3600);
+        let at = t(datetime!(2026-12-02 22:00 UTC)); // Thu 10:00 in Suva, Wed 17:00 in New York
+        assert!(office(at, fiji) && !office(at, new_york));
+        assert!(hours.is_open(0, at) && !hours.is_open(1, at));
+        let at = t(datetime!(2026-12-02 15:00 UTC)); // Thu 03:00 in Suva, Wed 10:00 in New York
+        assert!(!office(at, fiji) && office(at, new_york));
+        assert!(!hours.is_open(0, at) && hours.is_open(1, at));
+        // Every 13 minutes over a week in the window, against the reference.
+        for step in 0..(7 * 24 * 60 / 13) {
+            let at = t(BUILT) + step * 13 * 60;
+            assert_eq!(hours.is_open(0, at), office(at, fiji), "Suva at {at}");
+            assert_eq!(hours.is_open(1, at), office(at, new_york), "New York at {at}");
+        }
+    }
+
+    #[test]
+    fn the_next_change_is_told_in_the_providers_own_time() {
+        let hours = table(&[provider(Some("Mo-Fr 09:00-18:00"), false, "IN", LUCKNOW)]);
+        let change = |at| hours.next_change(0, t(at)).unwrap();
+        // Wednesday noon: closes today.
+        let c = change(datetime!(2026-12-02 12:00 +05:30));
+        assert_eq!(
+            (c.at.as_str(), c.open, c.text.as_str()),
+            ("2026-12-02T18:00:00+05:30", false, "closes 18:00")
+        );
+        // Friday evening: opens on Monday.
+        let c = change(datetime!(2026-12-04 19:00 +05:30));
+        assert_eq!(
+            (c.at.as_str(), c.open, c.text.as_str()),
+            ("2026-12-07T09:00:00+05:30", true, "opens Mon 09:00")
+        );
+        // Wednesday early morning: opens today.
+        assert_eq!(change(datetime!(2026-12-02 07:00 +05:30)).text, "opens 09:00");
+        // Outside the window, through the crate: the same answer a week on.
+        let c = change(datetime!(2027-06-04 19:00 +05:30));
+        assert_eq!((c.at.as_str(), c.text.as_str()), ("2027-06-07T09:00:00+05:30", "opens Mon 09:00"));
+        // A change more than a week away is dated.
+        let rare = table(&[provider(Some("Dec 25 10:00-12:00"), false, "IN", LUCKNOW)]);
+        let c = rare.next_change(0, t(datetime!(2026-12-02 12:00 +05:30))).unwrap();
+        assert_eq!(c.text, "opens 2026-12-25 10:00");
+    }
+
+    #[test]
+    fn schedules_are_compiled_once_per_hours_zone_and_holiday_country() {
+        let hours = table(&[
+            provider(Some("Mo-Fr 09:00-17:00"), false, "IN", LUCKNOW),
+            provider(Some("Mo-Fr 09:00-17:00"), false, "IN", LonLat { lon: 77.2, lat: 28.6 }),
+            provider(Some("Mo-Fr 09:00-17:00"), false, "US", NEW_YORK),
+            provider(Some("Mo-Fr 09:00-17:00; PH off"), false, "US", NEW_YORK),
+            provider(Some("Mo-Fr 09:00-17:00; PH off"), false, "CA", NEW_YORK),
+            provider(Some("24/7"), false, "IN", LUCKNOW),
+        ]);
+        // Lucknow and Delhi share a zone; "PH off" differs by country.
+        assert_eq!(hours.compiled(), 4);
+    }
 }

@@ -400,7 +400,11 @@ mod tests {
             hours: Some("24/7"),
             open_24_7: true,
             open_now: Some(true),
-            next_change: Some(NextChange { at: "2026-12-02T18:00:00+05:30".into(), open: false, text: "closes 18:00".into() }),
+            next_change: Some(NextChange {
+                at: "2026-12-02T18:00:00+05:30".into(),
+                open: false,
+                text: "closes 18:00".into(),
+            }),
             eligibility: Some("e"),
             cost: Some("free"),
             wheelchair: Wheelchair::Unknown,

@@ -289,9 +289,8 @@ fn open_instant(
     open_at: Given<String>,
     now: UnixTime,
 ) -> Option<UnixTime> {
-    let open_now = then(open_now, |on| {
-        if on { Ok(now) } else { Err("give open_now=true or leave it out".to_string()) }
-    });
+    let open_now =
+        then(open_now, |on| if on { Ok(now) } else { Err("give open_now=true or leave it out".to_string()) });
     let open_at = then(open_at, |raw| instant(&raw));
     if open_now.is_some() && open_at.is_some() {
         for field in ["open_now", "open_at"] {
@@ -308,7 +307,9 @@ pub fn instant(raw: &str) -> Result<UnixTime, String> {
     let raw = raw.trim();
     time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|_| format!("'{raw}' is not an RFC 3339 date-time with an offset, such as 2026-12-02T21:30:00+05:30"))
+        .map_err(|_| {
+            format!("'{raw}' is not an RFC 3339 date-time with an offset, such as 2026-12-02T21:30:00+05:30")
+        })
 }
 
 /// The request's now, for `open_now`.

@@ -65,8 +65,9 @@ fn page_of<'h>(
         },
     };
     let end = offset.saturating_add(page.limit).min(hits.len());
-    let next = (end < hits.len())
-        .then(|| state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64, at: page.at }, scope));
+    let next = (end < hits.len()).then(|| {
+        state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64, at: page.at }, scope)
+    });
     Ok((hits.get(offset..end).unwrap_or(&[]), next))
 }
 

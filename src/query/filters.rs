@@ -37,7 +37,8 @@ impl Filters {
         let mut languages: Vec<&str> = self.languages.iter().map(String::as_str).collect();
         languages.sort_unstable();
         languages.dedup();
-        if categories.is_empty() && languages.is_empty() && self.open_24_7.is_none() && self.open_at.is_none() {
+        if categories.is_empty() && languages.is_empty() && self.open_24_7.is_none() && self.open_at.is_none()
+        {
             return String::new();
         }
         let open = self.open_24_7.map_or("", |o| if o { "true" } else { "false" });

@@ -13,6 +13,7 @@ mod errors;
 mod fixtures;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper
 mod helpers;
+mod hours;
 mod import_codes;
 mod logs;
 mod page;
