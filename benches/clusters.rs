@@ -61,7 +61,7 @@ fn benches(c: &mut Criterion) {
     let shelters = Filters { categories: vec![bellmap::model::Category::Shelter], ..Filters::default() };
     build.bench_function("all_levels_shelters_only", |b| {
         b.iter(|| {
-            let slots = (0..snap.len() as u32).filter(|s| shelters.matches(&snap.records[*s as usize].data));
+            let slots = (0..snap.len() as u32).filter(|s| shelters.matches(&snap, *s));
             ClusterIndex::build(black_box(&snap.points), &bits, slots)
         })
     });
@@ -79,11 +79,13 @@ fn benches(c: &mut Criterion) {
     ];
     for (name, centre, zoom, (w, h)) in cases {
         let bbox = screen(centre, zoom, w, h);
-        let body = viewport(&snap, &snap.clusters, "", zoom, &bbox).expect("fits");
+        let body = viewport(&snap, &snap.clusters, &Filters::default(), zoom, &bbox).expect("fits");
         let features = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["total"].clone();
         eprintln!("{name}: {features} features, {} bytes", body.len());
         view.bench_function(name, |b| {
-            b.iter(|| viewport(&snap, &snap.clusters, "", zoom, black_box(&bbox)).expect("fits"))
+            b.iter(|| {
+                viewport(&snap, &snap.clusters, &Filters::default(), zoom, black_box(&bbox)).expect("fits")
+            })
         });
     }
     view.finish();

@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod emergency;
 pub mod geography;
+pub mod hours;
 pub mod http;
 pub mod index;
 pub mod ingest;

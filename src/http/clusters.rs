@@ -4,9 +4,10 @@ use super::AppState;
 use super::auth::Viewer;
 use super::cursor;
 use super::dto::{Feature, Point};
-use super::params::{DEFAULT_LIMIT, Params, allowed};
+use super::params::{DEFAULT_LIMIT, Page, Params, allowed, now};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use super::providers::{Shape, encode, location_bytes, paginate};
+use crate::hours::UnixTime;
 use crate::index::Snapshot;
 use crate::index::clusters::{ClusterIndex, LEAF_ZOOM, Node, unproject};
 use crate::model::Category;
@@ -25,11 +26,24 @@ const MAX_ZOOM_PARAM: f64 = 30.0;
 /// How a client names a cluster: `{snapshot}.{filter tag}.{id}`, so an id from an older
 /// snapshot or used with other filters is refused instead of answering for another cluster.
 /// The tag is a hash of the filter's canonical key: the same on every instance and restart.
-fn filter_tag(filter_key: &str) -> String {
-    if filter_key.is_empty() {
+/// An open filter's tag ends in `m` and its minute (since the epoch), so the leaves of a cluster
+/// found with `open_now` are listed at that same minute.
+fn filter_tag(filters: &Filters) -> String {
+    let key = filters.key();
+    if key.is_empty() {
         return "all".into();
     }
-    Sha256::digest(filter_key.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
+    let hash: String = Sha256::digest(key.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect();
+    match filters.open_at {
+        Some(at) => format!("{hash}m{}", at.div_euclid(60)),
+        None => hash,
+    }
+}
+
+/// The instant of an open filter's tag (see [`filter_tag`]).
+fn tag_instant(tag: &str) -> Option<UnixTime> {
+    let (_, minute) = tag.split_once('m')?;
+    minute.parse::<i64>().ok()?.checked_mul(60)
 }
 
 /// One feature of a viewport answer: a cluster (named by its cluster_id) or a provider.
@@ -83,6 +97,8 @@ enum Properties<'a> {
         confidential: bool,
         location_precision: &'static str,
         open_24_7: bool,
+        /// As in the full record, at the filter's open_at or now.
+        open_now: Option<bool>,
     },
 }
 
@@ -94,12 +110,13 @@ struct Collection<'a> {
     total: usize,
 }
 
-/// The GeoJSON body for one viewport: clusters, and single providers as map markers at their
-/// public point. A box holding more than `MAX_FEATURES` items is refused (400, naming bbox).
+/// The GeoJSON body for one viewport of the clusters `index` of the providers `filters`
+/// accept: clusters, and single providers as map markers at their public point. A box holding
+/// more than `MAX_FEATURES` items is refused (400, naming bbox).
 pub fn viewport(
     snap: &Snapshot,
     index: &ClusterIndex,
-    filter_key: &str,
+    filters: &Filters,
     zoom: u8,
     bbox: &BoundingBox,
 ) -> Result<Vec<u8>, ApiError> {
@@ -115,7 +132,8 @@ pub fn viewport(
         ));
     }
     // Every cluster of this answer shares the filter's tag: hashed once, not per feature.
-    let tag = filter_tag(filter_key);
+    let tag = filter_tag(filters);
+    let when = filters.open_at.unwrap_or_else(now);
     let mut features: Vec<ViewFeature> = Vec::with_capacity(items.len());
     for item in &items {
         features.push(match item.node {
@@ -130,6 +148,7 @@ pub fn viewport(
                     confidential: p.data.confidential,
                     location_precision: p.public_precision().as_str(),
                     open_24_7: p.data.open_24_7,
+                    open_now: snap.hours.state(slot, when).as_bool(),
                 };
                 Feature::new(Id::Provider(p.id.0), Point::new(at.lon, at.lat), properties)
             }
@@ -172,27 +191,31 @@ pub fn viewport(
         ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
         ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
+        ("open_now" = Option<bool>, Query, description = "true: only providers open now by their hours, in their own time zone (not with open_at)"),
+        ("open_at" = Option<String>, Query, format = DateTime, description = "Only providers open at this RFC 3339 date-time with an offset, to the minute, in their own time zone (not with open_now)"),
     ),
     responses(
         (status = 200, description = "A GeoJSON FeatureCollection (application/geo+json) with `zoom` and `total`. \
             A cluster's properties: `cluster: true`, `cluster_id`, `count`, `expansion_zoom` (the zoom at which it \
             splits) and `categories` (providers per category slug). A single provider is a map marker at its \
             public point with `cluster: false`, `id`, `name`, `categories`, `confidential`, `location_precision` \
-            and `open_24_7`; its full record is at /v1/providers/{id}. Every matching provider is in exactly one \
+            `open_24_7` and `open_now` (at open_at, or now); its full record is at /v1/providers/{id}. Every matching provider is in exactly one \
             feature. Cluster positions are on the Web Mercator plane, which ends at ±85.0511°.", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "Invalid input, or a box holding more than 5,000 features at this zoom", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn clusters(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
-    let mut p = Params::parse(req.query_string(), &["bbox", "zoom", "category", "language", "open_24_7"])?;
+    let mut p = Params::parse(
+        req.query_string(),
+        &["bbox", "zoom", "category", "language", "open_24_7", "open_now", "open_at"],
+    )?;
     let bbox = p.bbox();
     let zoom = zoom_param(&mut p);
-    let filters = p.filters();
+    let filters = p.filters(now());
     let (bbox, zoom) = p.done(bbox.zip(zoom))?;
-    let key = filters.key();
-    let index = clusters_for(&snap, filters).await?;
-    Ok(location_bytes(viewport(&snap, &index, &key, zoom, &bbox)?, true))
+    let index = clusters_for(&snap, filters.clone()).await?;
+    Ok(location_bytes(viewport(&snap, &index, &filters, zoom, &bbox)?, true))
 }
 
 /// The clusters of the providers `filters` accept. A filter's first use builds them, so this
@@ -228,6 +251,8 @@ fn zoom_param(p: &mut Params) -> Option<u8> {
         ("category" = Option<String>, Query, description = "The same filters as the /v1/clusters request the id came from"),
         ("language" = Option<String>, Query, description = "The same filters as the /v1/clusters request"),
         ("open_24_7" = Option<bool>, Query, description = "The same filters as the /v1/clusters request"),
+        ("open_now" = Option<bool>, Query, description = "The same filters as the /v1/clusters request; evaluated at the minute the cluster was made"),
+        ("open_at" = Option<String>, Query, format = DateTime, description = "The same filters as the /v1/clusters request"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
@@ -244,22 +269,24 @@ pub async fn leaves(
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
     let mut p = Params::parse(req.query_string(), &allowed(&["limit", "cursor"]))?;
-    let page = p.page(DEFAULT_LIMIT);
-    let filters = p.filters();
-    let geojson = p.geojson(&req);
-    let page = p.done(page)?;
     let raw = path.into_inner();
     let malformed =
         || ApiError::field("cluster_id", format!("'{raw}' is not a cluster_id from /v1/clusters"));
     let parts: Vec<&str> = raw.split('.').collect();
     let [version, tag, id] = parts[..] else { return Err(malformed()) };
     let (Ok(version), Ok(id)) = (version.parse::<u64>(), id.parse::<u32>()) else { return Err(malformed()) };
+    let page = p.page(DEFAULT_LIMIT);
+    // open_now means the minute the cluster was made at, which its tag carries.
+    let filters = p.filters(tag_instant(tag).unwrap_or_else(now));
+    let geojson = p.geojson(&req);
+    let page = p.done(page)?;
+    let page = Page { at: filters.open_at, ..page };
     let key = filters.key();
-    if tag != filter_tag(&key) {
+    if tag != filter_tag(&filters) {
         return Err(ApiError::field(
             "cluster_id",
-            "was made with other filters: send the same category, language and open_24_7 as the \
-             /v1/clusters request it came from",
+            "was made with other filters: send the same category, language, open_24_7, open_now \
+             and open_at as the /v1/clusters request it came from",
         ));
     }
     let gone = || {
@@ -268,10 +295,10 @@ pub async fn leaves(
     if version != snap.version {
         return Err(gone());
     }
-    let index = clusters_for(&snap, filters).await?;
+    let index = clusters_for(&snap, filters.clone()).await?;
     index.cluster(id).ok_or_else(gone)?;
     let hits: Vec<Hit> = index.leaves(id).into_iter().map(|slot| Hit { slot, distance_m: None }).collect();
-    let shape = Shape { viewer: &viewer, geojson, emergency: None };
+    let shape = Shape { viewer: &viewer, geojson, emergency: None, at: filters.open_at.unwrap_or_else(now) };
     let scope = cursor::scope(&format!("leaves/{raw}"), |h| {
         page.feed(h);
         h.update(key.as_bytes());

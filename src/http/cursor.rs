@@ -1,11 +1,16 @@
 //! Opaque page cursors, tied to one snapshot and one query, and signed so they cannot be
-//! forged or edited. A cursor binds a digest of its typed request ([`scope`]), never its text.
+//! forged or edited. A cursor binds a digest of its typed request ([`scope`]), never its text,
+//! and carries the instant an open filter was evaluated at, so the next page uses it too.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 const MAC_LEN: usize = 16;
+/// Snapshot, offset and instant, 8 bytes each.
+const PAYLOAD_LEN: usize = 24;
+/// The instant of a cursor without one.
+const NO_INSTANT: i64 = i64::MIN;
 
 /// Signs and checks cursors. The key is stored in the database, so every process on it
 /// signs alike, and the snapshot version is the database's change sequence: a cursor works on
@@ -16,6 +21,8 @@ pub struct CursorKey([u8; 32]);
 pub struct Cursor {
     pub snapshot: u64,
     pub offset: u64,
+    /// The instant (seconds since the epoch) an open filter of the paged request was evaluated at.
+    pub at: Option<i64>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -48,30 +55,43 @@ impl CursorKey {
 
     /// `scope` identifies the request the cursor pages (see [`scope`]).
     pub fn encode(&self, cursor: Cursor, scope: &[u8]) -> String {
-        let mut bytes = Vec::with_capacity(16 + MAC_LEN);
+        let mut bytes = Vec::with_capacity(PAYLOAD_LEN + MAC_LEN);
         bytes.extend_from_slice(&cursor.snapshot.to_be_bytes());
         bytes.extend_from_slice(&cursor.offset.to_be_bytes());
+        bytes.extend_from_slice(&cursor.at.unwrap_or(NO_INSTANT).to_be_bytes());
         let mac = self.mac(&bytes, scope);
         bytes.extend_from_slice(&mac);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
     pub fn decode(&self, raw: &str, scope: &[u8], current_snapshot: u64) -> Result<Cursor, CursorError> {
-        let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| CursorError::Invalid)?;
-        if bytes.len() != 16 + MAC_LEN {
-            return Err(CursorError::Invalid);
-        }
-        let (payload, mac) = bytes.split_at(16);
+        let bytes = payload(raw).ok_or(CursorError::Invalid)?;
+        let (payload, mac) = bytes.split_at(PAYLOAD_LEN);
         // Not constant-time: a cursor guards no secret, only consistency of paging.
         if self.mac(payload, scope) != mac {
             return Err(CursorError::Invalid);
         }
-        let (snapshot, offset) = (be_u64(&payload[..8]), be_u64(&payload[8..]));
+        let (snapshot, offset) = (be_u64(&payload[..8]), be_u64(&payload[8..16]));
         if snapshot != current_snapshot {
             return Err(CursorError::Stale);
         }
-        Ok(Cursor { snapshot, offset })
+        Ok(Cursor { snapshot, offset, at: instant_of(payload) })
     }
+}
+
+/// A cursor's bytes, if it has the right length.
+fn payload(raw: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(raw.trim()).ok().filter(|b| b.len() == PAYLOAD_LEN + MAC_LEN)
+}
+
+fn instant_of(payload: &[u8]) -> Option<i64> {
+    Some(be_u64(&payload[16..PAYLOAD_LEN]) as i64).filter(|at| *at != NO_INSTANT)
+}
+
+/// The instant a cursor carries, read before it is checked: the request is then built with
+/// it, and `decode` refuses the cursor unless it was issued for that request and instant.
+pub fn instant(raw: &str) -> Option<i64> {
+    payload(raw).and_then(|b| instant_of(&b))
 }
 
 /// A big-endian u64 from 8 bytes.
@@ -96,9 +116,14 @@ mod tests {
     #[test]
     fn round_trip_tamper_and_stale() {
         let key = CursorKey::random();
-        let c = Cursor { snapshot: 3, offset: 200 };
+        let c = Cursor { snapshot: 3, offset: 200, at: None };
         let s = key.encode(c, b"q");
         assert_eq!(key.decode(&s, b"q", 3), Ok(c));
+        assert_eq!(instant(&s), None);
+        let timed = Cursor { at: Some(1_800_000_000), ..c };
+        let t = key.encode(timed, b"q");
+        assert_eq!(key.decode(&t, b"q", 3), Ok(timed));
+        assert_eq!(instant(&t), Some(1_800_000_000));
         assert_eq!(key.decode(&s, b"other query", 3), Err(CursorError::Invalid));
         assert_eq!(key.decode(&s, b"q", 4), Err(CursorError::Stale));
         let mut chars: Vec<char> = s.chars().collect();

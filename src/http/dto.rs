@@ -2,6 +2,7 @@
 //! here, driven by the caller's role: every view of a provider is built by `ProviderDto::view`.
 
 use crate::emergency::Emergency;
+use crate::hours::{self, UnixTime};
 use crate::index::Snapshot;
 use crate::model::Role;
 use crate::model::fields::format_date;
@@ -56,6 +57,11 @@ pub struct ProviderDto<'a> {
     /// OpenStreetMap opening_hours syntax.
     pub hours: Option<&'a str>,
     pub open_24_7: bool,
+    /// Whether it is open at `open_at` (when the request gave one) or now, by its `hours` in
+    /// its own time zone; null when it has no hours and is not open_24_7, or they cannot be read.
+    pub open_now: Option<bool>,
+    /// When it next opens or closes, from the same instant; null when it never changes.
+    pub next_change: Option<NextChange>,
     pub eligibility: Option<&'a str>,
     pub cost: Option<&'a str>,
     pub wheelchair: Wheelchair,
@@ -74,19 +80,21 @@ pub struct ProviderDto<'a> {
 }
 
 impl<'a> ProviderDto<'a> {
-    /// The public view of the provider in `slot` of `snap`.
-    pub fn public(snap: &'a Snapshot, slot: u32, distance_m: Option<f64>) -> ProviderDto<'a> {
-        ProviderDto::view(snap, slot, distance_m, None)
+    /// The public view of the provider in `slot` of `snap`, its hours evaluated at `at`.
+    pub fn public(snap: &'a Snapshot, slot: u32, distance_m: Option<f64>, at: UnixTime) -> ProviderDto<'a> {
+        ProviderDto::view(snap, slot, distance_m, None, at)
     }
 
     /// The view for a caller: the public (`None`) sees a confidential provider only at its public
     /// point, without address, locality, postal code or intake phone; a caseworker also sees the
     /// intake phone; an admin sees everything. Position, distance and order are the same for all.
+    /// `open_now` and `next_change` are evaluated at `at`.
     pub fn view(
         snap: &'a Snapshot,
         slot: u32,
         distance_m: Option<f64>,
         role: Option<Role>,
+        at: UnixTime,
     ) -> ProviderDto<'a> {
         let p: &Provider = &snap.records[slot as usize];
         let point = snap.points[slot as usize];
@@ -120,6 +128,8 @@ impl<'a> ProviderDto<'a> {
             languages: &d.languages,
             hours: d.hours.as_deref(),
             open_24_7: d.open_24_7,
+            open_now: snap.hours.state(slot, at).as_bool(),
+            next_change: snap.hours.next_change(slot, at).map(NextChange::from),
             eligibility: d.eligibility.as_deref(),
             cost: d.cost.as_deref(),
             wheelchair: d.wheelchair,
@@ -133,8 +143,13 @@ impl<'a> ProviderDto<'a> {
         }
     }
 
-    pub fn from_hits(snap: &'a Snapshot, hits: &[Hit], role: Option<Role>) -> Vec<ProviderDto<'a>> {
-        hits.iter().map(|h| ProviderDto::view(snap, h.slot, h.distance_m, role)).collect()
+    pub fn from_hits(
+        snap: &'a Snapshot,
+        hits: &[Hit],
+        role: Option<Role>,
+        at: UnixTime,
+    ) -> Vec<ProviderDto<'a>> {
+        hits.iter().map(|h| ProviderDto::view(snap, h.slot, h.distance_m, role, at)).collect()
     }
 
     /// The confidential fields this view shows beyond the public one (for the audit log).
@@ -155,7 +170,7 @@ impl<'a> ProviderDto<'a> {
     /// Every member in schema order; `with_point: false` leaves out lat and lon (GeoJSON
     /// properties, whose geometry holds them). Absent optional extras are left out.
     fn write<S: Serializer>(&self, s: S, with_point: bool) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_struct("ProviderDto", 36)?;
+        let mut m = s.serialize_struct("ProviderDto", 38)?;
         m.serialize_field("id", &self.id)?;
         m.serialize_field("name", self.name)?;
         m.serialize_field("organization", &self.organization)?;
@@ -182,6 +197,8 @@ impl<'a> ProviderDto<'a> {
         m.serialize_field("languages", self.languages)?;
         m.serialize_field("hours", &self.hours)?;
         m.serialize_field("open_24_7", &self.open_24_7)?;
+        m.serialize_field("open_now", &self.open_now)?;
+        m.serialize_field("next_change", &self.next_change)?;
         m.serialize_field("eligibility", &self.eligibility)?;
         m.serialize_field("cost", &self.cost)?;
         m.serialize_field("wheelchair", &self.wheelchair)?;
@@ -205,6 +222,26 @@ impl<'a> ProviderDto<'a> {
 impl Serialize for ProviderDto<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.write(s, true)
+    }
+}
+
+/// When a provider next opens or closes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextChange {
+    /// RFC 3339, with the provider's own UTC offset at that time.
+    #[schema(format = DateTime, example = "2026-12-02T18:00:00+05:30")]
+    pub at: String,
+    /// Whether it is open from then on.
+    pub open: bool,
+    /// In the provider's own time zone: "closes 18:00" (today), "opens Mon 09:00" (within a
+    /// week), "opens 2026-12-25 09:00" (later).
+    #[schema(example = "closes 18:00")]
+    pub text: String,
+}
+
+impl From<hours::Change> for NextChange {
+    fn from(c: hours::Change) -> NextChange {
+        NextChange { at: c.at, open: c.open, text: c.text }
     }
 }
 
@@ -364,6 +401,12 @@ mod tests {
             languages: langs,
             hours: Some("24/7"),
             open_24_7: true,
+            open_now: Some(true),
+            next_change: Some(NextChange {
+                at: "2026-12-02T18:00:00+05:30".into(),
+                open: false,
+                text: "closes 18:00".into(),
+            }),
             eligibility: Some("e"),
             cost: Some("free"),
             wheelchair: Wheelchair::Unknown,

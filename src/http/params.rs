@@ -7,6 +7,7 @@
 use super::body::{Bounded, read_typed};
 use super::cursor;
 use super::problem::{ApiError, FieldError};
+use crate::hours::UnixTime;
 use crate::model::{Category, LonLat, check_lat, check_lon};
 use crate::query::{Area, BoundingBox, Filters, Near, Region, Search, Within};
 use actix_web::HttpRequest;
@@ -32,7 +33,7 @@ pub const MAX_CATEGORIES: usize = Category::ALL.len();
 pub const MAX_LANGUAGES: usize = 20;
 
 /// Query parameters every location list accepts besides its own.
-const FILTER_PARAMS: [&str; 4] = ["category", "language", "open_24_7", "format"];
+const FILTER_PARAMS: [&str; 6] = ["category", "language", "open_24_7", "open_now", "open_at", "format"];
 
 /// The parameters a route accepts: its own and the filters.
 pub fn allowed(own: &[&'static str]) -> Vec<&'static str> {
@@ -99,13 +100,24 @@ impl Params {
         bounding_box(&mut self.errors, given)
     }
 
-    /// `category`, `language` (comma-separated lists), `open_24_7`.
-    pub fn filters(&mut self) -> Filters {
+    /// `category`, `language` (comma-separated lists), `open_24_7`, `open_now`, `open_at`
+    /// (`open_now` is evaluated at `now`).
+    pub fn filters(&mut self, now: UnixTime) -> Filters {
         let get = |name: &str| self.values.get(name).map(String::as_str);
         let category = get("category").map(|raw| split_entries(raw, MAX_CATEGORIES));
         let language = get("language").map(|raw| split_entries(raw, MAX_LANGUAGES));
         let open = get("open_24_7").map(crate::model::fields::parse_bool);
-        filters(&mut self.errors, category, language, open)
+        let open_now = get("open_now").map(crate::model::fields::parse_bool);
+        let open_at = get("open_at").map(|raw| Ok(raw.to_string()));
+        let mut f = filters(&mut self.errors, category, language, open);
+        f.open_at = open_instant(&mut self.errors, open_now, open_at, now);
+        f
+    }
+
+    /// An RFC 3339 date-time with an offset, if present.
+    pub fn given_instant(&mut self, name: &str) -> Option<UnixTime> {
+        let given = self.given(name, instant)?;
+        check(&mut self.errors, name, given)
     }
 
     /// `limit` (`default` when absent) and `cursor`.
@@ -248,7 +260,7 @@ fn page(
     cursor: Option<String>,
 ) -> Option<Page> {
     let limit = optional(errors, "limit", then(limit, |l| whole_in(l, 1, MAX_LIMIT)))?.unwrap_or(default);
-    Some(Page { limit: limit as usize, cursor })
+    Some(Page { limit: limit as usize, cursor, at: None })
 }
 
 /// Filters from their entries (each list already bounded in length).
@@ -265,7 +277,44 @@ fn filters<S: AsRef<str>>(
         categories: categories.flatten().unwrap_or_default(),
         languages: languages.flatten().unwrap_or_default(),
         open_24_7: open_24_7.flatten(),
+        open_at: None,
     }
+}
+
+/// The instant an open filter asks about: `open_at`, or `now` for `open_now=true` (at most
+/// one of them), floored to the minute.
+fn open_instant(
+    errors: &mut Vec<FieldError>,
+    open_now: Given<bool>,
+    open_at: Given<String>,
+    now: UnixTime,
+) -> Option<UnixTime> {
+    let open_now =
+        then(open_now, |on| if on { Ok(now) } else { Err("give open_now=true or leave it out".to_string()) });
+    let open_at = then(open_at, |raw| instant(&raw));
+    if open_now.is_some() && open_at.is_some() {
+        for field in ["open_now", "open_at"] {
+            errors.push(FieldError::new(field, "give either open_now or open_at, not both"));
+        }
+        return None;
+    }
+    let at = optional(errors, "open_now", open_now)?.or(optional(errors, "open_at", open_at)?)?;
+    Some(at - at.rem_euclid(60))
+}
+
+/// An RFC 3339 date-time with an offset, as seconds since the epoch.
+pub fn instant(raw: &str) -> Result<UnixTime, String> {
+    let raw = raw.trim();
+    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| {
+            format!("'{raw}' is not an RFC 3339 date-time with an offset, such as 2026-12-02T21:30:00+05:30")
+        })
+}
+
+/// The request's now, for `open_now`.
+pub fn now() -> UnixTime {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// A comma-separated list, counted before it is split (an overlong list costs one scan).
@@ -359,6 +408,9 @@ fn v_in(v: f64, limit: f64) -> bool {
 pub struct Page {
     pub limit: usize,
     pub cursor: Option<String>,
+    /// The instant an open filter is evaluated at, carried in the next page's cursor so that
+    /// every page of an `open_now` list is evaluated at the same one.
+    pub at: Option<UnixTime>,
 }
 
 impl Page {
@@ -419,13 +471,14 @@ impl Request {
             Route::Bbox => p.bbox().map(|b| Search::Region(Region::Box(b))),
         };
         let page = if route == Route::Nearest {
-            Some(Page { limit: MAX_K as usize, cursor: None })
+            Some(Page { limit: MAX_K as usize, cursor: None, at: None })
         } else {
             p.page(DEFAULT_LIMIT)
         };
-        let filters = p.filters();
+        let now = now_for(p.str("open_now").is_some(), p.str("cursor"));
+        let filters = p.filters(now);
         let geojson = p.geojson(req);
-        let request = search.zip(page).map(|(search, page)| Request { search, filters, page });
+        let request = search.zip(page).map(|(search, page)| Request::new(search, filters, page));
         Ok((p.done(request)?, geojson))
     }
 
@@ -434,12 +487,14 @@ impl Request {
     pub fn from_body(bytes: &[u8]) -> Result<Request, ApiError> {
         let b: SearchBody = read_typed(bytes)?;
         let mut errors = Vec::new();
-        let filters = filters(
+        let mut filters = filters(
             &mut errors,
             b.category.map(|Bounded(c)| Ok(c)),
             b.language.map(|Bounded(l)| Ok(l)),
             b.open_24_7.map(Ok),
         );
+        let now = now_for(b.open_now.is_some(), b.cursor.as_deref());
+        filters.open_at = open_instant(&mut errors, b.open_now.map(Ok), b.open_at.map(Ok), now);
         let search = match (b.near, b.within, b.bbox, b.polygon) {
             (Some(n), None, None, None) => near(
                 &mut errors,
@@ -471,7 +526,12 @@ impl Request {
             }
         };
         let page = page(&mut errors, b.limit.map(Ok), DEFAULT_LIMIT, b.cursor);
-        done(errors, search.zip(page).map(|(search, page)| Request { search, filters, page }))
+        done(errors, search.zip(page).map(|(search, page)| Request::new(search, filters, page)))
+    }
+
+    fn new(search: Search, filters: Filters, page: Page) -> Request {
+        let page = Page { at: filters.open_at, ..page };
+        Request { search, filters, page }
     }
 
     /// What a cursor for this request from `route` is bound to: everything but the cursor.
@@ -482,6 +542,13 @@ impl Request {
             h.update(self.filters.key().as_bytes());
         })
     }
+}
+
+/// The now of an `open_now` request: the one its cursor carries, so that every page is
+/// evaluated at the first page's instant (the cursor is checked later against the request,
+/// instant included, so a forged one is refused), else the clock's.
+fn now_for(open_now: bool, cursor: Option<&str>) -> UnixTime {
+    open_now.then(|| cursor.and_then(cursor::instant)).flatten().unwrap_or_else(now)
 }
 
 /// A point in a search body.
@@ -527,4 +594,10 @@ pub struct SearchBody {
     #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 20)]
     pub language: Option<Bounded<String, MAX_LANGUAGES>>,
     pub open_24_7: Option<bool>,
+    /// Only providers open now: true, or leave it out. Not with open_at.
+    pub open_now: Option<bool>,
+    /// Only providers open at this RFC 3339 date-time with an offset (evaluated to the minute,
+    /// in each provider's own time zone). Not with open_now.
+    #[schema(format = DateTime)]
+    pub open_at: Option<String>,
 }

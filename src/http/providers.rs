@@ -6,9 +6,10 @@ use super::auth::{Viewer, audit_reveals};
 use super::body::require_json;
 use super::cursor::{Cursor, CursorError};
 use super::dto::{FeatureCollection, NearestAnswer, ProviderDto, ProviderPage};
-use super::params::{Page, Params, Request, Route, SearchBody, parse_id};
+use super::params::{Page, Params, Request, Route, SearchBody, now, parse_id};
 use super::problem::{ApiError, PROBLEM_JSON, Problem};
 use crate::emergency::Emergency;
+use crate::hours::UnixTime;
 use crate::index::Snapshot;
 use crate::model::ProviderId;
 use crate::query::{Hit, Search};
@@ -36,12 +37,13 @@ pub(super) fn location_bytes(body: Vec<u8>, geojson: bool) -> HttpResponse {
         .body(body)
 }
 
-/// How to shape a list answer: for whom, JSON or GeoJSON, and the emergency numbers of the
-/// query point, if any.
+/// How to shape a list answer: for whom, JSON or GeoJSON, the emergency numbers of the
+/// query point, if any, and the instant opening hours are evaluated at.
 pub(super) struct Shape<'v> {
     pub viewer: &'v Viewer,
     pub geojson: bool,
     pub emergency: Option<Emergency>,
+    pub at: UnixTime,
 }
 
 /// The hits of one page: those after the cursor's offset, at most `page.limit`, and the
@@ -63,8 +65,9 @@ fn page_of<'h>(
         },
     };
     let end = offset.saturating_add(page.limit).min(hits.len());
-    let next = (end < hits.len())
-        .then(|| state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64 }, scope));
+    let next = (end < hits.len()).then(|| {
+        state.cursor_key.encode(Cursor { snapshot: snap.version, offset: end as u64, at: page.at }, scope)
+    });
     Ok((hits.get(offset..end).unwrap_or(&[]), next))
 }
 
@@ -92,8 +95,8 @@ fn list_answer(
     shape: Shape<'_>,
     unpaged: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let Shape { viewer, geojson, emergency } = shape;
-    let items = ProviderDto::from_hits(snap, hits, viewer.role());
+    let Shape { viewer, geojson, emergency, at } = shape;
+    let items = ProviderDto::from_hits(snap, hits, viewer.role(), at);
     audit_reveals(state, viewer, &items);
     let body = match (geojson, unpaged, emergency) {
         (true, _, emergency) => {
@@ -117,7 +120,8 @@ fn respond(
     geojson: bool,
 ) -> Result<HttpResponse, ApiError> {
     let emergency = request.search.origin().map(|o| state.emergency.at(o));
-    let shape = Shape { viewer, geojson, emergency };
+    // The open filter's instant, so the hours shown agree with the filter; else now.
+    let shape = Shape { viewer, geojson, emergency, at: request.filters.open_at.unwrap_or_else(now) };
     match request.search {
         Search::Near(_) => {
             list_answer(state, snap, &hits, None, hits.len(), shape, route == Some(Route::Nearest))
@@ -155,6 +159,8 @@ fn get_search(
         ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
         ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
+        ("open_now" = Option<bool>, Query, description = "true: only providers open now by their hours, in their own time zone (not with open_at; the pages of a list are all evaluated at the first page's instant)"),
+        ("open_at" = Option<String>, Query, format = DateTime, description = "Only providers open at this RFC 3339 date-time with an offset, to the minute, in their own time zone (not with open_now); open_now and next_change are evaluated at it too"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
@@ -184,6 +190,8 @@ pub async fn nearest(
         ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
         ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
+        ("open_now" = Option<bool>, Query, description = "true: only providers open now by their hours, in their own time zone (not with open_at; the pages of a list are all evaluated at the first page's instant)"),
+        ("open_at" = Option<String>, Query, format = DateTime, description = "Only providers open at this RFC 3339 date-time with an offset, to the minute, in their own time zone (not with open_now); open_now and next_change are evaluated at it too"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
@@ -211,6 +219,8 @@ pub async fn within(
         ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
         ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of; at most 20, none empty)"),
         ("open_24_7" = Option<bool>, Query, description = "Only providers open around the clock"),
+        ("open_now" = Option<bool>, Query, description = "true: only providers open now by their hours, in their own time zone (not with open_at; the pages of a list are all evaluated at the first page's instant)"),
+        ("open_at" = Option<String>, Query, format = DateTime, description = "Only providers open at this RFC 3339 date-time with an offset, to the minute, in their own time zone (not with open_now); open_now and next_change are evaluated at it too"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
@@ -233,6 +243,7 @@ pub async fn list(
     security((), ("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Provider id"),
+        ("open_at" = Option<String>, Query, format = DateTime, description = "Evaluate open_now and next_change at this RFC 3339 date-time with an offset instead of now"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
@@ -247,13 +258,17 @@ pub async fn get_one(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let geojson = format_only(&req)?;
+    let mut p = Params::parse(req.query_string(), &["format", "open_at"])?;
+    let geojson = p.geojson(&req);
+    let at = p.given_instant("open_at");
+    p.finish()?;
+    let at = at.unwrap_or_else(now);
     let snap = state.index.load();
     let id = parse_id(&path, "provider")?;
     let slot = snap
         .slot_of(ProviderId(id))
         .ok_or_else(|| ApiError::NotFound(format!("no active provider has id {id}")))?;
-    let dto = ProviderDto::view(&snap, slot, None, viewer.role());
+    let dto = ProviderDto::view(&snap, slot, None, viewer.role(), at);
     audit_reveals(&state, &viewer, std::slice::from_ref(&dto));
     let body = if geojson { encode(&dto.to_feature())? } else { encode(&dto)? };
     Ok(location_bytes(body, geojson))

@@ -3,6 +3,7 @@
 
 pub mod clusters;
 
+use crate::hours;
 use crate::model::{Category, LonLat, Provider, ProviderId};
 use arc_swap::ArcSwap;
 use clusters::{ClusterIndex, category_bits};
@@ -26,6 +27,8 @@ pub struct Snapshot {
     /// Each record's public point (the only point public answers may use), by slot.
     pub points: Vec<LonLat>,
     pub tree: RTree<TreePoint>,
+    /// Each record's opening hours, compiled once per distinct schedule, by slot.
+    pub hours: hours::Table,
     /// Clusters of every provider, per zoom.
     pub clusters: Arc<ClusterIndex>,
     by_id: HashMap<ProviderId, u32>,
@@ -65,12 +68,16 @@ impl Snapshot {
         let by_id = records.iter().enumerate().map(|(slot, p)| (p.id, slot as u32)).collect();
         let category_bits: Vec<u16> = records.iter().map(|p| category_bits(&p.data.categories)).collect();
         let clusters = Arc::new(ClusterIndex::build(&points, &category_bits, 0..records.len() as u32));
+        let built_at = OffsetDateTime::now_utc();
+        // Zones from the public points, like every other decision of the snapshot.
+        let hours = hours::Table::build(&records, &points, built_at.unix_timestamp());
         Snapshot {
             version,
-            built_at: OffsetDateTime::now_utc(),
+            built_at,
             records,
             points,
             tree,
+            hours,
             clusters,
             by_id,
             category_bits,
@@ -78,10 +85,11 @@ impl Snapshot {
         }
     }
 
-    /// The clusters of the providers `keep` accepts, `key` naming that subset ("" for all).
+    /// The clusters of the providers whose slots `keep` accepts, `key` naming that subset ("" for
+    /// all).
     /// Built on first use (callers waiting for the same key share one build) and kept for
     /// later requests while the kept ones stay small.
-    pub fn clusters_where(&self, key: &str, keep: impl Fn(&Provider) -> bool) -> Arc<ClusterIndex> {
+    pub fn clusters_where(&self, key: &str, keep: impl Fn(u32) -> bool) -> Arc<ClusterIndex> {
         if key.is_empty() {
             return self.clusters.clone();
         }
@@ -96,7 +104,7 @@ impl Snapshot {
         };
         let index = cell
             .get_or_init(|| {
-                let slots = self.records.iter().enumerate().filter(|(_, p)| keep(p)).map(|(s, _)| s as u32);
+                let slots = (0..self.records.len() as u32).filter(|s| keep(*s));
                 Arc::new(ClusterIndex::build(&self.points, &self.category_bits, slots))
             })
             .clone();

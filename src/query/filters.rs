@@ -1,5 +1,7 @@
 //! Filters: AND between kinds, OR within one kind.
 
+use crate::hours::UnixTime;
+use crate::index::Snapshot;
 use crate::model::{Category, ProviderData};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -10,13 +12,20 @@ pub struct Filters {
     pub languages: Vec<String>,
     /// When set, `open_24_7` must equal it.
     pub open_24_7: Option<bool>,
+    /// When set, only providers open at this instant (`open_at`, or the request's now for
+    /// `open_now`), floored to the minute: hours have minute steps, so the answer is the same.
+    pub open_at: Option<UnixTime>,
 }
 
 impl Filters {
-    pub fn matches(&self, p: &ProviderData) -> bool {
+    /// Whether the provider in `slot` of `snap` passes. Called inside every walk, before a
+    /// page is cut.
+    pub fn matches(&self, snap: &Snapshot, slot: u32) -> bool {
+        let p: &ProviderData = &snap.records[slot as usize].data;
         (self.categories.is_empty() || self.categories.iter().any(|c| p.has_category(*c)))
             && (self.languages.is_empty() || self.languages.iter().any(|l| p.languages.contains(l)))
             && self.open_24_7.is_none_or(|want| p.open_24_7 == want)
+            && self.open_at.is_none_or(|at| snap.hours.is_open(slot, at))
     }
 
     /// A canonical name of this filter ("" when it lets everything through): equal filters,
@@ -28,11 +37,18 @@ impl Filters {
         let mut languages: Vec<&str> = self.languages.iter().map(String::as_str).collect();
         languages.sort_unstable();
         languages.dedup();
-        if categories.is_empty() && languages.is_empty() && self.open_24_7.is_none() {
+        if categories.is_empty() && languages.is_empty() && self.open_24_7.is_none() && self.open_at.is_none()
+        {
             return String::new();
         }
         let open = self.open_24_7.map_or("", |o| if o { "true" } else { "false" });
-        format!("category={}&language={}&open_24_7={open}", categories.join(","), languages.join(","))
+        let mut key =
+            format!("category={}&language={}&open_24_7={open}", categories.join(","), languages.join(","));
+        // open_now and open_at at the same minute answer alike, so they share a key.
+        if let Some(at) = self.open_at {
+            key.push_str(&format!("&open_at={}", at - at.rem_euclid(60)));
+        }
+        key
     }
 }
 
@@ -46,6 +62,7 @@ mod tests {
             categories: c.to_vec(),
             languages: l.iter().map(|s| s.to_string()).collect(),
             open_24_7: o,
+            open_at: None,
         };
         assert_eq!(Filters::default().key(), "");
         let a = f(&[Category::Shelter, Category::Helpline], &["hi", "en"], None);
@@ -54,5 +71,11 @@ mod tests {
         assert_ne!(a.key(), f(&[Category::Shelter], &["hi", "en"], None).key());
         assert_ne!(a.key(), f(&[Category::Shelter, Category::Helpline], &["hi", "en"], Some(true)).key());
         assert_ne!(f(&[], &[], Some(true)).key(), f(&[], &[], Some(false)).key());
+        // An instant is part of the key, to the minute.
+        let at = |t| Filters { open_at: Some(t), ..Filters::default() };
+        assert_ne!(at(1_800_000_000).key(), "");
+        assert_eq!(at(1_800_000_000).key(), at(1_800_000_059).key());
+        assert_ne!(at(1_800_000_000).key(), at(1_800_000_060).key());
+        assert_ne!(at(1_800_000_000).key(), Filters::default().key());
     }
 }

@@ -63,7 +63,7 @@ pub fn nearest(
             break;
         }
         let slot = point.data;
-        if !filters.matches(&snap.records[slot as usize].data) {
+        if !filters.matches(snap, slot) {
             continue;
         }
         let d = origin.distance_m(snap.points[slot as usize]);
@@ -83,7 +83,7 @@ pub fn nearest(
 
 /// The clusters of the providers `filters` accept (built on first use for a filter).
 pub fn clusters(snap: &Snapshot, filters: &Filters) -> std::sync::Arc<ClusterIndex> {
-    snap.clusters_where(&filters.key(), |p| filters.matches(&p.data))
+    snap.clusters_where(&filters.key(), |slot| filters.matches(snap, slot))
 }
 
 /// Every provider within `radius_m` of `origin` that passes `filters`, nearest first.
@@ -92,7 +92,7 @@ pub fn within(snap: &Snapshot, origin: LonLat, radius_m: f64, filters: &Filters)
     let mut hits: Vec<Hit> = snap
         .tree
         .locate_within_distance(q, loosen(chord2_for_distance_m(radius_m)))
-        .filter(|p| filters.matches(&snap.records[p.data as usize].data))
+        .filter(|p| filters.matches(snap, p.data))
         .filter_map(|p| {
             let d = origin.distance_m(snap.points[p.data as usize]);
             (d <= radius_m).then_some(Hit { slot: p.data, distance_m: Some(shown(d)) })
@@ -107,7 +107,7 @@ fn finish_by_id(snap: &Snapshot, mut slots: Vec<u32>, filters: &Filters) -> Vec<
     slots.dedup();
     slots
         .into_iter()
-        .filter(|s| filters.matches(&snap.records[*s as usize].data))
+        .filter(|s| filters.matches(snap, *s))
         .map(|slot| Hit { slot, distance_m: None })
         .collect()
 }

@@ -14,6 +14,7 @@ mod fixtures;
 mod geocode;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper
 mod helpers;
+mod hours;
 mod import_codes;
 mod logs;
 mod page;

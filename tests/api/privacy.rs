@@ -335,7 +335,16 @@ fn providers_in(body: &Value) -> Vec<Served> {
             let keys: Vec<&str> = m["properties"].as_object().unwrap().keys().map(String::as_str).collect();
             assert_eq!(
                 keys,
-                ["cluster", "id", "name", "categories", "confidential", "location_precision", "open_24_7"],
+                [
+                    "cluster",
+                    "id",
+                    "name",
+                    "categories",
+                    "confidential",
+                    "location_precision",
+                    "open_24_7",
+                    "open_now"
+                ],
                 "{m}"
             );
         }

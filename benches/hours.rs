@@ -1,0 +1,103 @@
+//! Open now at scale: nearest k=10 over 1,000,000 generated providers with and without an
+//! `open_at` filter, one schedule evaluation, and the cost of compiling the schedules at
+//! snapshot build.
+//!
+//! `cargo bench --bench hours` (BELLMAP_BENCH_N=… for another size). The data is the
+//! `bellmap sample --seed 7` generator's, made in memory and never stored: mixed hours (24/7
+//! for most shelters and helplines, eleven office-hours patterns for the rest, one with
+//! `PH off`), so the filter really drops providers.
+
+use bellmap::hours::Table;
+use bellmap::index::Snapshot;
+use bellmap::ingest::parse_csv_with;
+use bellmap::model::{LonLat, Provider, ProviderId};
+use bellmap::query::{Filters, nearest};
+use bellmap::sample::write_sample_csv;
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn snapshot() -> Snapshot {
+    let n: usize = std::env::var("BELLMAP_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let started = Instant::now();
+    let mut csv = Vec::new();
+    write_sample_csv(&mut csv, n, 7).expect("the sample generator writes");
+    let now = time::OffsetDateTime::now_utc();
+    let mut records = Vec::with_capacity(n);
+    let parsed = parse_csv_with(&csv, &mut |row, _| {
+        let id = ProviderId(records.len() as i64 + 1);
+        // As the store would: confidential providers without an admin point get a drawn one.
+        let drawn_public = (row.data.confidential && row.data.public_location.is_none()).then(|| {
+            bellmap::public_point::draw(*row.data.location.reveal(), &row.data.country, &mut rand::rng())
+                .point
+        });
+        records.push(Provider { id, data: row.data, drawn_public, created_at: now, updated_at: now });
+    });
+    assert!(parsed.problems.is_empty(), "the sample parses: {:?}", parsed.problems.first());
+    drop(csv);
+    let built = Instant::now();
+    let snap = Snapshot::build(1, records);
+    eprintln!(
+        "{} active providers generated in {:.1?}, snapshot built in {:.1?}",
+        snap.len(),
+        built - started,
+        built.elapsed()
+    );
+    snap
+}
+
+fn benches(c: &mut Criterion) {
+    let snap = snapshot();
+    let now = snap.built_at.unix_timestamp();
+
+    // The schedules' share of the build, measured alone (the snapshot above built them too).
+    let started = Instant::now();
+    let table = Table::build(&snap.records, &snap.points, now);
+    let always_or_none = (0..snap.len() as u32).filter(|s| snap.hours.next_change(*s, now).is_none()).count();
+    eprintln!(
+        "hours table: {} distinct schedules compiled in {:.1?} ({} providers are 24/7 or have no hours)",
+        table.compiled(),
+        started.elapsed(),
+        always_or_none
+    );
+
+    // Query points: every 997th provider's public point (mostly Indian towns, some abroad).
+    let origins: Vec<LonLat> = snap.points.iter().step_by(997).take(1_000).copied().collect();
+    // Tomorrow 12:00 and 02:00 in India (UTC+05:30): by day most offices are open, by night
+    // only the round-the-clock providers pass, so the walk must visit more neighbours.
+    let tomorrow = now - now.rem_euclid(86_400) + 86_400;
+    let day = Filters { open_at: Some(tomorrow + 6 * 3600 + 1800), ..Filters::default() };
+    let night = Filters { open_at: Some(tomorrow + 20 * 3600 + 1800), ..Filters::default() };
+    let none = Filters::default();
+    for (name, f) in [("day", &day), ("night", &night)] {
+        let open = (0..snap.len() as u32).filter(|s| f.matches(&snap, *s)).count();
+        eprintln!("open at the {name} instant: {open} of {}", snap.len());
+    }
+
+    let mut group = c.benchmark_group("nearest_k10");
+    group.measurement_time(Duration::from_secs(10));
+    for (name, filters) in [("unfiltered", &none), ("open_at_day", &day), ("open_at_night", &night)] {
+        let mut i = 0;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                i = (i + 1) % origins.len();
+                nearest(&snap, black_box(origins[i]), 10, None, filters)
+            })
+        });
+    }
+    group.finish();
+
+    // One evaluation, over slots spread through the table.
+    let slots: Vec<u32> = (0..snap.len() as u32).step_by(101).collect();
+    let at = tomorrow + 6 * 3600 + 1800;
+    let mut i = 0;
+    c.bench_function("hours_state_one_slot", |b| {
+        b.iter(|| {
+            i = (i + 1) % slots.len();
+            snap.hours.state(black_box(slots[i]), black_box(at))
+        })
+    });
+}
+
+criterion_group!(hours, benches);
+criterion_main!(hours);
