@@ -224,6 +224,9 @@
     zoomControl = L.control.zoom({ zoomInTitle: t('zoomIn'), zoomOutTitle: t('zoomOut') }).addTo(map);
   }
   addZoomControl();
+  // Leaflet only notices window resizes; the map also changes size when the emergency strip
+  // grows or shrinks; invalidateSize keeps the centre where it was.
+  if (window.ResizeObserver) new ResizeObserver(() => map.invalidateSize()).observe(mapEl);
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
   const attribution = L.control.attribution({ prefix: '<a href="https://leafletjs.com">Leaflet</a>' }).addTo(map);
   let attributionText = null;
