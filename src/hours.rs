@@ -108,24 +108,24 @@ impl Table {
         let start = now - now.rem_euclid(60) - WINDOW_BEFORE_S;
         let end = start + WINDOW_BEFORE_S + WINDOW_AFTER_S;
         let mut unreadable = 0usize;
+        let zones = zones(records, points);
         let of_slot: Vec<u32> = records
             .iter()
             .zip(points)
-            .map(|(p, at)| {
+            .zip(zones)
+            .map(|((p, at), zone)| {
                 let d = &p.data;
-                let Some(raw) = d.hours.as_deref().map(str::trim) else {
-                    return if d.open_24_7 { ALWAYS } else { UNKNOWN };
+                let Some(raw) = needs_zone(p) else {
+                    return if d.open_24_7 || d.hours.is_some() { ALWAYS } else { UNKNOWN };
                 };
-                if d.open_24_7 || raw == "24/7" {
-                    return ALWAYS;
-                }
                 let Some(expression) = parsed.entry(raw).or_insert_with(|| raw.parse::<OpeningHours>().ok())
                 else {
                     unreadable += 1;
                     return UNKNOWN;
                 };
-                let Some(coords) = Coordinates::new(at.lat, at.lon) else { return UNKNOWN };
-                let tz = *TzLocation::from_coords(coords).get_timezone();
+                let (Some(coords), Some(tz)) = (Coordinates::new(at.lat, at.lon), zone) else {
+                    return UNKNOWN;
+                };
                 let country = names_holidays(raw).then(|| d.country.parse::<Country>().ok()).flatten();
                 let sun = names_sun_events(raw).then_some((at.lat.to_bits(), at.lon.to_bits()));
                 *ids.entry((raw, tz.name(), country, sun)).or_insert_with(|| {
@@ -181,6 +181,31 @@ impl Table {
             Schedule::Compiled(c) => c.next_change(at),
         }
     }
+}
+
+/// The hours of a provider that are evaluated in its time zone: not 24/7 nor `open_24_7`.
+fn needs_zone(p: &Provider) -> Option<&str> {
+    let raw = p.data.hours.as_deref()?.trim();
+    (!p.data.open_24_7 && raw != "24/7").then_some(raw)
+}
+
+/// Each record's time zone where its hours need one, from its public point. The lookup is most
+/// of the table's build time, so it runs on a few threads.
+fn zones(records: &[Provider], points: &[LonLat]) -> Vec<Option<Tz>> {
+    let zone = |(p, at): (&Provider, &LonLat)| {
+        needs_zone(p)?;
+        Coordinates::new(at.lat, at.lon).map(|c| *TzLocation::from_coords(c).get_timezone())
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let chunk = records.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = records
+            .chunks(chunk)
+            .zip(points.chunks(chunk))
+            .map(|(r, p)| s.spawn(move || r.iter().zip(p).map(zone).collect::<Vec<_>>()))
+            .collect();
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
 }
 
 /// Whether hours name public or school holidays (only then does the country matter).
