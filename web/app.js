@@ -6,6 +6,10 @@
 // - A place someone searches near (a map tap, their own location) goes in a POST body, never
 //   in a URL. Only the viewport goes in the clusters URL, as the API defines it.
 // - Data from the API is put into the page as text (textContent), never as HTML.
+// - A place name typed in the search box also goes only in a POST body: the box is in no form,
+//   has autocomplete off, and nothing typed or picked is put in a URL, the history or storage.
+// - Escape closes the place list when it is open (focus in the box); otherwise, and always on a
+//   second press, Escape is the quick exit. If that check fails, Escape still quick-exits.
 'use strict';
 
 (function () {
@@ -13,6 +17,9 @@
   const START = { lat: 22.5, lon: 80, zoom: 5 };
   const NEAREST_K = 20;
   const CLUSTER_DELAY_MS = 200;
+  const PLACE_LIMIT = 8;
+  const PLACE_DELAY_MS = 250;
+  const PLACE_MAX_CHARS = 100; // the API's limit on q
   // Languages offered in the filter (ISO 639-1): India's most widely spoken, then English.
   const LANGUAGES = ['hi', 'en', 'bn', 'mr', 'te', 'ta', 'gu', 'ur', 'kn', 'or', 'ml', 'pa', 'as', 'ne', 'ks', 'sd'];
 
@@ -20,8 +27,8 @@
     lang: 'en',
     exitUrl: DEFAULT_EXIT_URL,
     categories: [], // [{slug, label: {en, hi}}]
-    filters: { category: '', language: '', open247: false },
-    point: null, // {lat, lon}: the place of the last nearest search
+    filters: { category: '', language: '', open247: false, openNow: false },
+    point: null, // {lat, lon, place}: the point of the last nearest search, and the picked place if any
     results: null, // the last nearest list, or null before the first search
     emergency: null,
     detail: null, // the provider shown in the detail panel
@@ -31,6 +38,11 @@
     searchAbort: null,
     clusterAbort: null,
     clusterTimer: null,
+    places: [], // the options shown in the place list
+    placeActive: -1, // index of the highlighted option, -1 for none
+    placeAbort: null,
+    placeTimer: null,
+    placeStatus: null, // [key, ...args] of the place box's live region
   };
 
   const $ = (id) => document.getElementById(id);
@@ -47,13 +59,21 @@
     }
   }
   $('quick-exit').addEventListener('click', quickExit);
+  // Set by the place box: returns true when this Escape only closed its open list.
+  let escapeClosesList = null;
   document.addEventListener(
     'keydown',
     (e) => {
       if (e.key === 'Escape' || e.key === 'Esc') {
         e.preventDefault();
         e.stopPropagation();
-        quickExit();
+        let handled = false;
+        try {
+          handled = !!(escapeClosesList && escapeClosesList(e));
+        } catch {
+          handled = false;
+        }
+        if (!handled) quickExit();
       }
     },
     true,
@@ -170,6 +190,7 @@
     if (f.category) body.category = [f.category];
     if (f.language) body.language = [f.language];
     if (f.open247) body.open_24_7 = true;
+    if (f.openNow) body.open_now = true;
     return body;
   }
 
@@ -203,6 +224,9 @@
     zoomControl = L.control.zoom({ zoomInTitle: t('zoomIn'), zoomOutTitle: t('zoomOut') }).addTo(map);
   }
   addZoomControl();
+  // Leaflet only notices window resizes; the map also changes size when the emergency strip
+  // grows or shrinks; invalidateSize keeps the centre where it was.
+  if (window.ResizeObserver) new ResizeObserver(() => map.invalidateSize()).observe(mapEl);
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
   const attribution = L.control.attribution({ prefix: '<a href="https://leafletjs.com">Leaflet</a>' }).addTo(map);
   let attributionText = null;
@@ -282,6 +306,7 @@
     if (f.category) params.set('category', f.category);
     if (f.language) params.set('language', f.language);
     if (f.open247) params.set('open_24_7', 'true');
+    if (f.openNow) params.set('open_now', 'true');
     try {
       const fc = await getJson(`/v1/clusters?${params}`, {
         headers: { Accept: 'application/geo+json' },
@@ -394,8 +419,9 @@
     }).addTo(pointLayer);
   }
 
-  async function searchNear(lat, lon) {
-    state.point = { lat, lon };
+  /** Lists the providers nearest to lat/lon; `place` is the picked place it stands for, if any. */
+  async function searchNear(lat, lon, place) {
+    state.point = { lat, lon, place: place || null };
     placeSearchPoint(lat, lon);
     closeDetail(false);
     if (state.searchAbort) state.searchAbort.abort();
@@ -406,6 +432,7 @@
       const answer = await postSearch(lat, lon, NEAREST_K, ctrl.signal, true);
       if (state.searchAbort !== ctrl) return;
       state.results = answer.items || [];
+      state.resultsPlace = state.point.place;
       if (answer.emergency) state.emergency = answer.emergency;
       renderEmergency();
       renderResults();
@@ -428,7 +455,21 @@
     reveal($('status'));
   }
 
+  /** "Open now" / "Closed" and the next change, from the API's open_now and next_change. */
+  function openState(p) {
+    if (p.open_now !== true && p.open_now !== false) return null;
+    const text = p.next_change && typeof p.next_change.text === 'string' ? t('nextChange')(p.next_change.text) : '';
+    return h(
+      'p',
+      { class: `line open-state ${p.open_now ? 'is-open' : 'is-closed'}`, 'data-open': String(p.open_now) },
+      h('strong', {}, p.open_now ? t('openNow') : t('closedNow')),
+      text ? ` · ${text}` : null,
+    );
+  }
+
   function renderResults() {
+    const place = state.results && state.resultsPlace;
+    $('results-heading').textContent = place ? t('nearestTo')(place.name) : t('nearest');
     const list = $('results-list');
     list.replaceChildren();
     $('results').classList.toggle('has-results', Array.isArray(state.results) && state.results.length > 0);
@@ -447,6 +488,7 @@
           },
           h('h3', { class: 'result-name' }, h('button', { type: 'button', id: nameId, class: 'link-button', onclick: (e) => showDetail(p.id, e.currentTarget) }, p.name)),
           h('p', { class: 'meta' }, meta.join(' · ')),
+          openState(p),
           hours ? h('p', { class: 'line' }, h('span', { class: 'k' }, `${t('hours')}: `), hours) : null,
           p.languages && p.languages.length ? h('p', { class: 'line' }, h('span', { class: 'k' }, `${t('languages')}: `), languageNames(p.languages)) : null,
           confidentialNote(p),
@@ -520,6 +562,7 @@
       h('h2', { id: 'detail-name', tabindex: '-1' }, p.name),
       h('p', { class: 'meta' }, [formatDistance(p.distance_m), (p.categories || []).map(categoryLabel).join(', ')].filter(Boolean).join(' · ')),
       confidentialNote(p),
+      openState(p),
       callLinks(p),
       p.description ? h('p', {}, p.description) : null,
       h(
@@ -624,12 +667,190 @@
       category: $('f-category').value,
       language: $('f-language').value,
       open247: $('f-open').checked,
+      openNow: $('f-open-now').checked,
     };
     loadClusters();
-    if (state.point) searchNear(state.point.lat, state.point.lon);
+    if (state.point) searchNear(state.point.lat, state.point.lon, state.point.place);
   }
   $('filters').addEventListener('change', filtersChanged);
   $('filters').addEventListener('submit', (e) => e.preventDefault());
+
+  // ---- Place search box: a combobox (WAI-ARIA APG, list autocomplete) ----
+  //
+  // Typing asks POST /v1/places/search (debounced, the previous request aborted); Up/Down move
+  // through the options (aria-activedescendant, focus stays in the box), Enter picks, Escape
+  // closes the open list. A picked place runs the nearest search at its point.
+
+  const placeInput = $('place-input');
+  const placeList = $('place-list');
+
+  function placeListOpen() {
+    return placeInput.getAttribute('aria-expanded') === 'true';
+  }
+
+  function setPlaceStatus(key, ...args) {
+    state.placeStatus = key ? [key, ...args] : null;
+    const el = $('place-status');
+    if (!state.placeStatus) {
+      el.textContent = '';
+      return;
+    }
+    const v = t(key);
+    el.textContent = typeof v === 'function' ? v(...args) : v;
+  }
+
+  function openPlaceList(open) {
+    const show = open && state.places.length > 0;
+    placeList.hidden = !show;
+    placeInput.setAttribute('aria-expanded', show ? 'true' : 'false');
+    if (!show) setActivePlace(-1);
+  }
+
+  function closePlaceList() {
+    openPlaceList(false);
+  }
+
+  function setActivePlace(i) {
+    state.placeActive = i;
+    const options = placeList.querySelectorAll('[role="option"]');
+    options.forEach((el, j) => {
+      el.setAttribute('aria-selected', j === i ? 'true' : 'false');
+      el.classList.toggle('active', j === i);
+    });
+    if (i >= 0 && options[i]) {
+      placeInput.setAttribute('aria-activedescendant', options[i].id);
+      options[i].scrollIntoView({ block: 'nearest' });
+    } else {
+      placeInput.removeAttribute('aria-activedescendant');
+    }
+  }
+
+  /** One option: the name (and the spelling that matched, when it differs), then kind, district, state. */
+  function placeOption(p, i) {
+    const kind = t('placeKinds')[p.kind] || p.kind;
+    const where = [kind, p.district, p.state].filter(Boolean).join(' · ');
+    const alt = p.matched_name && p.matched_name !== p.name ? ` (${p.matched_name})` : '';
+    return h(
+      'li',
+      {
+        id: `place-opt-${i}`,
+        role: 'option',
+        class: 'place-option',
+        'aria-selected': 'false',
+        'data-id': String(p.id),
+        onmousedown: (e) => e.preventDefault(), // keep focus in the box
+        onclick: () => pickPlace(i),
+      },
+      h('span', { class: 'place-name' }, p.name, alt),
+      h('span', { class: 'place-where' }, where),
+    );
+  }
+
+  function renderPlaces() {
+    const active = state.placeActive;
+    const open = placeListOpen();
+    placeList.replaceChildren(...state.places.map(placeOption));
+    if (open) setActivePlace(Math.min(active, state.places.length - 1));
+    if (state.placeStatus) setPlaceStatus(...state.placeStatus);
+  }
+
+  function placeSearchDone() {
+    placeInput.removeAttribute('aria-busy');
+  }
+
+  async function searchPlaces(q) {
+    if (state.placeAbort) state.placeAbort.abort();
+    const ctrl = new AbortController();
+    state.placeAbort = ctrl;
+    placeInput.setAttribute('aria-busy', 'true');
+    try {
+      // By POST: the typed text stays out of URLs and logs.
+      const answer = await getJson('/v1/places/search', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ q, limit: PLACE_LIMIT }),
+        signal: ctrl.signal,
+      });
+      if (state.placeAbort !== ctrl) return;
+      placeSearchDone();
+      state.places = (Array.isArray(answer.items) ? answer.items : []).filter(
+        (p) => p && typeof p.name === 'string' && Number.isFinite(p.lat) && Number.isFinite(p.lon),
+      );
+      state.placeActive = -1;
+      renderPlaces();
+      openPlaceList(document.activeElement === placeInput);
+      setPlaceStatus(state.places.length ? 'placesFound' : 'noPlaces', state.places.length);
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      if (state.placeAbort === ctrl) placeSearchDone();
+      state.places = [];
+      renderPlaces();
+      closePlaceList();
+      setPlaceStatus('loadError');
+    }
+  }
+
+  function clearPlaceSearch() {
+    clearTimeout(state.placeTimer);
+    if (state.placeAbort) state.placeAbort.abort();
+    state.placeAbort = null;
+    placeSearchDone();
+    state.places = [];
+    renderPlaces();
+    closePlaceList();
+  }
+
+  placeInput.addEventListener('input', () => {
+    const q = placeInput.value.trim();
+    clearPlaceSearch();
+    if (!q || [...q].length > PLACE_MAX_CHARS) {
+      setPlaceStatus(q ? 'noPlaces' : null);
+      return;
+    }
+    state.placeTimer = setTimeout(() => searchPlaces(q), PLACE_DELAY_MS);
+  });
+
+  function pickPlace(i) {
+    const p = state.places[i];
+    if (!p) return;
+    placeInput.value = p.name;
+    clearPlaceSearch();
+    setPlaceStatus(null);
+    map.setView([p.lat, p.lon], Math.max(map.getZoom(), 11));
+    searchNear(p.lat, p.lon, p);
+  }
+
+  placeInput.addEventListener('keydown', (e) => {
+    const n = state.places.length;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      if (!n) return;
+      e.preventDefault();
+      if (!placeListOpen()) {
+        openPlaceList(true);
+        setActivePlace(e.key === 'ArrowDown' ? 0 : n - 1);
+        return;
+      }
+      const i = state.placeActive;
+      setActivePlace(e.key === 'ArrowDown' ? (i + 1) % n : i <= 0 ? n - 1 : i - 1);
+    } else if (e.key === 'Enter') {
+      if (placeListOpen() && state.placeActive >= 0) {
+        e.preventDefault();
+        pickPlace(state.placeActive);
+      }
+    }
+  });
+
+  // The first Escape in the box closes the open list; the document's quick-exit handler asks.
+  escapeClosesList = (e) => {
+    if (e.target !== placeInput || !placeListOpen()) return false;
+    closePlaceList();
+    return true;
+  };
+
+  placeInput.addEventListener('blur', closePlaceList);
+  placeInput.addEventListener('focus', () => {
+    if (state.places.length) openPlaceList(true);
+  });
 
   // ---- Use my location ----
 
@@ -656,6 +877,7 @@
     document.documentElement.lang = state.lang;
     document.title = t('documentTitle');
     for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
     mapEl.setAttribute('aria-label', t('mapLabel'));
     const toggle = $('lang-toggle');
     toggle.textContent = t('toggleLabel');
@@ -670,6 +892,7 @@
     renderDetail();
     renderClusters();
     renderStatus();
+    renderPlaces();
   }
 
   $('lang-toggle').addEventListener('click', () => {

@@ -62,6 +62,18 @@ window.BELLMAP_I18N = {
     verified: 'Last checked',
     categories: 'Services',
     days: { Mo: 'Mon', Tu: 'Tue', We: 'Wed', Th: 'Thu', Fr: 'Fri', Sa: 'Sat', Su: 'Sun', PH: 'public holidays', off: 'closed' },
+    placeLabel: 'Town, district or PIN code',
+    placePlaceholder: 'For example Lucknow',
+    placeHint: 'Up and Down choose, Enter picks. Escape closes the list; Escape again is the quick exit.',
+    placesFound: (n) => (n === 1 ? '1 place found. Up and Down choose, Enter picks.' : `${n} places found. Up and Down choose, Enter picks.`),
+    noPlaces: 'No matching places. Try another spelling, or tap the map.',
+    placeKinds: { town: 'Town', district: 'District', subdistrict: 'Sub-district', pincode: 'PIN code' },
+    nearestTo: (name) => `Nearest to ${name}`,
+    openNowFilter: 'Open now',
+    openNow: 'Open now',
+    closedNow: 'Closed',
+    // next_change.text from the API is English already.
+    nextChange: (text) => text,
     attribution: 'Outlines: <a href="https://www.naturalearthdata.com/">Natural Earth</a>; India’s states: <a href="https://github.com/datameet/maps">DataMeet</a> (CC BY 4.0)',
   },
   hi: {
@@ -123,6 +135,25 @@ window.BELLMAP_I18N = {
     verified: 'आख़िरी जाँच',
     categories: 'सेवाएँ',
     days: { Mo: 'सोम', Tu: 'मंगल', We: 'बुध', Th: 'गुरु', Fr: 'शुक्र', Sa: 'शनि', Su: 'रवि', PH: 'सरकारी छुट्टी', off: 'बंद' },
+    placeLabel: 'शहर, ज़िला या पिन कोड',
+    placePlaceholder: 'जैसे लखनऊ',
+    placeHint: 'ऊपर और नीचे की कुंजी से चुनें, Enter दबाएँ। Escape सूची बंद करता है; दोबारा Escape दबाने पर पेज तुरंत बंद होता है।',
+    placesFound: (n) => (n === 1 ? '1 जगह मिली। ऊपर और नीचे की कुंजी से चुनें, Enter दबाएँ।' : `${n} जगहें मिलीं। ऊपर और नीचे की कुंजी से चुनें, Enter दबाएँ।`),
+    noPlaces: 'कोई मिलती-जुलती जगह नहीं मिली। दूसरी वर्तनी आज़माएँ, या नक्शे पर टैप करें।',
+    placeKinds: { town: 'शहर/कस्बा', district: 'ज़िला', subdistrict: 'तहसील', pincode: 'पिन कोड' },
+    nearestTo: (name) => `${name} के सबसे नज़दीक`,
+    openNowFilter: 'अभी खुला',
+    openNow: 'अभी खुला है',
+    closedNow: 'अभी बंद है',
+    // The API says "closes 18:00", "opens Mon 09:00" or "opens 2026-12-25 09:00" (the provider's
+    // local time); anything else is shown as it came.
+    nextChange: (text) => {
+      const m = /^(opens|closes) (?:(Mon|Tue|Wed|Thu|Fri|Sat|Sun|\d{4}-\d{2}-\d{2}) )?(\d{2}:\d{2})$/.exec(text);
+      if (!m) return text;
+      const days = { Mon: 'सोम', Tue: 'मंगल', Wed: 'बुध', Thu: 'गुरु', Fri: 'शुक्र', Sat: 'शनि', Sun: 'रवि' };
+      const when = [m[2] ? days[m[2]] || m[2] : null, `${m[3]} बजे`].filter(Boolean).join(' ');
+      return `${when} ${m[1] === 'opens' ? 'खुलेगा' : 'बंद होगा'}`;
+    },
     attribution: 'सीमाएँ: <a href="https://www.naturalearthdata.com/">Natural Earth</a>; भारत के राज्य: <a href="https://github.com/datameet/maps">DataMeet</a> (CC BY 4.0)',
   },
 };

@@ -455,6 +455,211 @@ test('fits a 360 × 740 phone: no horizontal scroll, quick exit and numbers visi
   await page.context().close();
 });
 
+// ---- The place search box (issue 12) ----
+
+// Lucknow town in data/places.csv (GeoNames 1264733): the test's own idea of where it is.
+const LUCKNOW = { lat: 26.8393, lon: 80.9231 };
+
+/** Types `text` into the place box and waits for the options the server answered. */
+async function typePlace(page, text) {
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/v1/places/search') && r.request().method() === 'POST'),
+    page.fill('#place-input', text),
+  ]);
+  assert.equal(res.status(), 200, `place search for ${text}`);
+  const sent = res.request().postDataJSON();
+  assert.deepEqual(sent, { q: text, limit: 8 });
+  const answer = await res.json();
+  await page.waitForSelector('#place-list [role="option"]');
+  return answer.items;
+}
+
+async function options(page) {
+  return page.$$eval('#place-list [role="option"]', (els) =>
+    els.map((el) => ({ id: el.id, place: el.dataset.id, text: el.textContent, selected: el.getAttribute('aria-selected') })),
+  );
+}
+
+/** Waits until the list shows exactly these providers, in this order. */
+async function listShows(page, items) {
+  await page.waitForFunction(
+    (ids) => [...document.querySelectorAll('#results-list > li')].map((li) => Number(li.dataset.id)).join() === ids.join(),
+    items.map((p) => p.id),
+    { timeout: 10_000 },
+  );
+}
+
+async function nearestFromNode(lat, lon, k, extra = '') {
+  const res = await fetch(`${base}/v1/providers/nearest?lat=${lat}&lon=${lon}&k=${k}${extra}`, {
+    headers: { Accept: 'application/json' },
+  });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+for (const typed of ['Lucknow', 'लखनऊ']) {
+  test(`the place box: type “${typed}”, pick by keyboard, see the nearest list for Lucknow`, async () => {
+    const page = await openMap();
+    const seen = [];
+    page.on('request', (r) => seen.push(r.url()));
+    await page.focus('#place-input');
+    const input = page.locator('#place-input');
+    assert.equal(await input.getAttribute('role'), 'combobox');
+    assert.equal(await input.getAttribute('aria-expanded'), 'false');
+    const items = await typePlace(page, typed);
+    assert.ok(items.length >= 1 && items.length <= 8, `${items.length} places`);
+    // The options are the answer's places, in its order, shown as text.
+    assert.equal(await input.getAttribute('aria-expanded'), 'true');
+    assert.equal(await input.getAttribute('aria-controls'), 'place-list');
+    assert.equal(await page.getAttribute('#place-list', 'role'), 'listbox');
+    const shown = await options(page);
+    assert.deepEqual(shown.map((o) => o.place), items.map((p) => String(p.id)));
+    for (const [i, o] of shown.entries()) {
+      assert.ok(o.text.includes(items[i].name), o.text);
+      assert.ok(!items[i].district || o.text.includes(items[i].district), o.text);
+    }
+    assert.match(await page.textContent('#place-status'), new RegExp(`^${items.length} place`));
+    // The best answer is Lucknow itself (town or district), near where the gazetteer puts it.
+    const best = items[0];
+    assert.equal(best.name, 'Lucknow');
+    assert.ok(Math.abs(best.lat - LUCKNOW.lat) < 0.2 && Math.abs(best.lon - LUCKNOW.lon) < 0.2, JSON.stringify(best));
+
+    // Down highlights the first option (focus stays in the box), Enter picks it.
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await input.getAttribute('aria-activedescendant'), shown[0].id);
+    assert.equal((await options(page))[0].selected, 'true');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'place-input');
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith('/v1/providers/search') && r.method() === 'POST'),
+      page.keyboard.press('Enter'),
+    ]);
+    const body = req.postDataJSON();
+    assert.deepEqual(body.near, { lat: best.lat, lon: best.lon });
+    await req.response();
+    await page.waitForFunction(() => /\d/.test(document.getElementById('status').textContent));
+    assert.equal(await input.getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.textContent('#results-heading'), 'Nearest to Lucknow');
+
+    // The list is what the API's GET nearest answers at that point, with the same k.
+    const list = await listed(page);
+    assert.ok(list.length > 0, 'providers are listed');
+    const direct = await nearestFromNode(best.lat, best.lon, body.k);
+    assert.deepEqual(list.map((p) => p.name), direct.items.map((p) => p.name));
+    assert.deepEqual(list.map((p) => p.id), direct.items.map((p) => p.id));
+    // The map is centred there: the search point's marker (the only SVG path; the outlines
+    // are on a canvas) sits at the middle of the map.
+    await page.waitForFunction(() => {
+      const dot = document.querySelector('.leaflet-overlay-pane svg path');
+      if (!dot) return false;
+      const m = document.getElementById('map').getBoundingClientRect();
+      const d = dot.getBoundingClientRect();
+      const dx = d.left + d.width / 2 - (m.left + m.width / 2);
+      const dy = d.top + d.height / 2 - (m.top + m.height / 2);
+      return Math.hypot(dx, dy) < 3;
+    });
+
+    // Nothing typed went in a URL, the history or storage.
+    for (const u of seen) {
+      const decoded = decodeURIComponent(u);
+      assert.ok(!decoded.toLowerCase().includes(typed.toLowerCase()), `typed text in ${u}`);
+      assert.ok(!decoded.includes('Lucknow'), `place name in ${u}`);
+    }
+    assert.ok(!decodeURIComponent(page.url()).includes(typed));
+    await assertNoStorage(page);
+    await page.context().close();
+  });
+}
+
+test('the place box in Hindi: Hindi label, placeholder and kinds', async () => {
+  const page = await openMap();
+  await page.click('#lang-toggle');
+  assert.match(await page.textContent('#place-label'), /[\u0900-\u097F]/);
+  assert.match(await page.getAttribute('#place-input', 'placeholder'), /[\u0900-\u097F]/);
+  await page.focus('#place-input');
+  const items = await typePlace(page, 'लखनऊ');
+  const shown = await options(page);
+  const kinds = { town: 'शहर/कस्बा', district: 'ज़िला', subdistrict: 'तहसील', pincode: 'पिन कोड' };
+  for (const [i, o] of shown.entries()) assert.ok(o.text.includes(kinds[items[i].kind]), o.text);
+  assert.match(await page.textContent('#place-status'), /[\u0900-\u097F]/);
+  await page.keyboard.press('ArrowDown');
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/v1/providers/search')),
+    page.keyboard.press('Enter'),
+  ]);
+  await page.waitForFunction(() => /\d/.test(document.getElementById('status').textContent));
+  assert.equal(await page.textContent('#results-heading'), 'Lucknow के सबसे नज़दीक');
+  await page.context().close();
+});
+
+test('the place box: Escape closes the open list; Escape again is the quick exit', async () => {
+  const page = await openMap();
+  const mapUrl = page.url();
+  await page.focus('#place-input');
+  await typePlace(page, 'Lucknow');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.getAttribute('#place-input', 'aria-expanded'), 'false');
+  assert.equal(await page.isVisible('#place-list'), false);
+  assert.equal(await page.getAttribute('#place-input', 'aria-activedescendant'), null);
+  assert.equal(page.url(), mapUrl, 'the first Escape only closed the list');
+  // Down opens it again; the options are still there.
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.getAttribute('#place-input', 'aria-expanded'), 'true');
+  await page.keyboard.press('Escape');
+  assert.equal(page.url(), mapUrl);
+  page.exited = true;
+  await page.keyboard.press('Escape');
+  await page.waitForURL((u) => u.hostname === EXIT_HOST);
+  await page.goBack().catch(() => null);
+  assert.ok(!page.url().startsWith(base), `Back went to ${page.url()}`);
+  await page.context().close();
+});
+
+test('“Open now”: the search body and clusters URL carry it; each result says open or closed', async () => {
+  const page = await openMap();
+  await clickMapAndList(page, 0.5, 0.5);
+  const [clusterReq, searchReq] = await Promise.all([
+    page.waitForRequest((r) => r.url().includes('/v1/clusters?') && r.url().includes('open_now=true')),
+    page.waitForRequest((r) => r.url().endsWith('/v1/providers/search') && r.method() === 'POST' && r.postDataJSON().open_now === true),
+    page.check('#f-open-now'),
+  ]);
+  assert.ok(clusterReq);
+  const body = searchReq.postDataJSON();
+  assert.equal(body.open_now, true);
+  const res = await searchReq.response();
+  assert.equal(res.status(), 200);
+  const answer = await res.json();
+  await listShows(page, answer.items);
+  const rows = await page.$$eval('#results-list > li', (lis) =>
+    lis.map((li) => ({ id: Number(li.dataset.id), open: li.querySelector('.open-state')?.textContent ?? null })),
+  );
+  assert.deepEqual(rows.map((r) => r.id), answer.items.map((p) => p.id));
+  // The filter's own reference: every provider the API lists as open now is open now.
+  for (const [i, p] of answer.items.entries()) {
+    assert.equal(p.open_now, true, `${p.name} listed under open now`);
+    const want = p.next_change && p.next_change.text ? `Open now · ${p.next_change.text}` : 'Open now';
+    assert.equal(rows[i].open, want);
+  }
+  // With the same filter, GET nearest at that point answers the same list.
+  const { lat, lon } = body.near;
+  const direct = await nearestFromNode(lat, lon, body.k, '&open_now=true');
+  assert.deepEqual(rows.map((r) => r.id), direct.items.map((p) => p.id));
+  // Unchecked: the next search has no open_now, and closed providers say “Closed”.
+  const [again] = await Promise.all([
+    page.waitForRequest((r) => r.url().endsWith('/v1/providers/search') && r.method() === 'POST'),
+    page.uncheck('#f-open-now'),
+  ]);
+  assert.equal(again.postDataJSON().open_now, undefined);
+  const all = await (await again.response()).json();
+  await listShows(page, all.items);
+  const shown = await page.$$eval('#results-list > li', (lis) => lis.map((li) => li.querySelector('.open-state')?.textContent ?? null));
+  for (const [i, p] of all.items.entries()) {
+    if (p.open_now === null || p.open_now === undefined) assert.equal(shown[i], null);
+    else assert.match(shown[i], p.open_now ? /^Open now/ : /^Closed/);
+  }
+  await page.context().close();
+});
+
 test('every request went to 127.0.0.1, except the exit page after quick exit', () => {
   assert.ok(requests.length > 20, `recorded ${requests.length} requests`);
   const stray = requests.filter((r) => {
