@@ -271,7 +271,7 @@ pub async fn leaves(
     let index = clusters_for(&snap, filters).await?;
     index.cluster(id).ok_or_else(gone)?;
     let hits: Vec<Hit> = index.leaves(id).into_iter().map(|slot| Hit { slot, distance_m: None }).collect();
-    let shape = Shape { viewer: &viewer, geojson, emergency: None };
+    let shape = Shape { viewer: &viewer, geojson, emergency: None, place: None };
     let scope = cursor::scope(&format!("leaves/{raw}"), |h| {
         page.feed(h);
         h.update(key.as_bytes());
