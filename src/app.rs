@@ -64,6 +64,13 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
         }
     }
     service.watch(args.watch_interval());
+    // The place index is built on first use; build it now, off the request path, so the first
+    // place search does not wait for it.
+    std::thread::spawn(|| {
+        let started = std::time::Instant::now();
+        crate::places::search::bundled();
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, "place index built");
+    });
     let listener =
         TcpListener::bind(&args.bind).map_err(|source| AppError::Bind { addr: args.bind.clone(), source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Bind { addr: args.bind.clone(), source })?;

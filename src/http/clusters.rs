@@ -298,7 +298,8 @@ pub async fn leaves(
     let index = clusters_for(&snap, filters.clone()).await?;
     index.cluster(id).ok_or_else(gone)?;
     let hits: Vec<Hit> = index.leaves(id).into_iter().map(|slot| Hit { slot, distance_m: None }).collect();
-    let shape = Shape { viewer: &viewer, geojson, emergency: None, at: filters.open_at.unwrap_or_else(now) };
+    let at = filters.open_at.unwrap_or_else(now);
+    let shape = Shape { viewer: &viewer, geojson, emergency: None, at, place: None };
     let scope = cursor::scope(&format!("leaves/{raw}"), |h| {
         page.feed(h);
         h.update(key.as_bytes());

@@ -1,6 +1,7 @@
 //! JSON shapes of the public API. Redaction of confidential providers happens here and only
 //! here, driven by the caller's role: every view of a provider is built by `ProviderDto::view`.
 
+use super::places::PlaceDto;
 use crate::emergency::Emergency;
 use crate::hours::{self, UnixTime};
 use crate::index::Snapshot;
@@ -296,6 +297,9 @@ pub struct ProviderPage<'a> {
     /// for bbox and polygon, which have no single point.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emergency: Option<Emergency>,
+    /// The place the search was located by (`near=`, `place_id=`, `near.place`, ...), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<&'a PlaceDto>,
 }
 
 /// The k nearest providers (no paging).
@@ -305,6 +309,9 @@ pub struct NearestAnswer<'a> {
     pub total: usize,
     /// Emergency numbers for the query point's country and state, also when no provider matches.
     pub emergency: Emergency,
+    /// The place the search was located by (`near=`, `place_id=`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<&'a PlaceDto>,
 }
 
 /// A GeoJSON FeatureCollection of providers; `emergency`, when given, is a top-level foreign
@@ -317,6 +324,9 @@ pub struct FeatureCollection<'d, 'a> {
     total: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     emergency: Option<&'d Emergency>,
+    /// The place the search was located by: a foreign member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<&'d PlaceDto>,
 }
 
 impl<'d, 'a> FeatureCollection<'d, 'a> {
@@ -327,7 +337,19 @@ impl<'d, 'a> FeatureCollection<'d, 'a> {
         emergency: Option<&'d Emergency>,
     ) -> FeatureCollection<'d, 'a> {
         let features = items.iter().map(ProviderDto::to_feature).collect();
-        FeatureCollection { r#type: "FeatureCollection", features, next_cursor, total, emergency }
+        FeatureCollection {
+            r#type: "FeatureCollection",
+            features,
+            next_cursor,
+            total,
+            emergency,
+            place: None,
+        }
+    }
+
+    /// Adds the place the search was located by.
+    pub fn with_place(self, place: Option<&'d PlaceDto>) -> FeatureCollection<'d, 'a> {
+        FeatureCollection { place, ..self }
     }
 }
 

@@ -14,6 +14,7 @@ mod meta;
 pub mod openapi;
 pub mod page;
 mod params;
+pub mod places;
 pub mod problem;
 mod providers;
 mod schema;
@@ -110,7 +111,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(get("/providers/nearest", providers::nearest))
                 .service(get("/providers/within", providers::within))
                 .service(post("/providers/search", providers::search))
-                .service(get("/providers/{id}", providers::get_one)),
+                .service(get("/providers/{id}", providers::get_one))
+                .service(get("/places", places::search_get))
+                .service(post("/places/search", places::search_post))
+                .service(get("/places/photon", places::photon)),
         );
 }
 
@@ -177,14 +181,15 @@ pub async fn security_headers(
     Ok(res)
 }
 
-/// `Cache-Control: no-store` on every answer about providers (public or admin), errors included:
-/// they carry where someone searched, and with a token a shelter's exact point; no shared or
-/// browser cache may keep them. Other /v1 answers (categories) keep their own headers.
+/// `Cache-Control: no-store` on every answer about providers (public or admin) and places, errors
+/// included: they carry where someone searched, and with a token a shelter's exact point; no
+/// shared or browser cache may keep them. Other /v1 answers (categories) keep their own headers.
 async fn no_store(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let sensitive = ["/v1/admin", "/v1/providers", "/v1/clusters"].iter().any(|p| under(req.path(), p));
+    let sensitive =
+        ["/v1/admin", "/v1/providers", "/v1/clusters", "/v1/places"].iter().any(|p| under(req.path(), p));
     let mut res = next.call(req).await?;
     if sensitive {
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));

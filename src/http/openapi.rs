@@ -1,6 +1,6 @@
 //! The OpenAPI document, built from the handlers' annotations.
 
-use super::{admin, admin_providers, clusters, dto, meta, problem, providers};
+use super::{admin, admin_providers, clusters, dto, meta, places, problem, providers};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -18,6 +18,9 @@ use utoipa::{Modify, OpenApi};
         providers::list,
         providers::search,
         providers::get_one,
+        places::search_get,
+        places::search_post,
+        places::photon,
         clusters::clusters,
         clusters::leaves,
         meta::categories,
@@ -42,12 +45,15 @@ use utoipa::{Modify, OpenApi};
         dto::ProviderDto,
         dto::ProviderPage,
         dto::NearestAnswer,
+        places::PlaceDto,
+        places::PlaceList,
         crate::emergency::Emergency,
         crate::emergency::EmergencyNumber,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "providers", description = "Public, read-only provider search"),
+        (name = "places", description = "Towns, districts and PIN codes from the bundled gazetteer"),
         (name = "meta", description = "Taxonomy and service status"),
         (name = "admin", description = "Imports, history, revert and audit; needs an admin token (`bellmap token create`)"),
     )

@@ -6,9 +6,11 @@
 
 use super::body::{Bounded, read_typed};
 use super::cursor;
+use super::places::PlaceDto;
 use super::problem::{ApiError, FieldError};
 use crate::hours::UnixTime;
 use crate::model::{Category, LonLat, check_lat, check_lon};
+use crate::places::{self, Resolution};
 use crate::query::{Area, BoundingBox, Filters, Near, Region, Search, Within};
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -215,21 +217,88 @@ fn then<T, U>(given: Given<T>, f: impl FnOnce(T) -> Result<U, String>) -> Given<
 fn point(errors: &mut Vec<FieldError>, at: &str, lat: Given<f64>, lon: Given<f64>) -> Option<LonLat> {
     let lat = then(lat, |v| check_lat(v).map_err(|e| e.to_string()));
     let lon = then(lon, |v| check_lon(v).map_err(|e| e.to_string()));
-    let lat = required(errors, &format!("{at}lat"), lat, "");
-    let lon = required(errors, &format!("{at}lon"), lon, "");
+    let hint = " (or give a place name or place id instead)";
+    let lat = required(errors, &format!("{at}lat"), lat, hint);
+    let lon = required(errors, &format!("{at}lon"), lon, hint);
     Some(LonLat { lon: lon?, lat: lat? })
+}
+
+/// Where a point search looks from, as given: coordinates, a place name or a place id. The
+/// field names differ between a query string (`near`, `place_id`) and a body (`near.place`).
+struct Origin<'a> {
+    lat: Given<f64>,
+    lon: Given<f64>,
+    /// (field, name)
+    place: Option<(String, &'a str)>,
+    /// (field, id)
+    place_id: Option<(String, &'a str)>,
+}
+
+/// The search point, and the place it is when located by one. Exactly one of lat+lon, a place
+/// name and a place id; an ambiguous or uncertain name records its `candidates`.
+fn locate(
+    errors: &mut Vec<FieldError>,
+    candidates: &mut Vec<PlaceDto>,
+    at: &str,
+    o: Origin<'_>,
+) -> Option<(LonLat, Option<PlaceDto>)> {
+    let coordinates = o.lat.is_some() || o.lon.is_some();
+    let given = [coordinates, o.place.is_some(), o.place_id.is_some()];
+    if given.iter().filter(|g| **g).count() > 1 {
+        let mut fields: Vec<String> = Vec::new();
+        if coordinates {
+            fields.extend([format!("{at}lat"), format!("{at}lon")]);
+        }
+        fields.extend(o.place.iter().chain(&o.place_id).map(|(f, _)| f.clone()));
+        let message =
+            format!("give exactly one of: lat and lon, a place name, a place id ({})", fields.join(", "));
+        errors.extend(fields.iter().map(|f| FieldError::new(f, message.clone())));
+        return None;
+    }
+    if let Some((field, id)) = o.place_id {
+        return match places::gazetteer::bundled().get(id.trim()) {
+            Some(p) => Some((p.point, Some(PlaceDto::of(p)))),
+            None => {
+                errors.push(FieldError::new(
+                    field,
+                    format!("no place has id '{id}'; ids come from /v1/places"),
+                ));
+                None
+            }
+        };
+    }
+    let Some((field, name)) = o.place else {
+        return point(errors, at, o.lat, o.lon).map(|p| (p, None));
+    };
+    let n = name.trim().chars().count();
+    if n == 0 || n > places::search::MAX_QUERY_CHARS {
+        let max = places::search::MAX_QUERY_CHARS;
+        errors.push(FieldError::new(field, format!("must be a place name of 1 to {max} characters")));
+        return None;
+    }
+    let (message, found) = match places::resolve(places::search::bundled(), name) {
+        Resolution::Found(m) => return Some((m.place.point, Some(PlaceDto::found(&m)))),
+        Resolution::Ambiguous(c) => {
+            ("names more than one place; pick one of the candidates by its place_id".to_string(), c)
+        }
+        Resolution::Unsure(c) => {
+            (format!("no place is called '{}'; did you mean one of the candidates?", name.trim()), c)
+        }
+        Resolution::NotFound => (format!("no place matches '{}'", name.trim()), vec![]),
+    };
+    errors.push(FieldError::new(field, message));
+    candidates.extend(found.iter().map(PlaceDto::found));
+    None
 }
 
 /// Near: `k` is a top-level member in a body too.
 fn near(
     errors: &mut Vec<FieldError>,
     at: &str,
-    lat: Given<f64>,
-    lon: Given<f64>,
+    origin: Option<LonLat>,
     k: Given<u64>,
     km: Given<f64>,
 ) -> Option<Search> {
-    let origin = point(errors, at, lat, lon);
     let k = optional(errors, "k", then(k, |k| whole_in(k, 1, MAX_K)));
     let km =
         optional(errors, &format!("{at}max_distance_km"), then(km, |v| positive_up_to(v, MAX_DISTANCE_KM)));
@@ -237,14 +306,7 @@ fn near(
     Some(Search::Near(Near { origin, k: k as usize, max_distance_m: km.map(|km| km * 1000.0) }))
 }
 
-fn within(
-    errors: &mut Vec<FieldError>,
-    at: &str,
-    lat: Given<f64>,
-    lon: Given<f64>,
-    km: Given<f64>,
-) -> Option<Search> {
-    let origin = point(errors, at, lat, lon);
+fn within(errors: &mut Vec<FieldError>, at: &str, origin: Option<LonLat>, km: Given<f64>) -> Option<Search> {
     let km = required(errors, &format!("{at}radius_km"), then(km, |v| positive_up_to(v, MAX_RADIUS_KM)), "");
     Some(Search::Within(Within { origin: origin?, radius_m: km? * 1000.0 }))
 }
@@ -446,26 +508,46 @@ pub struct Request {
     pub filters: Filters,
     /// For near: unused (the answer is the k nearest, in one piece).
     pub page: Page,
+    /// The place the search is located by, when given by name or id.
+    pub place: Option<PlaceDto>,
 }
 
 impl Request {
     /// The search a GET route's query string asks for, and whether it wants GeoJSON.
     pub fn from_query(route: Route, req: &HttpRequest) -> Result<(Request, bool), ApiError> {
         let own: &[&'static str] = match route {
-            Route::Nearest => &["lat", "lon", "k", "max_distance_km"],
-            Route::Within => &["lat", "lon", "radius_km", "limit", "cursor"],
+            Route::Nearest => &["lat", "lon", "near", "place_id", "k", "max_distance_km"],
+            Route::Within => &["lat", "lon", "near", "place_id", "radius_km", "limit", "cursor"],
             Route::Bbox => &["bbox", "limit", "cursor"],
         };
         let mut p = Params::parse(req.query_string(), &allowed(own))?;
-        let (lat, lon) = (p.given("lat", number), p.given("lon", number));
+        let mut candidates = Vec::new();
+        let mut place = None;
+        let mut origin = || {
+            let o = Origin {
+                lat: p.given("lat", number),
+                lon: p.given("lon", number),
+                place: p.str("near").map(|v| ("near".to_string(), v)),
+                place_id: p.str("place_id").map(|v| ("place_id".to_string(), v)),
+            };
+            let mut errors = Vec::new();
+            let located = locate(&mut errors, &mut candidates, "", o);
+            p.errors.extend(errors);
+            located.map(|(point, found)| {
+                place = found;
+                point
+            })
+        };
         let search = match route {
             Route::Nearest => {
+                let origin = origin();
                 let (k, km) = (p.given("k", whole), p.given("max_distance_km", number));
-                near(&mut p.errors, "", lat, lon, k, km)
+                near(&mut p.errors, "", origin, k, km)
             }
             Route::Within => {
+                let origin = origin();
                 let km = p.given("radius_km", number);
-                within(&mut p.errors, "", lat, lon, km)
+                within(&mut p.errors, "", origin, km)
             }
             // lat and lon are not parameters here: `parse` refused them.
             Route::Bbox => p.bbox().map(|b| Search::Region(Region::Box(b))),
@@ -478,7 +560,10 @@ impl Request {
         let now = now_for(p.str("open_now").is_some(), p.str("cursor"));
         let filters = p.filters(now);
         let geojson = p.geojson(req);
-        let request = search.zip(page).map(|(search, page)| Request::new(search, filters, page));
+        let request = search.zip(page).map(|(search, page)| Request::new(search, filters, page, place));
+        if !candidates.is_empty() {
+            return Err(ApiError::invalid_with_candidates(p.errors, candidates));
+        }
         Ok((p.done(request)?, geojson))
     }
 
@@ -495,17 +580,33 @@ impl Request {
         );
         let now = now_for(b.open_now.is_some(), b.cursor.as_deref());
         filters.open_at = open_instant(&mut errors, b.open_now.map(Ok), b.open_at.map(Ok), now);
+        let mut candidates = Vec::new();
+        let mut place = None;
+        let mut origin = |errors: &mut Vec<FieldError>,
+                          at: &str,
+                          lat: Option<f64>,
+                          lon: Option<f64>,
+                          name: &Option<String>,
+                          id: &Option<String>| {
+            let o = Origin {
+                lat: lat.map(Ok),
+                lon: lon.map(Ok),
+                place: name.as_deref().map(|v| (format!("{at}place"), v)),
+                place_id: id.as_deref().map(|v| (format!("{at}place_id"), v)),
+            };
+            locate(errors, &mut candidates, at, o).map(|(point, found)| {
+                place = found;
+                point
+            })
+        };
         let search = match (b.near, b.within, b.bbox, b.polygon) {
-            (Some(n), None, None, None) => near(
-                &mut errors,
-                "near.",
-                Some(Ok(n.lat)),
-                Some(Ok(n.lon)),
-                b.k.map(Ok),
-                n.max_distance_km.map(Ok),
-            ),
+            (Some(n), None, None, None) => {
+                let o = origin(&mut errors, "near.", n.lat, n.lon, &n.place, &n.place_id);
+                near(&mut errors, "near.", o, b.k.map(Ok), n.max_distance_km.map(Ok))
+            }
             (None, Some(w), None, None) => {
-                within(&mut errors, "within.", Some(Ok(w.lat)), Some(Ok(w.lon)), Some(Ok(w.radius_km)))
+                let o = origin(&mut errors, "within.", w.lat, w.lon, &w.place, &w.place_id);
+                within(&mut errors, "within.", o, w.radius_km.map(Ok))
             }
             (None, None, Some(parts), None) => {
                 let four = <[f64; 4]>::try_from(parts.as_slice()).map_err(|_| {
@@ -526,12 +627,15 @@ impl Request {
             }
         };
         let page = page(&mut errors, b.limit.map(Ok), DEFAULT_LIMIT, b.cursor);
-        done(errors, search.zip(page).map(|(search, page)| Request::new(search, filters, page)))
+        if !candidates.is_empty() {
+            return Err(ApiError::invalid_with_candidates(errors, candidates));
+        }
+        done(errors, search.zip(page).map(|(search, page)| Request::new(search, filters, page, place)))
     }
 
-    fn new(search: Search, filters: Filters, page: Page) -> Request {
+    fn new(search: Search, filters: Filters, page: Page, place: Option<PlaceDto>) -> Request {
         let page = Page { at: filters.open_at, ..page };
-        Request { search, filters, page }
+        Request { search, filters, page, place }
     }
 
     /// What a cursor for this request from `route` is bound to: everything but the cursor.
@@ -551,24 +655,31 @@ fn now_for(open_now: bool, cursor: Option<&str>) -> UnixTime {
     open_now.then(|| cursor.and_then(cursor::instant)).flatten().unwrap_or_else(now)
 }
 
-/// A point in a search body.
+/// A point in a search body: exactly one of lat and lon, `place` (a name, as for
+/// /v1/places; "Aurangabad, Bihar" narrows by country code, state or district) or `place_id`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NearBody {
-    pub lat: f64,
-    pub lon: f64,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// A town, district or PIN code; an ambiguous name is a 400 with `candidates`.
+    pub place: Option<String>,
+    /// An id from /v1/places or from `candidates`.
+    pub place_id: Option<String>,
     /// Only providers at most this far (km).
     pub max_distance_km: Option<f64>,
 }
 
-/// A circle in a search body.
+/// A circle in a search body: its centre as for `near`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithinBody {
-    pub lat: f64,
-    pub lon: f64,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub place: Option<String>,
+    pub place_id: Option<String>,
     /// Greater than 0, at most 500.
-    pub radius_km: f64,
+    pub radius_km: Option<f64>,
 }
 
 /// A search whose location stays out of URLs and logs. Exactly one of near, within, bbox, polygon.

@@ -1,6 +1,7 @@
 //! RFC 9457 problem details: the only place that knows HTTP status codes.
 
 use super::admin_dto::RevertConflictDto;
+use super::places::PlaceDto;
 use crate::service::ServiceError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
@@ -40,13 +41,17 @@ pub struct Problem {
     /// For 409 on revert: the records that changed after the import.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<RevertConflictDto>,
+    /// For an ambiguous or unsure place name (400 naming `near`): places to pick from, each
+    /// with the id to give as `place_id`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<PlaceDto>,
 }
 
 /// Every error the HTTP layer returns.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    BadRequest { detail: String, errors: Vec<FieldError> },
+    BadRequest { detail: String, errors: Vec<FieldError>, candidates: Vec<PlaceDto> },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -73,7 +78,21 @@ pub enum ApiError {
 impl ApiError {
     pub fn invalid(errors: Vec<FieldError>) -> ApiError {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        ApiError::BadRequest { detail: format!("invalid input: {}", fields.join(", ")), errors }
+        ApiError::BadRequest {
+            detail: format!("invalid input: {}", fields.join(", ")),
+            errors,
+            candidates: vec![],
+        }
+    }
+
+    /// Invalid input that includes a place name to pick a place for.
+    pub fn invalid_with_candidates(errors: Vec<FieldError>, candidates: Vec<PlaceDto>) -> ApiError {
+        match ApiError::invalid(errors) {
+            ApiError::BadRequest { detail, errors, .. } => {
+                ApiError::BadRequest { detail, errors, candidates }
+            }
+            other => other,
+        }
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> ApiError {
@@ -102,8 +121,12 @@ impl ApiError {
             ApiError::Conflict { conflicts, .. } => conflicts.clone(),
             _ => vec![],
         };
+        let candidates = match self {
+            ApiError::BadRequest { candidates, .. } => candidates.clone(),
+            _ => vec![],
+        };
         let (detail, errors) = match self {
-            ApiError::BadRequest { detail, errors } => (detail.clone(), errors.clone()),
+            ApiError::BadRequest { detail, errors, .. } => (detail.clone(), errors.clone()),
             ApiError::Internal(_) => {
                 ("Something went wrong on our side; please try again.".to_string(), vec![])
             }
@@ -116,6 +139,7 @@ impl ApiError {
             detail,
             errors,
             conflicts,
+            candidates,
         }
     }
 }
@@ -206,6 +230,7 @@ fn problem_for_status(status: StatusCode, detail: Option<String>) -> Problem {
         detail,
         errors: vec![],
         conflicts: vec![],
+        candidates: vec![],
     }
 }
 

@@ -7,6 +7,7 @@ use super::body::require_json;
 use super::cursor::{Cursor, CursorError};
 use super::dto::{FeatureCollection, NearestAnswer, ProviderDto, ProviderPage};
 use super::params::{Page, Params, Request, Route, SearchBody, now, parse_id};
+use super::places::PlaceDto;
 use super::problem::{ApiError, PROBLEM_JSON, Problem};
 use crate::emergency::Emergency;
 use crate::hours::UnixTime;
@@ -44,6 +45,8 @@ pub(super) struct Shape<'v> {
     pub geojson: bool,
     pub emergency: Option<Emergency>,
     pub at: UnixTime,
+    /// The place the search was located by (near=, place_id=), if any.
+    pub place: Option<&'v PlaceDto>,
 }
 
 /// The hits of one page: those after the cursor's offset, at most `page.limit`, and the
@@ -95,15 +98,16 @@ fn list_answer(
     shape: Shape<'_>,
     unpaged: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let Shape { viewer, geojson, emergency, at } = shape;
+    let Shape { viewer, geojson, emergency, at, place } = shape;
     let items = ProviderDto::from_hits(snap, hits, viewer.role(), at);
     audit_reveals(state, viewer, &items);
     let body = match (geojson, unpaged, emergency) {
-        (true, _, emergency) => {
-            encode(&FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency.as_ref()))?
-        }
-        (false, true, Some(emergency)) => encode(&NearestAnswer { items, total, emergency })?,
-        (false, _, emergency) => encode(&ProviderPage { items, next_cursor, total, emergency })?,
+        (true, _, emergency) => encode(
+            &FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency.as_ref())
+                .with_place(place),
+        )?,
+        (false, true, Some(emergency)) => encode(&NearestAnswer { items, total, emergency, place })?,
+        (false, _, emergency) => encode(&ProviderPage { items, next_cursor, total, emergency, place })?,
     };
     Ok(location_bytes(body, geojson))
 }
@@ -121,7 +125,8 @@ fn respond(
 ) -> Result<HttpResponse, ApiError> {
     let emergency = request.search.origin().map(|o| state.emergency.at(o));
     // The open filter's instant, so the hours shown agree with the filter; else now.
-    let shape = Shape { viewer, geojson, emergency, at: request.filters.open_at.unwrap_or_else(now) };
+    let at = request.filters.open_at.unwrap_or_else(now);
+    let shape = Shape { viewer, geojson, emergency, at, place: request.place.as_ref() };
     match request.search {
         Search::Near(_) => {
             list_answer(state, snap, &hits, None, hits.len(), shape, route == Some(Route::Nearest))
@@ -152,8 +157,10 @@ fn get_search(
     operation_id = "listNearestProviders",
     security((), ("bearer" = [])),
     params(
-        ("lat" = f64, Query, description = "Latitude, WGS84 degrees (-90..90)"),
-        ("lon" = f64, Query, description = "Longitude, WGS84 degrees (-180..180)"),
+        ("lat" = Option<f64>, Query, description = "Latitude, WGS84 degrees (-90..90); with lon, or give near or place_id instead"),
+        ("lon" = Option<f64>, Query, description = "Longitude, WGS84 degrees (-180..180)"),
+        ("near" = Option<String>, Query, description = "Instead of lat/lon: a town, district or PIN code (\"Lucknow\", \"226001\"; \"Aurangabad, Bihar\" narrows by country code, state or district). An ambiguous name is a 400 with `candidates`"),
+        ("place_id" = Option<String>, Query, description = "Instead of lat/lon: a place id from /v1/places or from `candidates`"),
         ("k" = Option<u32>, Query, description = "How many providers (1..100, default 10)"),
         ("max_distance_km" = Option<f64>, Query, description = "Only providers at most this far (km)"),
         ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of; at most 11, none empty)"),
@@ -164,8 +171,8 @@ fn get_search(
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
-        (status = 200, description = "Nearest first, each with distance_m, plus `emergency` for the query point", body = NearestAnswer),
-        (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
+        (status = 200, description = "Nearest first, each with distance_m, plus `emergency` for the query point and `place` when located by one", body = NearestAnswer),
+        (status = 400, description = "Invalid input; an ambiguous or unknown place names `near`, with `candidates`", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn nearest(
@@ -182,8 +189,10 @@ pub async fn nearest(
     operation_id = "listProvidersWithin",
     security((), ("bearer" = [])),
     params(
-        ("lat" = f64, Query, description = "Latitude, WGS84 degrees"),
-        ("lon" = f64, Query, description = "Longitude, WGS84 degrees"),
+        ("lat" = Option<f64>, Query, description = "Latitude, WGS84 degrees (-90..90); with lon, or give near or place_id instead"),
+        ("lon" = Option<f64>, Query, description = "Longitude, WGS84 degrees (-180..180)"),
+        ("near" = Option<String>, Query, description = "Instead of lat/lon: a town, district or PIN code (\"Lucknow\", \"226001\"; \"Aurangabad, Bihar\" narrows by country code, state or district). An ambiguous name is a 400 with `candidates`"),
+        ("place_id" = Option<String>, Query, description = "Instead of lat/lon: a place id from /v1/places or from `candidates`"),
         ("radius_km" = f64, Query, description = "Radius in km (greater than 0, at most 500)"),
         ("limit" = Option<u32>, Query, description = "Page size (1..500, default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
@@ -195,8 +204,8 @@ pub async fn nearest(
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
     ),
     responses(
-        (status = 200, description = "A page, nearest first, with `emergency` for the query point", body = ProviderPage),
-        (status = 400, description = "Invalid input", body = Problem, content_type = PROBLEM_JSON),
+        (status = 200, description = "A page, nearest first, with `emergency` for the query point and `place` when located by one", body = ProviderPage),
+        (status = 400, description = "Invalid input; an ambiguous or unknown place names `near`, with `candidates`", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn within(

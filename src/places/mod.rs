@@ -3,8 +3,10 @@
 
 pub mod fold;
 pub mod gazetteer;
+pub mod resolve;
 pub mod search;
 
 pub use fold::{fold, loose};
 pub use gazetteer::{Gazetteer, GazetteerError, PinQuality, Place, PlaceKind};
+pub use resolve::{Resolution, resolve};
 pub use search::{Match, PlaceIndex, Quality};

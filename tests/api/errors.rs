@@ -244,7 +244,7 @@ async fn search_body_is_validated() {
     bad_search(&app, "near.lat a string", &json!({"near": {"lat": "abc", "lon": 80.9}}), "near.lat").await;
     bad_search(&app, "near.lat 91", &json!({"near": {"lat": 91, "lon": 80.9}}), "near.lat").await;
     bad_search(&app, "near.lon 200", &json!({"near": {"lat": 26.8, "lon": 200}}), "near.lon").await;
-    bad_search(&app, "near.lon missing", &json!({"near": {"lat": 26.8}}), "near").await;
+    bad_search(&app, "near.lon missing", &json!({"near": {"lat": 26.8}}), "near.lon").await;
     bad_search(
         &app,
         "near.max_distance_km negative",

@@ -1,4 +1,4 @@
-//! No location trails: the caller's coordinates, polygons and search bodies never reach the logs,
+//! No location trails: the caller's coordinates, places, times, polygons and search bodies never reach the logs,
 //! even at trace level. Runs the real binary and reads everything it wrote.
 
 use std::process::{Child, Command, Stdio};
@@ -55,15 +55,45 @@ async fn location_queries_leave_no_coordinates_in_trace_logs() {
         let res = client.post(format!("{base}/v1/providers/search")).json(&body).send().await.unwrap();
         assert_eq!(res.status(), 200);
     }
+    // Place and time searches: nothing of them may be logged either (open_* may be 400 until
+    // the hours filters land).
+    for path in [
+        "/v1/places?q=Lakhnau".to_string(),
+        "/v1/places?q=226001".to_string(),
+        "/v1/providers/nearest?near=Lakhnau".to_string(),
+        format!("/v1/providers/nearest?lat={lat}&lon={lon}&open_at=2026-12-02T02:13:57%2B05:30"),
+    ] {
+        let res = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(res.status() == 200 || res.status() == 400, "{path}: {}", res.status());
+    }
+    for (path, body) in [
+        ("/v1/places/search", serde_json::json!({"q": "Varanasi"})),
+        ("/v1/providers/search", serde_json::json!({"near": {"place": "Varanasi"}, "open_now": true})),
+    ] {
+        let res = client.post(format!("{base}{path}")).json(&body).send().await.unwrap();
+        assert!(res.status() == 200 || res.status() == 400, "{path}: {}", res.status());
+    }
     drop(server);
     let text = std::fs::read_to_string(&log_path).unwrap();
     assert!(
         text.contains("/v1/providers/nearest") && text.contains("/v1/providers/search"),
         "requests are logged: {text}"
     );
-    for secret in
-        ["23.456789", "85.432198", "23.4567", "85.4321", "86.111111", "24.222222", "999.123456", "radius_km"]
-    {
+    for secret in [
+        "23.456789",
+        "85.432198",
+        "23.4567",
+        "85.4321",
+        "86.111111",
+        "24.222222",
+        "999.123456",
+        "radius_km",
+        "Lakhnau",
+        "226001",
+        "Varanasi",
+        "02:13:57",
+        "2026-12-02T02",
+    ] {
         assert!(!text.contains(secret), "the log contains '{secret}'");
     }
 }

@@ -19,6 +19,7 @@ mod import_codes;
 mod logs;
 mod page;
 mod paging;
+mod places;
 mod privacy;
 mod public_points;
 mod roundtrip;
