@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use opening_hours::localization::{Coordinates, Country, TzLocation};
 use opening_hours::{Context, OpeningHours, RuleKind};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// An instant in whole seconds since the Unix epoch (UTC).
 pub type UnixTime = i64;
@@ -70,7 +71,8 @@ pub struct Change {
 /// Every distinct schedule of a snapshot, and each slot's index into them.
 pub struct Table {
     schedules: Vec<Schedule>,
-    of_slot: Vec<u32>,
+    /// Shared with the background builds of open-now trees (`index::open`).
+    of_slot: Arc<[u32]>,
 }
 
 enum Schedule {
@@ -109,7 +111,7 @@ impl Table {
         let end = start + WINDOW_BEFORE_S + WINDOW_AFTER_S;
         let mut unreadable = 0usize;
         let zones = zones(records, points);
-        let of_slot: Vec<u32> = records
+        let of_slot: Arc<[u32]> = records
             .iter()
             .zip(points)
             .zip(zones)
@@ -159,14 +161,32 @@ impl Table {
         &self.schedules[self.of_slot[slot as usize] as usize]
     }
 
+    /// Each slot's schedule id (an index below `schedules()`): two slots with the same id are
+    /// open at the same instants.
+    pub fn slot_schedules(&self) -> Arc<[u32]> {
+        self.of_slot.clone()
+    }
+
+    /// The schedule id of `slot`.
+    pub fn schedule_of(&self, slot: u32) -> u32 {
+        self.of_slot[slot as usize]
+    }
+
+    /// How many schedule ids there are (24/7 and unknown included).
+    pub fn schedules(&self) -> usize {
+        self.schedules.len()
+    }
+
+    /// Which schedule ids are open at `at`, one flag per id: what every provider's `is_open`
+    /// at that instant comes down to.
+    pub fn open_schedules(&self, at: UnixTime) -> Vec<bool> {
+        self.schedules.iter().map(|s| s.state(at) == State::Open).collect()
+    }
+
     /// The state of the provider in `slot` at `at`. Cheap inside the window (the hot path of
     /// an `open_at` filter).
     pub fn state(&self, slot: u32, at: UnixTime) -> State {
-        match self.of(slot) {
-            Schedule::Always => State::Open,
-            Schedule::Unknown => State::Unknown,
-            Schedule::Compiled(c) => c.state(at),
-        }
+        self.of(slot).state(at)
     }
 
     pub fn is_open(&self, slot: u32, at: UnixTime) -> bool {
@@ -179,6 +199,16 @@ impl Table {
         match self.of(slot) {
             Schedule::Always | Schedule::Unknown => None,
             Schedule::Compiled(c) => c.next_change(at),
+        }
+    }
+}
+
+impl Schedule {
+    fn state(&self, at: UnixTime) -> State {
+        match self {
+            Schedule::Always => State::Open,
+            Schedule::Unknown => State::Unknown,
+            Schedule::Compiled(c) => c.state(at),
         }
     }
 }

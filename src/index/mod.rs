@@ -2,11 +2,13 @@
 //! their public points on the unit sphere and their clusters per zoom, published atomically.
 
 pub mod clusters;
+pub mod open;
 
 use crate::hours;
 use crate::model::{Category, LonLat, Provider, ProviderId};
 use arc_swap::ArcSwap;
 use clusters::{ClusterIndex, category_bits};
+use open::{OpenSet, OpenSets};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use std::collections::HashMap;
@@ -26,7 +28,8 @@ pub struct Snapshot {
     pub records: Vec<Provider>,
     /// Each record's public point (the only point public answers may use), by slot.
     pub points: Vec<LonLat>,
-    pub tree: RTree<TreePoint>,
+    /// Shared with background builds of open-now trees.
+    pub tree: Arc<RTree<TreePoint>>,
     /// Each record's opening hours, compiled once per distinct schedule, by slot.
     pub hours: hours::Table,
     /// Clusters of every provider, per zoom.
@@ -36,6 +39,8 @@ pub struct Snapshot {
     category_bits: Vec<u16>,
     /// Clusters of filtered subsets, made on first use; most recently used last.
     filtered: Mutex<Vec<(String, Lazy)>>,
+    /// Who is open at the instants asked about, with trees of their own.
+    open: OpenSets,
 }
 
 /// A cluster index built by the first request that needs it.
@@ -62,9 +67,9 @@ impl Snapshot {
         }
         records.sort_by_key(|p| p.id);
         let points: Vec<LonLat> = records.iter().filter_map(Provider::public_point).collect();
-        let tree = RTree::bulk_load(
+        let tree = Arc::new(RTree::bulk_load(
             points.iter().enumerate().map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32)).collect(),
-        );
+        ));
         let by_id = records.iter().enumerate().map(|(slot, p)| (p.id, slot as u32)).collect();
         let category_bits: Vec<u16> = records.iter().map(|p| category_bits(&p.data.categories)).collect();
         let clusters = Arc::new(ClusterIndex::build(&points, &category_bits, 0..records.len() as u32));
@@ -82,7 +87,33 @@ impl Snapshot {
             by_id,
             category_bits,
             filtered: Mutex::new(Vec::new()),
+            open: OpenSets::new(),
         }
+    }
+
+    /// The providers open at `at` (to the minute).
+    pub fn open_at(&self, at: hours::UnixTime) -> Arc<OpenSet> {
+        self.open.at(at, &self.hours)
+    }
+
+    /// The providers open at `at`, for a walk that would use their own tree: it is built
+    /// (in the background) once the same set is wanted again.
+    pub fn open_at_with_tree(&self, at: hours::UnixTime) -> Arc<OpenSet> {
+        let set = self.open.at(at, &self.hours);
+        self.open.want_tree(&set, &self.tree, &self.hours);
+        set
+    }
+
+    /// Blocks until the tree of the providers open at `at` is built (tests and benches).
+    pub fn wait_for_open_tree(&self, at: hours::UnixTime) -> Arc<OpenSet> {
+        let set = self.open_at(at);
+        open::wait_for_tree(&set, &self.tree, &self.hours);
+        set
+    }
+
+    /// Turns open-now trees on or off (benches measure the path without them).
+    pub fn set_open_trees(&self, on: bool) {
+        self.open.set_trees(on);
     }
 
     /// The clusters of the providers whose slots `keep` accepts, `key` naming that subset ("" for

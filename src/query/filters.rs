@@ -2,7 +2,10 @@
 
 use crate::hours::UnixTime;
 use crate::index::Snapshot;
+use crate::index::open::OpenSet;
 use crate::model::{Category, ProviderData};
+use rstar::RTree;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filters {
@@ -18,14 +21,29 @@ pub struct Filters {
 }
 
 impl Filters {
-    /// Whether the provider in `slot` of `snap` passes. Called inside every walk, before a
-    /// page is cut.
+    /// Whether the provider in `slot` of `snap` passes, evaluating its hours on their own
+    /// (walks use `matcher`, which gives the same answers faster).
     pub fn matches(&self, snap: &Snapshot, slot: u32) -> bool {
+        self.matches_record(snap, slot) && self.open_at.is_none_or(|at| snap.hours.is_open(slot, at))
+    }
+
+    /// Everything but the open filter.
+    fn matches_record(&self, snap: &Snapshot, slot: u32) -> bool {
         let p: &ProviderData = &snap.records[slot as usize].data;
         (self.categories.is_empty() || self.categories.iter().any(|c| p.has_category(*c)))
             && (self.languages.is_empty() || self.languages.iter().any(|l| p.languages.contains(l)))
             && self.open_24_7.is_none_or(|want| p.open_24_7 == want)
-            && self.open_at.is_none_or(|at| snap.hours.is_open(slot, at))
+    }
+
+    /// These filters ready for walks over `snap`: the open set of `open_at` is looked up once,
+    /// so each provider's check is a flag.
+    pub fn matcher<'a>(&'a self, snap: &'a Snapshot) -> Matcher<'a> {
+        Matcher { filters: self, snap, open: self.open_at.map(|at| snap.open_at(at)) }
+    }
+
+    /// `matcher` for a nearest walk, which uses the open providers' own tree once it is built.
+    pub fn nearest_matcher<'a>(&'a self, snap: &'a Snapshot) -> Matcher<'a> {
+        Matcher { filters: self, snap, open: self.open_at.map(|at| snap.open_at_with_tree(at)) }
     }
 
     /// A canonical name of this filter ("" when it lets everything through): equal filters,
@@ -49,6 +67,30 @@ impl Filters {
             key.push_str(&format!("&open_at={}", at - at.rem_euclid(60)));
         }
         key
+    }
+}
+
+/// Filters bound to one snapshot and instant; called inside every walk, before a page is cut.
+pub struct Matcher<'a> {
+    filters: &'a Filters,
+    snap: &'a Snapshot,
+    open: Option<Arc<OpenSet>>,
+}
+
+impl Matcher<'_> {
+    pub fn matches(&self, slot: u32) -> bool {
+        self.filters.matches_record(self.snap, slot)
+            && self.open.as_ref().is_none_or(|o| o.has(self.snap.hours.schedule_of(slot)))
+    }
+
+    /// Whether only the open filter is left to check once a walk uses `open_tree`.
+    pub fn matches_besides_open(&self, slot: u32) -> bool {
+        self.filters.matches_record(self.snap, slot)
+    }
+
+    /// The tree of just the providers open at the filter's instant, once built.
+    pub fn open_tree(&self) -> Option<&RTree<crate::index::TreePoint>> {
+        self.open.as_ref().and_then(|o| o.tree())
     }
 }
 

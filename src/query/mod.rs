@@ -7,12 +7,13 @@ mod filters;
 mod request;
 
 pub use area::{Area, AreaError};
-pub use filters::Filters;
+pub use filters::{Filters, Matcher};
 pub use request::{Near, Region, Search, Within, in_region};
 
-use crate::index::Snapshot;
 use crate::index::clusters::ClusterIndex;
+use crate::index::{Snapshot, TreePoint};
 use crate::model::{LonLat, chord2_for_distance_m};
+use rstar::RTree;
 
 /// One provider in an answer: its slot in the snapshot and, for point queries, its distance.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,19 +52,37 @@ pub fn nearest(
     max_distance_m: Option<f64>,
     filters: &Filters,
 ) -> Vec<Hit> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let matcher = filters.nearest_matcher(snap);
+    // With an open filter, the tree of just the open providers when it is built: the same
+    // answers, without stepping over the closed ones.
+    match matcher.open_tree() {
+        Some(open) => nearest_in(snap, open, origin, k, max_distance_m, |s| matcher.matches_besides_open(s)),
+        None => nearest_in(snap, &snap.tree, origin, k, max_distance_m, |s| matcher.matches(s)),
+    }
+}
+
+/// `nearest` over `tree` (the snapshot's or a subset's), keeping the slots `keep` accepts.
+fn nearest_in(
+    snap: &Snapshot,
+    tree: &RTree<TreePoint>,
+    origin: LonLat,
+    k: usize,
+    max_distance_m: Option<f64>,
+    keep: impl Fn(u32) -> bool,
+) -> Vec<Hit> {
     let q = origin.to_xyz();
     let max_chord2 = max_distance_m.map(|m| loosen(chord2_for_distance_m(m)));
     let mut hits: Vec<Hit> = Vec::new();
     let mut cutoff: Option<f64> = None;
-    if k == 0 {
-        return hits;
-    }
-    for (point, chord2) in snap.tree.nearest_neighbor_iter_with_distance_2(&q) {
+    for (point, chord2) in tree.nearest_neighbor_iter_with_distance_2(&q) {
         if max_chord2.is_some_and(|m| chord2 > m) || cutoff.is_some_and(|c| chord2 > c) {
             break;
         }
         let slot = point.data;
-        if !filters.matches(snap, slot) {
+        if !keep(slot) {
             continue;
         }
         let d = origin.distance_m(snap.points[slot as usize]);
@@ -83,16 +102,18 @@ pub fn nearest(
 
 /// The clusters of the providers `filters` accept (built on first use for a filter).
 pub fn clusters(snap: &Snapshot, filters: &Filters) -> std::sync::Arc<ClusterIndex> {
-    snap.clusters_where(&filters.key(), |slot| filters.matches(snap, slot))
+    let matcher = filters.matcher(snap);
+    snap.clusters_where(&filters.key(), |slot| matcher.matches(slot))
 }
 
 /// Every provider within `radius_m` of `origin` that passes `filters`, nearest first.
 pub fn within(snap: &Snapshot, origin: LonLat, radius_m: f64, filters: &Filters) -> Vec<Hit> {
     let q = origin.to_xyz();
+    let matcher = filters.matcher(snap);
     let mut hits: Vec<Hit> = snap
         .tree
         .locate_within_distance(q, loosen(chord2_for_distance_m(radius_m)))
-        .filter(|p| filters.matches(snap, p.data))
+        .filter(|p| matcher.matches(p.data))
         .filter_map(|p| {
             let d = origin.distance_m(snap.points[p.data as usize]);
             (d <= radius_m).then_some(Hit { slot: p.data, distance_m: Some(shown(d)) })
@@ -105,9 +126,9 @@ pub fn within(snap: &Snapshot, origin: LonLat, radius_m: f64, filters: &Filters)
 fn finish_by_id(snap: &Snapshot, mut slots: Vec<u32>, filters: &Filters) -> Vec<Hit> {
     slots.sort_unstable();
     slots.dedup();
-    slots
-        .into_iter()
-        .filter(|s| filters.matches(snap, *s))
-        .map(|slot| Hit { slot, distance_m: None })
-        .collect()
+    let matcher = filters.matcher(snap);
+    slots.into_iter().filter(|s| matcher.matches(*s)).map(|slot| Hit { slot, distance_m: None }).collect()
 }
+
+#[cfg(test)]
+mod tests;
