@@ -161,7 +161,7 @@ impl Table {
         &self.schedules[self.of_slot[slot as usize] as usize]
     }
 
-    /// Each slot's schedule id (an index below `schedules()`): two slots with the same id are
+    /// Each slot's schedule id (an index into `open_schedules`' flags): two slots with the same id are
     /// open at the same instants.
     pub fn slot_schedules(&self) -> Arc<[u32]> {
         self.of_slot.clone()
@@ -170,11 +170,6 @@ impl Table {
     /// The schedule id of `slot`.
     pub fn schedule_of(&self, slot: u32) -> u32 {
         self.of_slot[slot as usize]
-    }
-
-    /// How many schedule ids there are (24/7 and unknown included).
-    pub fn schedules(&self) -> usize {
-        self.schedules.len()
     }
 
     /// Which schedule ids are open at `at`, one flag per id: what every provider's `is_open`
