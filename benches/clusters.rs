@@ -7,33 +7,21 @@
 use bellmap::http::clusters::viewport;
 use bellmap::index::Snapshot;
 use bellmap::index::clusters::{ClusterIndex, category_bits, unproject};
-use bellmap::ingest::parse_csv_with;
-use bellmap::model::{LonLat, Provider, ProviderId};
+use bellmap::model::LonLat;
 use bellmap::query::{BoundingBox, Filters};
-use bellmap::sample::write_sample_csv;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 use std::time::{Duration, Instant};
 
+/// The server's allocator (src/main.rs), so the memory layout measured is the one served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn snapshot() -> Snapshot {
     let n: usize = std::env::var("BELLMAP_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let started = Instant::now();
-    let mut csv = Vec::new();
-    write_sample_csv(&mut csv, n, 7).expect("the sample generator writes");
-    let now = time::OffsetDateTime::now_utc();
-    let mut records = Vec::with_capacity(n);
-    let parsed = parse_csv_with(&csv, &mut |row, _| {
-        let id = ProviderId(records.len() as i64 + 1);
-        // As the store would: confidential providers without an admin point get a drawn one.
-        let drawn_public = (row.data.confidential && row.data.public_location.is_none()).then(|| {
-            bellmap::public_point::draw(*row.data.location.reveal(), &row.data.country, &mut rand::rng())
-                .point
-        });
-        records.push(Provider { id, data: row.data, drawn_public, created_at: now, updated_at: now });
-    });
-    assert!(parsed.problems.is_empty(), "the sample parses: {:?}", parsed.problems.first());
-    drop(csv);
+    let records = bellmap::sample::providers(n, 7);
     let snap = Snapshot::build(1, records);
     eprintln!("{} active providers generated and indexed in {:.1?}", snap.len(), started.elapsed());
     snap

@@ -9,32 +9,25 @@
 
 use bellmap::hours::Table;
 use bellmap::index::Snapshot;
-use bellmap::ingest::parse_csv_with;
-use bellmap::model::{LonLat, Provider, ProviderId};
+use bellmap::model::LonLat;
 use bellmap::query::{Filters, nearest};
-use bellmap::sample::write_sample_csv;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+/// The server's allocator (src/main.rs), so the memory layout measured is the one served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Providers generated: BELLMAP_BENCH_N, or a million.
+fn size() -> usize {
+    std::env::var("BELLMAP_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+}
+
 fn snapshot() -> Snapshot {
-    let n: usize = std::env::var("BELLMAP_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let n = size();
     let started = Instant::now();
-    let mut csv = Vec::new();
-    write_sample_csv(&mut csv, n, 7).expect("the sample generator writes");
-    let now = time::OffsetDateTime::now_utc();
-    let mut records = Vec::with_capacity(n);
-    let parsed = parse_csv_with(&csv, &mut |row, _| {
-        let id = ProviderId(records.len() as i64 + 1);
-        // As the store would: confidential providers without an admin point get a drawn one.
-        let drawn_public = (row.data.confidential && row.data.public_location.is_none()).then(|| {
-            bellmap::public_point::draw(*row.data.location.reveal(), &row.data.country, &mut rand::rng())
-                .point
-        });
-        records.push(Provider { id, data: row.data, drawn_public, created_at: now, updated_at: now });
-    });
-    assert!(parsed.problems.is_empty(), "the sample parses: {:?}", parsed.problems.first());
-    drop(csv);
+    let records = bellmap::sample::providers(n, 7);
     let built = Instant::now();
     let snap = Snapshot::build(1, records);
     eprintln!(
@@ -108,6 +101,35 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
+    // The same comparison interleaved: criterion runs the variants one after another, and on a
+    // shared machine the baseline itself drifts by tens of percent between them.
+    let cold = Snapshot::build(1, snap.records.clone());
+    cold.set_open_trees(false);
+    // The providers open at night as a snapshot of their own: what a walk over just them costs
+    // with no filter at all, the floor for any open-now index.
+    let night_only = Snapshot::build(
+        1,
+        (0..snap.len() as u32)
+            .filter(|s| night.matches(&snap, *s))
+            .map(|s| snap.records[s as usize].clone())
+            .collect(),
+    );
+    let rounds = std::env::var("BELLMAP_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    interleaved(
+        &[
+            ("unfiltered", &snap, &none),
+            ("open_at_day", &snap, &day),
+            ("open_at_night", &snap, &night),
+            ("unfiltered (copy)", &cold, &none),
+            ("open_at_day_cold", &cold, &day),
+            ("open_at_night_cold", &cold, &night),
+            ("night-open only", &night_only, &none),
+        ],
+        &origins,
+        rounds,
+    );
+    drop((cold, night_only));
+
     // One evaluation, over slots spread through the table.
     let slots: Vec<u32> = (0..snap.len() as u32).step_by(101).collect();
     let at = tomorrow + 6 * 3600 + 1800;
@@ -118,6 +140,40 @@ fn benches(c: &mut Criterion) {
             snap.hours.state(black_box(slots[i]), black_box(at))
         })
     });
+}
+
+/// Runs every variant over all `origins` in each of `rounds` rounds (the order reversed every
+/// other round), and prints each one's median time per query and the median over rounds of its
+/// ratio to the first variant's time in the same round.
+fn interleaved(variants: &[(&str, &Snapshot, &Filters)], origins: &[LonLat], rounds: usize) {
+    let mut per_query: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); variants.len()];
+    for round in 0..rounds {
+        let mut order: Vec<usize> = (0..variants.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for v in order {
+            let (_, snap, filters) = variants[v];
+            let started = Instant::now();
+            for &origin in origins {
+                black_box(nearest(snap, black_box(origin), 10, None, filters));
+            }
+            per_query[v].push(started.elapsed().as_secs_f64() / origins.len() as f64);
+        }
+    }
+    let median = |mut xs: Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    eprintln!("interleaved nearest k=10, {rounds} rounds of {} queries per variant:", origins.len());
+    for (v, (name, _, _)) in variants.iter().enumerate() {
+        let ratios: Vec<f64> = per_query[v].iter().zip(&per_query[0]).map(|(t, base)| t / base).collect();
+        eprintln!(
+            "  {name:<20} {:>7.2} µs  {:+6.1} % vs unfiltered",
+            median(per_query[v].clone()) * 1e6,
+            (median(ratios) - 1.0) * 100.0
+        );
+    }
 }
 
 criterion_group!(hours, benches);

@@ -11,6 +11,10 @@ use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+/// The server's allocator (src/main.rs), so the memory layout measured is the one served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What a caller types, in proportion: prefixes as they type (every length), whole names, names
 /// with one or two typos, PIN code prefixes, and a country filter on some.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

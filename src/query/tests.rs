@@ -3,24 +3,12 @@
 
 use super::*;
 use crate::hours::UnixTime;
-use crate::model::{Category, Provider, ProviderId};
+use crate::model::Category;
 use std::sync::Arc;
 
 /// `count` providers from the sample generator (mixed hours), as the store would load them.
 fn snapshot(count: usize) -> Snapshot {
-    let mut csv = Vec::new();
-    crate::sample::write_sample_csv(&mut csv, count, 11).unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let mut records = Vec::new();
-    let parsed = crate::ingest::parse_csv_with(&csv, &mut |row, _| {
-        let id = ProviderId(records.len() as i64 + 1);
-        let drawn_public = (row.data.confidential && row.data.public_location.is_none()).then(|| {
-            crate::public_point::draw(*row.data.location.reveal(), &row.data.country, &mut rand::rng()).point
-        });
-        records.push(Provider { id, data: row.data, drawn_public, created_at: now, updated_at: now });
-    });
-    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems.first());
-    Snapshot::build(1, records)
+    Snapshot::build(1, crate::sample::providers(count, 11))
 }
 
 /// Every provider `filters` accept (evaluating hours one by one).

@@ -54,3 +54,22 @@ pub fn write_sample_csv<W: std::io::Write>(out: W, count: usize, seed: u64) -> R
     writer.flush()?;
     Ok(())
 }
+
+/// `count` sample providers as the store would load them, for tests and benches that never
+/// store them: ids from 1, and a drawn public point for each confidential provider without one.
+pub fn providers(count: usize, seed: u64) -> Vec<crate::model::Provider> {
+    use crate::model::{Provider, ProviderId};
+    let mut csv = Vec::new();
+    write_sample_csv(&mut csv, count, seed).expect("the sample writes to memory");
+    let now = time::OffsetDateTime::now_utc();
+    let mut records = Vec::with_capacity(count);
+    let parsed = crate::ingest::parse_csv_with(&csv, &mut |row, _| {
+        let id = ProviderId(records.len() as i64 + 1);
+        let drawn_public = (row.data.confidential && row.data.public_location.is_none()).then(|| {
+            crate::public_point::draw(*row.data.location.reveal(), &row.data.country, &mut rand::rng()).point
+        });
+        records.push(Provider { id, data: row.data, drawn_public, created_at: now, updated_at: now });
+    });
+    assert!(parsed.problems.is_empty(), "the sample parses: {:?}", parsed.problems.first());
+    records
+}
