@@ -174,6 +174,7 @@ pub(super) fn parse_row(
         Some(g) if blank(Column::Lat) && blank(Column::Lon) => {
             let address = Address {
                 postal_code: cell(Column::PostalCode).map(|(_, v)| v),
+                address: cell(Column::Address).map(|(_, v)| v),
                 district: cell(Column::District).map(|(_, v)| v),
                 state: cell(Column::State).map(|(_, v)| v),
                 country: country.as_deref(),
