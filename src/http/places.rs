@@ -7,7 +7,9 @@ use super::dto::Point;
 use super::params::Params;
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use super::providers::encode;
+use crate::model::{LonLat, check_lat, check_lon};
 use crate::places::{self, Match, Place, PlaceKind, Quality};
+use crate::query::BoundingBox;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -172,6 +174,10 @@ struct Query {
     q: String,
     limit: usize,
     country: Option<String>,
+    /// Photon's location bias: equally good matches nearest this point first.
+    bias: Option<LonLat>,
+    /// Photon's `bbox`: only places inside it.
+    within: Option<BoundingBox>,
 }
 
 fn check_q(errors: &mut Vec<FieldError>, q: Option<&str>) -> Option<String> {
@@ -232,7 +238,9 @@ fn build(
     let limit = check_limit(&mut errors, limit);
     let country = check_country(&mut errors, country);
     match (q, limit, country) {
-        (Some(q), Some(limit), Some(country)) if errors.is_empty() => Ok(Query { q, limit, country }),
+        (Some(q), Some(limit), Some(country)) if errors.is_empty() => {
+            Ok(Query { q, limit, country, bias: None, within: None })
+        }
         _ => Err(ApiError::invalid(errors)),
     }
 }
@@ -244,7 +252,22 @@ fn whole(raw: &str) -> Result<u64, String> {
 /// Runs a search off the async workers (the first one builds the index; typo matching is CPU work).
 async fn run(query: Query) -> Result<Vec<PlaceDto>, ApiError> {
     Ok(web::block(move || {
-        let found = places::search::bundled().search(&query.q, query.limit, query.country.as_deref());
+        let narrowed = query.bias.is_some() || query.within.is_some();
+        // A bias or box reorders or drops matches, so it picks from the most the index gives.
+        let wanted = if narrowed { places::search::MAX_LIMIT } else { query.limit };
+        let mut found = places::search::bundled().search(&query.q, wanted, query.country.as_deref());
+        if let Some(within) = &query.within {
+            found.retain(|m| within.contains(m.place.point));
+        }
+        if let Some(bias) = query.bias {
+            // Stable: within one match quality, nearest first; population no longer decides.
+            found.sort_by(|a, b| {
+                a.quality
+                    .cmp(&b.quality)
+                    .then(bias.distance_m(a.place.point).total_cmp(&bias.distance_m(b.place.point)))
+            });
+        }
+        found.truncate(query.limit);
         found.iter().map(PlaceDto::found).collect::<Vec<_>>()
     })
     .await?)
@@ -327,6 +350,11 @@ pub async fn search_post(req: HttpRequest, body: web::Bytes) -> Result<HttpRespo
         ("q" = String, Query, description = "As for /v1/places"),
         ("limit" = Option<u32>, Query, description = "1..50, default 10"),
         ("lang" = Option<String>, Query, description = "Accepted for Photon clients; names come as the gazetteer has them"),
+        ("lat" = Option<f64>, Query, description = "Location bias, with lon: among equally good matches, the nearest first"),
+        ("lon" = Option<f64>, Query, description = "Location bias, with lat"),
+        ("zoom" = Option<f64>, Query, description = "Accepted for Photon clients (0..=18); the bias does not depend on it"),
+        ("location_bias_scale" = Option<f64>, Query, description = "Accepted for Photon clients (0..=1); the bias does not depend on it"),
+        ("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat: only places inside"),
     ),
     responses(
         (status = 200, description = "A GeoJSON FeatureCollection in Photon's shape, best first", body = PhotonCollection, content_type = "application/geo+json"),
@@ -334,7 +362,8 @@ pub async fn search_post(req: HttpRequest, body: web::Bytes) -> Result<HttpRespo
     )
 )]
 pub async fn photon(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["q", "limit", "lang"])?;
+    let allowed = ["q", "limit", "lang", "lat", "lon", "zoom", "location_bias_scale", "bbox"];
+    let mut p = Params::parse(req.query_string(), &allowed)?;
     if let Some(lang) = p.str("lang")
         && !(lang == "default"
             || (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_alphabetic()))
@@ -342,6 +371,39 @@ pub async fn photon(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         let message = format!("'{lang}' is not a language code such as en or hi");
         p.errors.push(FieldError::new("lang", message));
     }
-    let query = build(std::mem::take(&mut p.errors), p.str("q"), p.str("limit").map(whole), None)?;
+    let bias = photon_bias(&mut p);
+    let within = if p.str("bbox").is_some() { p.bbox() } else { None };
+    for (name, max) in [("zoom", 18.0), ("location_bias_scale", 1.0)] {
+        if p.number(name).is_some_and(|v| !(0.0..=max).contains(&v)) {
+            p.errors.push(FieldError::new(name, format!("must be a number from 0 to {max}")));
+        }
+    }
+    let mut query = build(std::mem::take(&mut p.errors), p.str("q"), p.str("limit").map(whole), None)?;
+    (query.bias, query.within) = (bias, within);
     answer(run(query).await?, true)
+}
+
+/// Photon's `lat`/`lon` bias: both or neither, each in range.
+fn photon_bias(p: &mut Params) -> Option<LonLat> {
+    let (lat, lon) = (p.number("lat"), p.number("lon"));
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => {
+            let checked = (check_lat(lat), check_lon(lon));
+            for (name, r) in [("lat", &checked.0), ("lon", &checked.1)] {
+                if let Err(e) = r {
+                    p.errors.push(FieldError::new(name, e.to_string()));
+                }
+            }
+            Some(LonLat { lon: checked.1.ok()?, lat: checked.0.ok()? })
+        }
+        (Some(_), None) => {
+            p.errors.push(FieldError::new("lon", "is required with lat"));
+            None
+        }
+        (None, Some(_)) => {
+            p.errors.push(FieldError::new("lat", "is required with lon"));
+            None
+        }
+        (None, None) => None,
+    }
 }

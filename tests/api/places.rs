@@ -119,3 +119,56 @@ async fn within_a_place_pages_with_a_cursor() {
     assert_eq!(all(&by_place), all(&by_point));
     assert!(by_place.iter().all(|p| p["place"]["id"] == LUCKNOW));
 }
+
+/// Leaflet geocoder controls may send Photon's bias parameters; they are honoured, not refused.
+#[tokio::test]
+async fn photon_bias_puts_the_nearer_namesake_first_and_bbox_keeps_only_inside() {
+    let app = TestApp::spawn(&fixtures::generate(1000, 1).csv).await;
+    let all = app.get_ok("/v1/places/photon?q=Aurangabad&limit=50").await;
+    let features = all["features"].as_array().unwrap().clone();
+    let coords = |f: &Value| {
+        (f["geometry"]["coordinates"][0].as_f64().unwrap(), f["geometry"]["coordinates"][1].as_f64().unwrap())
+    };
+    let exact: Vec<&Value> = features.iter().filter(|f| f["properties"]["name"] == "Aurangabad").collect();
+    assert!(exact.len() >= 2, "{all}");
+    for target in &exact {
+        let (lon, lat) = coords(target);
+        // Close to, not at, each namesake: the nearest exact match comes first.
+        let url = format!("/v1/places/photon?q=Aurangabad&lat={}&lon={}", lat + 0.3, lon - 0.3);
+        let v = app.get_ok(&url).await;
+        let nearest = exact
+            .iter()
+            .min_by(|a, b| {
+                let d = |f: &Value| {
+                    let (x, y) = coords(f);
+                    (x - (lon - 0.3)).powi(2) + (y - (lat + 0.3)).powi(2)
+                };
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap();
+        assert_eq!(v["features"][0]["properties"]["id"], nearest["properties"]["id"], "{url}: {v}");
+    }
+    let (w, s, e, n) = (84.0, 24.0, 85.0, 25.5);
+    let boxed = app
+        .get_ok(&format!(
+            "/v1/places/photon?q=Aurangabad&bbox={w},{s},{e},{n}&zoom=12&location_bias_scale=0.2"
+        ))
+        .await;
+    let inside = boxed["features"].as_array().unwrap();
+    let expected = features.iter().filter(|f| {
+        let (x, y) = coords(f);
+        (w..=e).contains(&x) && (s..=n).contains(&y)
+    });
+    assert!(!inside.is_empty());
+    assert_eq!(inside.len(), expected.count().min(10), "{boxed}");
+    assert!(inside.iter().all(|f| f["properties"]["state"] == "Bihar"), "{boxed}");
+    for (path, field) in [
+        ("/v1/places/photon?q=Aurangabad&lat=24", "lon"),
+        ("/v1/places/photon?q=Aurangabad&lon=84", "lat"),
+        ("/v1/places/photon?q=Aurangabad&lat=95&lon=84", "lat"),
+        ("/v1/places/photon?q=Aurangabad&zoom=40", "zoom"),
+        ("/v1/places/photon?q=Aurangabad&bbox=1,2,3", "bbox"),
+    ] {
+        assert_problem(app.get(path).await, 400, Some(field)).await;
+    }
+}
