@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Loopback load: a release server on a generated database, driven by wrk for a fixed time per
+# request kind; prints throughput, p50/p99, bytes per answer (headers included) and the ratio to
+# /health from the same run. Binds 127.0.0.1 only and stops everything it started.
+#
+#   bash benches/load.sh                  # 1,000,000 providers, 10 s per kind
+#   BELLMAP_LOAD_N=100000 BELLMAP_LOAD_SECONDS=5 bash benches/load.sh
+#
+# The database (target/load/sample-N.db, from `bellmap sample --seed 7`) is made once and reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${BELLMAP_LOAD_N:-1000000}"
+SECONDS_EACH="${BELLMAP_LOAD_SECONDS:-10}"
+CONNECTIONS="${BELLMAP_LOAD_CONNECTIONS:-64}"
+KINDS="${BELLMAP_LOAD_KINDS:-health nearest viewport clusters search}"
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+WORK="$TARGET_DIR/load"
+mkdir -p "$WORK"
+
+if ! command -v wrk >/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends wrk
+fi
+
+cargo build --release --locked --bin bellmap
+BIN="$TARGET_DIR/release/bellmap"
+
+DB="$WORK/sample-$N.db"
+if [ ! -f "$DB" ]; then
+  echo "== making $DB (bellmap sample --count $N --seed 7, then a CLI import)"
+  "$BIN" sample --count "$N" --seed 7 >"$WORK/sample-$N.csv"
+  started=$(date +%s.%N)
+  "$BIN" import --database-url "sqlite://$DB.partial" "$WORK/sample-$N.csv" >/dev/null
+  mv "$DB.partial" "$DB"
+  for suffix in -wal -shm; do [ -f "$DB.partial$suffix" ] && mv "$DB.partial$suffix" "$DB$suffix"; done
+  echo "import: $(echo "$(date +%s.%N) - $started" | bc) s"
+  rm -f "$WORK/sample-$N.csv"
+fi
+
+# Query points: 1,000 Indian towns of the bundled gazetteer, in a fixed shuffled order.
+POINTS="$WORK/points.csv"
+python3 - "$POINTS" <<'PY'
+import csv, random, sys
+rows = [r for r in csv.DictReader(open("data/places.csv", encoding="utf-8"))
+        if r["kind"] == "town" and r["country"] == "IN"]
+random.Random(7).shuffle(rows)
+with open(sys.argv[1], "w") as out:
+    for r in rows[:1000]:
+        out.write(f'{r["lat"]},{r["lon"]}\n')
+PY
+
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+LOG="$WORK/serve.log"
+started=$(date +%s.%N)
+BELLMAP_BIND="127.0.0.1:$PORT" DATABASE_URL="sqlite://$DB" BELLMAP_NO_SEED=true BELLMAP_LOG=warn \
+  "$BIN" serve >"$LOG" 2>&1 &
+SERVER_PID=$!
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+trap stop_server EXIT
+for _ in $(seq 1 1200); do
+  if curl -fsS --max-time 2 "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "the server exited; its log:" >&2; cat "$LOG" >&2; exit 1; fi
+  sleep 0.1
+done
+ready=$(echo "$(date +%s.%N) - $started" | bc)
+rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
+echo "== $N providers: ready after ${ready} s, RSS $(rss) MiB; wrk -t2 -c$CONNECTIONS -d${SECONDS_EACH}s per kind"
+
+RESULTS="$WORK/results.txt"
+: >"$RESULTS"
+for kind in $KINDS; do
+  BELLMAP_LOAD_KIND="$kind" BELLMAP_LOAD_POINTS="$POINTS" \
+    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --timeout 10s -s benches/load.lua "http://127.0.0.1:$PORT" \
+    | grep '^RESULT' >>"$RESULTS"
+done
+echo "RSS after the load: $(rss) MiB"
+
+python3 - "$RESULTS" <<'PY'
+import sys
+rows = []
+for line in open(sys.argv[1]):
+    parts = line.split()
+    kv = dict(p.split("=") for p in parts[2:])
+    rows.append((parts[1], {k: int(v) for k, v in kv.items()}))
+health = next((r for k, r in rows if k == "health"), None)
+def rate(r):
+    return r["requests"] / (r["duration_us"] / 1e6)
+print(f'{"kind":<10} {"req/s":>9} {"p50 ms":>8} {"p99 ms":>8} {"bytes/answer":>13} {"÷ /health":>10} {"errors":>7}')
+for kind, r in rows:
+    ratio = f'{rate(r) / rate(health):.2f}' if health else "-"
+    print(f'{kind:<10} {rate(r):>9.0f} {r["p50_us"] / 1000:>8.2f} {r["p99_us"] / 1000:>8.2f} '
+          f'{r["bytes"] / max(r["requests"], 1):>13.0f} {ratio:>10} {r["errors"]:>7}')
+PY
