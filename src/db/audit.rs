@@ -1,5 +1,6 @@
 //! The audit log: who did what to which records, and when.
 
+use super::AnyConnection;
 use super::rows::now_text;
 use super::schema::audit_log;
 use super::{Db, DbError};
@@ -21,7 +22,7 @@ pub struct AuditEntry {
 }
 
 pub(super) fn write_audit(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: &str,
     action: &str,
     detail: &str,

@@ -12,10 +12,10 @@ mod tokens;
 use crate::model::Provider;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use rows::ProviderRow;
-use schema::providers;
+use schema::{change_sequence, providers};
 
 pub use audit::AuditEntry;
 pub use edits::EditError;
@@ -23,7 +23,8 @@ pub use imports::{ImportMeta, ImportRecord, RevertConflict, RevertError, WriteCo
 pub use rows::CorruptRow;
 pub use tokens::{TokenError, TokenInfo};
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -39,55 +40,169 @@ pub enum DbError {
     Corrupt(#[from] CorruptRow),
 }
 
-#[derive(Debug)]
-struct SqlitePragmas;
+/// One connection to either backend; every query in this module is written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // WAL lets readers run beside the one writer; synchronous=FULL makes a commit durable
-        // before it is acknowledged; busy_timeout makes writers queue rather than fail.
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+/// Which backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite file.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Opens connections of the backend its URL names, with SQLite's pragmas on SQLite only.
+#[derive(Debug)]
+pub(crate) struct Manager {
+    backend: Backend,
+    /// The PostgreSQL URL, or the SQLite path without its scheme.
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        use diesel::r2d2::Error;
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.target)
+                .map(AnyConnection::Postgres)
+                .map_err(Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&self.target).map_err(Error::ConnectionError)?;
+                // WAL lets readers run beside the one writer; synchronous=FULL makes a commit
+                // durable before it is acknowledged; busy_timeout makes writers queue rather
+                // than fail.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Runs `f` in a transaction that holds the writers' lock from its first statement, so writers
+/// run one at a time on either backend: SQLite's BEGIN IMMEDIATE takes the database write
+/// lock, and on PostgreSQL the no-op update of the change-sequence row takes that row's lock,
+/// which a second writer waits on until the first commits (it then reads the committed data,
+/// since each statement of a READ COMMITTED transaction sees what committed before it).
+pub(crate) fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <AnyConnection as Connection>::TransactionManager;
+    match conn {
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        AnyConnection::Postgres(_) => Manager::begin_transaction(conn)?,
+    }
+    let locked = diesel::update(change_sequence::table.find(1))
+        .set(change_sequence::seq.eq(change_sequence::seq))
+        .execute(conn);
+    let result = locked.map_err(E::from).and_then(|_| f(&mut *conn));
+    match result {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    pub(crate) pool: Pool<ConnectionManager<SqliteConnection>>,
+    pub(crate) pool: Pool<Manager>,
+    backend: Backend,
 }
 
 impl Db {
-    /// Opens (creating if needed) the database at `url` (`sqlite://path`, `sqlite:path` or a
-    /// plain path) and runs pending migrations.
+    /// Opens the database at `url` and runs pending migrations: `postgres://...` (or
+    /// `postgresql://...`) is PostgreSQL; `sqlite://path`, `sqlite:path` or a plain path is a
+    /// SQLite file, created if needed.
     pub fn open(url: &str) -> Result<Db, DbError> {
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-        let manager = ConnectionManager::<SqliteConnection>::new(path);
+        let backend = Backend::of_url(url);
+        let target = match backend {
+            Backend::Postgres => url.to_string(),
+            Backend::Sqlite => url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url)
+                .to_string(),
+        };
         let pool = Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
-            .connection_customizer(Box::new(SqlitePragmas))
-            .build(manager)
+            .build(Manager { backend, target })
             .map_err(|e| DbError::Open(e.to_string()))?;
-        let db = Db { pool };
+        let db = Db { pool, backend };
         db.migrate()?;
         db.draw_missing_public_points()?;
         Ok(db)
     }
 
+    /// The backend this database is on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn migrations(&self) -> EmbeddedMigrations {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        }
+    }
+
     fn migrate(&self) -> Result<(), DbError> {
         let mut conn = self.pool.get()?;
-        conn.run_pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
+        conn.run_pending_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
         Ok(())
     }
 
     /// Reverts every migration and applies them again (tests down.sql).
     pub fn redo_all_migrations(&self) -> Result<(), DbError> {
         let mut conn = self.pool.get()?;
-        conn.revert_all_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
-        conn.run_pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
+        conn.revert_all_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
+        conn.run_pending_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
         Ok(())
     }
 
@@ -108,6 +223,10 @@ impl Db {
     pub fn load_active(&self) -> Result<(i64, Vec<Provider>), DbError> {
         let mut conn = self.pool.get()?;
         let (seq, rows) = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            // A SQLite transaction reads one snapshot; a PostgreSQL one must ask for it.
+            if let AnyConnection::Postgres(_) = &mut **conn {
+                conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            }
             let seq = changes::current(conn)?;
             let rows: Vec<ProviderRow> = providers::table
                 .filter(providers::status.eq("active"))
