@@ -259,3 +259,44 @@ impl Db {
         rows.into_iter().map(|r| Provider::try_from(r).map_err(DbError::from)).collect()
     }
 }
+
+/// A database name that needs no quoting: lower-case letters, digits and '_'.
+fn plain_name(name: &str) -> Result<&str, DbError> {
+    let plain = !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain { Ok(name) } else { Err(DbError::Open(format!("'{name}' is not a plain database name"))) }
+}
+
+fn admin_connection(admin_url: &str) -> Result<diesel::PgConnection, DbError> {
+    diesel::PgConnection::establish(admin_url).map_err(|e| DbError::Open(e.to_string()))
+}
+
+/// Creates the empty database `name` on the PostgreSQL server that `admin_url` reaches (a
+/// connection to an existing database, such as `postgres`): the test suite makes one per test.
+pub fn create_postgres_database(admin_url: &str, name: &str) -> Result<(), DbError> {
+    let name = plain_name(name)?;
+    admin_connection(admin_url)?.batch_execute(&format!("CREATE DATABASE {name}"))?;
+    Ok(())
+}
+
+/// Drops the database `name` there, ending any sessions still connected to it.
+pub fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), DbError> {
+    let name = plain_name(name)?;
+    admin_connection(admin_url)?.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    Ok(())
+}
+
+/// The URL of database `name` on the server of `admin_url` (its last path segment replaced).
+pub fn postgres_url_for(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}

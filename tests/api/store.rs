@@ -1,12 +1,32 @@
 //! The store and the import path without HTTP: migrations, all-or-nothing imports, the sample.
 
-use bellmap::db::Db;
+use crate::helpers::{POSTGRES_URL_VAR, TestDatabase, backend, notice};
+use bellmap::db::{Backend, Db};
 use bellmap::service::Service;
 
-fn temp_db() -> (tempfile::TempDir, Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
-    (dir, db)
+fn temp_db() -> (TestDatabase, Db) {
+    let database = TestDatabase::new();
+    let db = database.open();
+    (database, db)
+}
+
+/// The suite's databases are on the backend the environment names; without PostgreSQL that
+/// half is skipped, and this says so.
+#[test]
+fn the_suite_runs_on_the_backend_it_says() {
+    let (database, db) = temp_db();
+    let expected = if std::env::var(POSTGRES_URL_VAR).is_ok_and(|u| !u.trim().is_empty()) {
+        Backend::Postgres
+    } else {
+        notice(&format!(
+            "{POSTGRES_URL_VAR} is not set, so the suite ran on SQLite only and its PostgreSQL half was skipped"
+        ));
+        Backend::Sqlite
+    };
+    assert_eq!(backend(), expected);
+    assert_eq!(db.backend(), expected);
+    assert_eq!(Backend::of_url(database.url()), expected, "{}", database.url());
+    db.ping().unwrap();
 }
 
 const GOOD: &str = "external_id,name,categories,lat,lon,country,phone\n\
