@@ -300,3 +300,39 @@ pub fn postgres_url_for(admin_url: &str, name: &str) -> String {
         None => format!("{server}/{name}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_names_the_backend() {
+        for url in ["postgres://u@127.0.0.1:5432/db", "postgresql://127.0.0.1/db?sslmode=disable"] {
+            assert_eq!(Backend::of_url(url), Backend::Postgres, "{url}");
+        }
+        for url in ["sqlite://bellmap.db", "sqlite:x.db", "/tmp/postgres://x.db", "bellmap.db"] {
+            assert_eq!(Backend::of_url(url), Backend::Sqlite, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_database_url_on_the_admin_urls_server() {
+        assert_eq!(
+            postgres_url_for("postgres://postgres@127.0.0.1:5432/postgres", "bellmap_t_1"),
+            "postgres://postgres@127.0.0.1:5432/bellmap_t_1"
+        );
+        assert_eq!(
+            postgres_url_for("postgresql://u:p@h/postgres?sslmode=disable", "d"),
+            "postgresql://u:p@h/d?sslmode=disable"
+        );
+        assert_eq!(postgres_url_for("postgres://h:5432", "d"), "postgres://h:5432/d");
+    }
+
+    #[test]
+    fn only_plain_database_names_reach_sql() {
+        assert!(plain_name("bellmap_t_12_0_ab12").is_ok());
+        for bad in ["", "A", "x; DROP DATABASE postgres", "a-b", &"a".repeat(64)] {
+            assert!(plain_name(bad).is_err(), "{bad}");
+        }
+    }
+}
