@@ -25,6 +25,8 @@ pub use tokens::{TokenError, TokenInfo};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The PostgreSQL advisory-lock key held while migrating ("bellmap" as digits, any constant).
+const MIGRATION_LOCK: i64 = 2_355_376_227;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -114,6 +116,38 @@ impl ManageConnection for Manager {
     }
 }
 
+type AnyTransactions = <AnyConnection as Connection>::TransactionManager;
+
+/// Begins a transaction; on SQLite with BEGIN IMMEDIATE, which takes the database write lock at
+/// once.
+fn begin_writing(conn: &mut AnyConnection) -> QueryResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+        }
+        AnyConnection::Postgres(_) => AnyTransactions::begin_transaction(conn),
+    }
+}
+
+/// Ends the transaction `begin_writing` began: commits on `Ok`, rolls back on `Err`.
+fn end_writing<T, E: From<diesel::result::Error>>(
+    conn: &mut AnyConnection,
+    result: Result<T, E>,
+) -> Result<T, E> {
+    use diesel::connection::TransactionManager;
+    match result {
+        Ok(value) => {
+            AnyTransactions::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => match AnyTransactions::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
 /// Runs `f` in a transaction that holds the writers' lock from its first statement, so writers
 /// run one at a time on either backend: SQLite's BEGIN IMMEDIATE takes the database write
 /// lock, and on PostgreSQL the no-op update of the change-sequence row takes that row's lock,
@@ -124,28 +158,12 @@ where
     E: From<diesel::result::Error>,
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
 {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    type Manager = <AnyConnection as Connection>::TransactionManager;
-    match conn {
-        AnyConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
-        }
-        AnyConnection::Postgres(_) => Manager::begin_transaction(conn)?,
-    }
+    begin_writing(conn)?;
     let locked = diesel::update(change_sequence::table.find(1))
         .set(change_sequence::seq.eq(change_sequence::seq))
         .execute(conn);
     let result = locked.map_err(E::from).and_then(|_| f(&mut *conn));
-    match result {
-        Ok(value) => {
-            Manager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(e) => match Manager::rollback_transaction(conn) {
-            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
-            Err(rollback) => Err(rollback.into()),
-        },
-    }
+    end_writing(conn, result)
 }
 
 /// A handle on the database; cheap to clone.
@@ -194,8 +212,21 @@ impl Db {
 
     fn migrate(&self) -> Result<(), DbError> {
         let mut conn = self.pool.get()?;
-        conn.run_pending_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
-        Ok(())
+        let conn: &mut AnyConnection = &mut conn;
+        // Instances starting together on a new database migrate it one at a time: the write
+        // lock on SQLite, an advisory lock on PostgreSQL (the change-sequence row may not exist
+        // yet), both held to the end of the transaction the migrations run in.
+        begin_writing(conn)?;
+        let mut migrated = Ok(());
+        if let AnyConnection::Postgres(_) = conn {
+            migrated = conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"));
+        }
+        let migrated = migrated.map_err(DbError::from).and_then(|()| {
+            conn.run_pending_migrations(self.migrations())
+                .map(drop)
+                .map_err(|e| DbError::Migration(e.to_string()))
+        });
+        end_writing(conn, migrated)
     }
 
     /// Reverts every migration and applies them again (tests down.sql).

@@ -195,3 +195,18 @@ fn snapshot_loads_match_their_sequence_under_concurrent_writes() {
         }
     });
 }
+
+/// Instances that start together on a new database migrate it once between them.
+#[test]
+fn instances_starting_together_migrate_once() {
+    let database = TestDatabase::new();
+    let opened: Vec<Result<Db, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            (0..4).map(|_| s.spawn(|| Db::open(database.url()).map_err(|e| e.to_string()))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for db in &opened {
+        let db = db.as_ref().expect("every instance opens");
+        assert_eq!(db.count_providers().unwrap(), 0);
+    }
+}
