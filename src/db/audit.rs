@@ -1,8 +1,8 @@
 //! The audit log: who did what to which records, and when.
 
-use super::AnyConnection;
 use super::rows::now_text;
 use super::schema::audit_log;
+use super::{AnyConnection, write_transaction};
 use super::{Db, DbError};
 use diesel::prelude::*;
 
@@ -43,7 +43,9 @@ impl Db {
     /// Records one action outside any other transaction.
     pub fn audit(&self, actor: &str, action: &str, detail: &str, records: i64) -> Result<(), DbError> {
         let mut conn = self.pool.get()?;
-        write_audit(&mut conn, actor, action, detail, records)?;
+        write_transaction::<_, DbError, _>(&mut conn, |conn| {
+            Ok(write_audit(conn, actor, action, detail, records)?)
+        })?;
         Ok(())
     }
 

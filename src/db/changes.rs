@@ -4,8 +4,8 @@
 //! moves exactly when the committed data do; a running server polls [`Db::change_seq`] (one
 //! indexed row) and rebuilds its snapshot when the value moved.
 
-use super::AnyConnection;
 use super::schema::{change_sequence, server_keys};
+use super::{AnyConnection, write_transaction};
 use super::{Db, DbError};
 use diesel::prelude::*;
 
@@ -37,10 +37,12 @@ impl Db {
             .values((server_keys::name.eq(name), server_keys::value.eq(generate())))
             .on_conflict_do_nothing();
         // The derived connection has no upsert clause; both backends spell this one alike.
-        match &mut *conn {
-            AnyConnection::Sqlite(c) => insert.execute(c)?,
-            AnyConnection::Postgres(c) => insert.execute(c)?,
-        };
+        write_transaction::<_, DbError, _>(&mut conn, |conn| {
+            Ok(match conn {
+                AnyConnection::Sqlite(c) => insert.execute(c)?,
+                AnyConnection::Postgres(c) => insert.execute(c)?,
+            })
+        })?;
         Ok(server_keys::table.find(name).select(server_keys::value).first(&mut conn)?)
     }
 }
