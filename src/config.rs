@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[command(name = "bellmap", version, about = "A map API of domestic-violence service providers")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// Database URL: `sqlite://FILE` (created if missing).
+    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER@HOST:PORT/DB`.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://bellmap.db")]
     pub database_url: String,
 

@@ -2,6 +2,7 @@
 
 use super::rows::now_text;
 use super::schema::audit_log;
+use super::{AnyConnection, write_transaction};
 use super::{Db, DbError};
 use diesel::prelude::*;
 
@@ -21,7 +22,7 @@ pub struct AuditEntry {
 }
 
 pub(super) fn write_audit(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: &str,
     action: &str,
     detail: &str,
@@ -42,7 +43,9 @@ impl Db {
     /// Records one action outside any other transaction.
     pub fn audit(&self, actor: &str, action: &str, detail: &str, records: i64) -> Result<(), DbError> {
         let mut conn = self.pool.get()?;
-        write_audit(&mut conn, actor, action, detail, records)?;
+        write_transaction::<_, DbError, _>(&mut conn, |conn| {
+            Ok(write_audit(conn, actor, action, detail, records)?)
+        })?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 use super::audit::write_audit;
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::providers;
+use super::{AnyConnection, write_transaction};
 use super::{Db, DbError, changes, public_points};
 use crate::model::{Provider, ProviderData};
 use diesel::prelude::*;
@@ -28,7 +29,7 @@ impl From<diesel::result::Error> for EditError {
     }
 }
 
-fn owner_of(conn: &mut SqliteConnection, external_id: &str) -> QueryResult<Option<i64>> {
+fn owner_of(conn: &mut AnyConnection, external_id: &str) -> QueryResult<Option<i64>> {
     providers::table
         .filter(providers::external_id.eq(external_id))
         .select(providers::id)
@@ -36,18 +37,18 @@ fn owner_of(conn: &mut SqliteConnection, external_id: &str) -> QueryResult<Optio
         .optional()
 }
 
-fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<Provider>, DbError> {
+fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<Provider>, DbError> {
     let row: Option<ProviderRow> =
         providers::table.find(id).select(ProviderRow::as_select()).first(conn).optional()?;
     Ok(row.map(Provider::try_from).transpose()?)
 }
 
-fn row(conn: &mut SqliteConnection, id: i64) -> Result<ProviderRow, EditError> {
+fn row(conn: &mut AnyConnection, id: i64) -> Result<ProviderRow, EditError> {
     let row = providers::table.find(id).select(ProviderRow::as_select()).first(conn).optional()?;
     row.ok_or(EditError::NotFound(id))
 }
 
-fn load(conn: &mut SqliteConnection, id: i64) -> Result<Provider, EditError> {
+fn load(conn: &mut AnyConnection, id: i64) -> Result<Provider, EditError> {
     find(conn, id)?.ok_or(EditError::NotFound(id))
 }
 
@@ -60,7 +61,7 @@ impl Db {
 
     pub fn create_provider(&self, data: &ProviderData, actor: &str) -> Result<Provider, EditError> {
         let mut conn = self.pool.get().map_err(DbError::from)?;
-        conn.immediate_transaction::<_, EditError, _>(|conn| {
+        write_transaction::<_, EditError, _>(&mut conn, |conn| {
             if let Some(other) = owner_of(conn, &data.external_id)? {
                 return Err(EditError::ExternalIdTaken(data.external_id.clone(), other));
             }
@@ -105,7 +106,7 @@ impl Db {
     ) -> Result<Provider, E> {
         let mut conn = self.pool.get().map_err(|e| EditError::Db(e.into()))?;
         let mut refused = None;
-        let result = conn.immediate_transaction::<_, EditError, _>(|conn| {
+        let result = write_transaction::<_, EditError, _>(&mut conn, |conn| {
             let old = row(conn, id)?;
             let before = Provider::try_from(old.clone()).map_err(DbError::from)?;
             let data = match change(&before) {
@@ -148,7 +149,7 @@ impl Db {
     /// Draws a new public point for confidential provider `id`, as an admin asked.
     pub fn redraw_public_point(&self, id: i64, actor: &str) -> Result<Provider, EditError> {
         let mut conn = self.pool.get().map_err(DbError::from)?;
-        conn.immediate_transaction::<_, EditError, _>(|conn| {
+        write_transaction::<_, EditError, _>(&mut conn, |conn| {
             let mut row = row(conn, id)?;
             if !row.fields.confidential || row.fields.public_lat.is_some() {
                 return Err(EditError::NoDrawnPoint(id));

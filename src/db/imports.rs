@@ -2,6 +2,7 @@
 
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::{imports, provider_versions, providers};
+use super::{AnyConnection, write_transaction};
 use super::{Db, DbError, audit::write_audit, changes, public_points};
 use crate::model::{ImportMode, OnError, ProviderData};
 use diesel::prelude::*;
@@ -103,7 +104,7 @@ impl Db {
         let mut conn = self.pool.get()?;
         let mut fed: Option<R> = None;
         // IMMEDIATE takes the write lock up front, so concurrent imports queue instead of failing.
-        let result = conn.immediate_transaction::<_, RollBack<DbError>, _>(|conn| {
+        let result = write_transaction::<_, RollBack<DbError>, _>(&mut conn, |conn| {
             let import_id = insert_import(conn, meta, None)?;
             let mut sink = ImportSink::new(conn, import_id, meta);
             let out = feed(&mut sink);
@@ -139,7 +140,7 @@ impl Db {
     /// Restores every record import `id` touched to its state before it, as a new import.
     pub fn revert_import(&self, id: i64, actor: &str) -> Result<(i64, usize), RevertError> {
         let mut conn = self.pool.get().map_err(DbError::from)?;
-        conn.immediate_transaction::<_, RevertError, _>(|conn| {
+        write_transaction::<_, RevertError, _>(&mut conn, |conn| {
             let target: ImportRecord = imports::table
                 .find(id)
                 .select(ImportRecord::as_select())
@@ -269,9 +270,13 @@ fn corrupt(e: serde_json::Error) -> RevertError {
     RevertError::Db(DbError::Open(format!("stored version is not valid JSON: {e}")))
 }
 
-fn insert_import(conn: &mut SqliteConnection, meta: &ImportMeta, reverts: Option<i64>) -> QueryResult<i64> {
+/// Import ids count 1, 2, 3 on both backends: the next is max + 1, taken under the writers'
+/// lock, since a PostgreSQL sequence would skip the ids of rolled-back dry runs.
+fn insert_import(conn: &mut AnyConnection, meta: &ImportMeta, reverts: Option<i64>) -> QueryResult<i64> {
+    let last: Option<i64> = imports::table.select(diesel::dsl::max(imports::id)).first(conn)?;
     diesel::insert_into(imports::table)
         .values((
+            imports::id.eq(last.unwrap_or(0) + 1),
             imports::created_at.eq(now_text()),
             imports::actor.eq(&meta.actor),
             imports::source.eq(&meta.source),
@@ -285,7 +290,7 @@ fn insert_import(conn: &mut SqliteConnection, meta: &ImportMeta, reverts: Option
 }
 
 fn record_version(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     import_id: i64,
     before: Option<&ProviderRow>,
     after: &ProviderRow,
@@ -303,7 +308,7 @@ fn record_version(
 /// Records rows to write during an import and writes them a batch at a time, so memory holds
 /// one batch plus the set of external ids seen.
 pub struct ImportSink<'c> {
-    conn: &'c mut SqliteConnection,
+    conn: &'c mut AnyConnection,
     import_id: i64,
     mode: ImportMode,
     /// Who imports, for the audit rows of drawn public points.
@@ -320,7 +325,7 @@ pub struct ImportSink<'c> {
 const IMPORT_BATCH: usize = 1000;
 
 impl<'c> ImportSink<'c> {
-    fn new(conn: &'c mut SqliteConnection, import_id: i64, meta: &ImportMeta) -> Self {
+    fn new(conn: &'c mut AnyConnection, import_id: i64, meta: &ImportMeta) -> Self {
         ImportSink {
             conn,
             import_id,
@@ -416,10 +421,12 @@ impl<'c> ImportSink<'c> {
                     )
                 })
                 .collect();
-            let ids: Vec<i64> = diesel::insert_into(providers::table)
-                .values(&values)
-                .returning(providers::id)
-                .get_results(conn)?;
+            let insert = diesel::insert_into(providers::table).values(&values).returning(providers::id);
+            // The derived connection cannot batch inserts of optional columns; each backend can.
+            let ids: Vec<i64> = match &mut *conn {
+                AnyConnection::Sqlite(c) => insert.get_results(c)?,
+                AnyConnection::Postgres(c) => insert.get_results(c)?,
+            };
             for (id, (after, drawn)) in ids.into_iter().zip(chunk.iter_mut()) {
                 after.id = id;
                 record_version(conn, self.import_id, None, after)?;

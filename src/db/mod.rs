@@ -12,10 +12,10 @@ mod tokens;
 use crate::model::Provider;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use rows::ProviderRow;
-use schema::providers;
+use schema::{change_sequence, providers};
 
 pub use audit::AuditEntry;
 pub use edits::EditError;
@@ -23,7 +23,10 @@ pub use imports::{ImportMeta, ImportRecord, RevertConflict, RevertError, WriteCo
 pub use rows::CorruptRow;
 pub use tokens::{TokenError, TokenInfo};
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The PostgreSQL advisory-lock key held while migrating ("bellmap" as digits, any constant).
+const MIGRATION_LOCK: i64 = 2_355_376_227;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -39,55 +42,198 @@ pub enum DbError {
     Corrupt(#[from] CorruptRow),
 }
 
-#[derive(Debug)]
-struct SqlitePragmas;
+/// One connection to either backend; every query in this module is written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        // WAL lets readers run beside the one writer; synchronous=FULL makes a commit durable
-        // before it is acknowledged; busy_timeout makes writers queue rather than fail.
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+/// Which backend a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` is PostgreSQL; anything else is a SQLite file.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
     }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Opens connections of the backend its URL names, with SQLite's pragmas on SQLite only.
+#[derive(Debug)]
+pub(crate) struct Manager {
+    backend: Backend,
+    /// The PostgreSQL URL, or the SQLite path without its scheme.
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        use diesel::r2d2::Error;
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.target)
+                .map(AnyConnection::Postgres)
+                .map_err(Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(&self.target).map_err(Error::ConnectionError)?;
+                // WAL lets readers run beside the one writer; synchronous=FULL makes a commit
+                // durable before it is acknowledged; busy_timeout makes writers queue rather
+                // than fail.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+type AnyTransactions = <AnyConnection as Connection>::TransactionManager;
+
+/// Begins a transaction; on SQLite with BEGIN IMMEDIATE, which takes the database write lock at
+/// once.
+fn begin_writing(conn: &mut AnyConnection) -> QueryResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+        }
+        AnyConnection::Postgres(_) => AnyTransactions::begin_transaction(conn),
+    }
+}
+
+/// Ends the transaction `begin_writing` began: commits on `Ok`, rolls back on `Err`.
+fn end_writing<T, E: From<diesel::result::Error>>(
+    conn: &mut AnyConnection,
+    result: Result<T, E>,
+) -> Result<T, E> {
+    use diesel::connection::TransactionManager;
+    match result {
+        Ok(value) => {
+            AnyTransactions::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => match AnyTransactions::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
+/// Runs `f` in a transaction that holds the writers' lock from its first statement, so writers
+/// run one at a time on either backend: SQLite's BEGIN IMMEDIATE takes the database write
+/// lock, and on PostgreSQL the no-op update of the change-sequence row takes that row's lock,
+/// which a second writer waits on until the first commits (it then reads the committed data,
+/// since each statement of a READ COMMITTED transaction sees what committed before it).
+pub(crate) fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+{
+    begin_writing(conn)?;
+    let locked = diesel::update(change_sequence::table.find(1))
+        .set(change_sequence::seq.eq(change_sequence::seq))
+        .execute(conn);
+    let result = locked.map_err(E::from).and_then(|_| f(&mut *conn));
+    end_writing(conn, result)
 }
 
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    pub(crate) pool: Pool<ConnectionManager<SqliteConnection>>,
+    pub(crate) pool: Pool<Manager>,
+    backend: Backend,
 }
 
 impl Db {
-    /// Opens (creating if needed) the database at `url` (`sqlite://path`, `sqlite:path` or a
-    /// plain path) and runs pending migrations.
+    /// Opens the database at `url` and runs pending migrations: `postgres://...` (or
+    /// `postgresql://...`) is PostgreSQL; `sqlite://path`, `sqlite:path` or a plain path is a
+    /// SQLite file, created if needed.
     pub fn open(url: &str) -> Result<Db, DbError> {
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-        let manager = ConnectionManager::<SqliteConnection>::new(path);
+        let backend = Backend::of_url(url);
+        let target = match backend {
+            Backend::Postgres => url.to_string(),
+            Backend::Sqlite => url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url)
+                .to_string(),
+        };
         let pool = Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
-            .connection_customizer(Box::new(SqlitePragmas))
-            .build(manager)
+            .build(Manager { backend, target })
             .map_err(|e| DbError::Open(e.to_string()))?;
-        let db = Db { pool };
+        let db = Db { pool, backend };
         db.migrate()?;
         db.draw_missing_public_points()?;
         Ok(db)
     }
 
+    /// The backend this database is on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn migrations(&self) -> EmbeddedMigrations {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        }
+    }
+
     fn migrate(&self) -> Result<(), DbError> {
         let mut conn = self.pool.get()?;
-        conn.run_pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
-        Ok(())
+        let conn: &mut AnyConnection = &mut conn;
+        // Instances starting together on a new database migrate it one at a time: the write
+        // lock on SQLite, an advisory lock on PostgreSQL (the change-sequence row may not exist
+        // yet), both held to the end of the transaction the migrations run in.
+        begin_writing(conn)?;
+        let mut migrated = Ok(());
+        if let AnyConnection::Postgres(_) = conn {
+            migrated = conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"));
+        }
+        let migrated = migrated.map_err(DbError::from).and_then(|()| {
+            conn.run_pending_migrations(self.migrations())
+                .map(drop)
+                .map_err(|e| DbError::Migration(e.to_string()))
+        });
+        end_writing(conn, migrated)
     }
 
     /// Reverts every migration and applies them again (tests down.sql).
     pub fn redo_all_migrations(&self) -> Result<(), DbError> {
         let mut conn = self.pool.get()?;
-        conn.revert_all_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
-        conn.run_pending_migrations(MIGRATIONS).map_err(|e| DbError::Migration(e.to_string()))?;
+        conn.revert_all_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
+        conn.run_pending_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
         Ok(())
     }
 
@@ -108,6 +254,10 @@ impl Db {
     pub fn load_active(&self) -> Result<(i64, Vec<Provider>), DbError> {
         let mut conn = self.pool.get()?;
         let (seq, rows) = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            // A SQLite transaction reads one snapshot; a PostgreSQL one must ask for it.
+            if let AnyConnection::Postgres(_) = &mut **conn {
+                conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            }
             let seq = changes::current(conn)?;
             let rows: Vec<ProviderRow> = providers::table
                 .filter(providers::status.eq("active"))
@@ -138,5 +288,82 @@ impl Db {
         let rows: Vec<ProviderRow> =
             providers::table.order(providers::id).select(ProviderRow::as_select()).load(&mut conn)?;
         rows.into_iter().map(|r| Provider::try_from(r).map_err(DbError::from)).collect()
+    }
+}
+
+/// A database name that needs no quoting: lower-case letters, digits and '_'.
+fn plain_name(name: &str) -> Result<&str, DbError> {
+    let plain = !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain { Ok(name) } else { Err(DbError::Open(format!("'{name}' is not a plain database name"))) }
+}
+
+fn admin_connection(admin_url: &str) -> Result<diesel::PgConnection, DbError> {
+    diesel::PgConnection::establish(admin_url).map_err(|e| DbError::Open(e.to_string()))
+}
+
+/// Creates the empty database `name` on the PostgreSQL server that `admin_url` reaches (a
+/// connection to an existing database, such as `postgres`): the test suite makes one per test.
+pub fn create_postgres_database(admin_url: &str, name: &str) -> Result<(), DbError> {
+    let name = plain_name(name)?;
+    admin_connection(admin_url)?.batch_execute(&format!("CREATE DATABASE {name}"))?;
+    Ok(())
+}
+
+/// Drops the database `name` there, ending any sessions still connected to it.
+pub fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), DbError> {
+    let name = plain_name(name)?;
+    admin_connection(admin_url)?.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+    Ok(())
+}
+
+/// The URL of database `name` on the server of `admin_url` (its last path segment replaced).
+pub fn postgres_url_for(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_names_the_backend() {
+        for url in ["postgres://u@127.0.0.1:5432/db", "postgresql://127.0.0.1/db?sslmode=disable"] {
+            assert_eq!(Backend::of_url(url), Backend::Postgres, "{url}");
+        }
+        for url in ["sqlite://bellmap.db", "sqlite:x.db", "/tmp/postgres://x.db", "bellmap.db"] {
+            assert_eq!(Backend::of_url(url), Backend::Sqlite, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_database_url_on_the_admin_urls_server() {
+        assert_eq!(
+            postgres_url_for("postgres://postgres@127.0.0.1:5432/postgres", "bellmap_t_1"),
+            "postgres://postgres@127.0.0.1:5432/bellmap_t_1"
+        );
+        assert_eq!(
+            postgres_url_for("postgresql://u:p@h/postgres?sslmode=disable", "d"),
+            "postgresql://u:p@h/d?sslmode=disable"
+        );
+        assert_eq!(postgres_url_for("postgres://h:5432", "d"), "postgres://h:5432/d");
+    }
+
+    #[test]
+    fn only_plain_database_names_reach_sql() {
+        assert!(plain_name("bellmap_t_12_0_ab12").is_ok());
+        for bad in ["", "A", "x; DROP DATABASE postgres", "a-b", &"a".repeat(64)] {
+            assert!(plain_name(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -7,6 +7,7 @@
 use super::audit::write_audit;
 use super::rows::ProviderRow;
 use super::schema::providers;
+use super::{AnyConnection, write_transaction};
 use super::{Db, DbError, changes};
 use crate::model::LonLat;
 use crate::public_point::{self, MIN_M};
@@ -43,16 +44,11 @@ pub(super) fn settle(before: Option<&ProviderRow>, new: &mut ProviderRow) -> Opt
     (kept.is_none() && needs_point(new)).then(|| draw(new))
 }
 
-pub(super) fn audit_draw(
-    conn: &mut SqliteConnection,
-    actor: &str,
-    id: i64,
-    rule: &str,
-) -> QueryResult<usize> {
+pub(super) fn audit_draw(conn: &mut AnyConnection, actor: &str, id: i64, rule: &str) -> QueryResult<usize> {
     write_audit(conn, actor, "public_point.draw", &format!("provider {id}: public point drawn ({rule})"), 1)
 }
 
-fn store(conn: &mut SqliteConnection, row: &ProviderRow) -> QueryResult<usize> {
+fn store(conn: &mut AnyConnection, row: &ProviderRow) -> QueryResult<usize> {
     diesel::update(providers::table.find(row.id))
         .set((
             providers::public_lat.eq(row.fields.public_lat),
@@ -67,8 +63,8 @@ fn store(conn: &mut SqliteConnection, row: &ProviderRow) -> QueryResult<usize> {
 /// before points were stored, and those whose admin-chosen point lies within [`MIN_M`] of the
 /// exact point (allowed before the rule existed; it is replaced, and the audit says so).
 /// Runs at every start, after the migrations, in one transaction; returns how many it drew.
-pub(super) fn draw_missing(conn: &mut SqliteConnection, actor: &str) -> QueryResult<usize> {
-    conn.immediate_transaction(|conn| {
+pub(super) fn draw_missing(conn: &mut AnyConnection, actor: &str) -> QueryResult<usize> {
+    write_transaction(conn, |conn| {
         let rows: Vec<ProviderRow> = providers::table
             .filter(providers::confidential.eq(true))
             .filter(providers::drawn_lat.is_null().or(providers::public_lat.is_not_null()))

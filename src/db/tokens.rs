@@ -3,6 +3,7 @@
 use super::audit::write_audit;
 use super::rows::now_text;
 use super::schema::api_tokens;
+use super::write_transaction;
 use super::{Db, DbError};
 use crate::model::{Caller, Role};
 use base64::Engine;
@@ -52,7 +53,7 @@ impl Db {
         let bytes: [u8; 32] = rand::random();
         let token = format!("bm_{}", URL_SAFE_NO_PAD.encode(bytes));
         let mut conn = self.pool.get().map_err(DbError::from)?;
-        conn.immediate_transaction::<_, TokenError, _>(|conn| {
+        write_transaction::<_, TokenError, _>(&mut conn, |conn| {
             let taken: i64 = api_tokens::table.filter(api_tokens::name.eq(name)).count().get_result(conn)?;
             if taken > 0 {
                 return Err(TokenError::NameTaken(name.to_string()));
@@ -87,7 +88,7 @@ impl Db {
 
     pub fn revoke_token(&self, name: &str, actor: &str) -> Result<(), TokenError> {
         let mut conn = self.pool.get().map_err(DbError::from)?;
-        conn.immediate_transaction::<_, TokenError, _>(|conn| {
+        write_transaction::<_, TokenError, _>(&mut conn, |conn| {
             let n = diesel::update(
                 api_tokens::table.filter(api_tokens::name.eq(name)).filter(api_tokens::revoked_at.is_null()),
             )

@@ -57,6 +57,11 @@ impl From<DbError> for ServiceError {
     fn from(e: DbError) -> Self {
         let busy = match &e {
             DbError::Pool(_) => true,
+            // A PostgreSQL server that went away mid-query.
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _,
+            )) => true,
             DbError::Query(diesel::result::Error::DatabaseError(_, info)) => {
                 let m = info.message();
                 m.contains("database is locked") || m.contains("busy") || m.contains("unable to open")
@@ -122,6 +127,11 @@ mod tests {
             ServiceError::Unavailable(_)
         ));
         assert!(matches!(ServiceError::from(query_error("no such table: x")), ServiceError::Internal(_)));
+        let closed = DbError::Query(Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_string()),
+        ));
+        assert!(matches!(ServiceError::from(closed), ServiceError::Unavailable(_)));
         assert!(matches!(ServiceError::from(DbError::Migration("x".into())), ServiceError::Internal(_)));
     }
 

@@ -789,15 +789,18 @@ async fn nearest_order_flips_recover_only_the_public_point() {
     let mut failures = Vec::new();
     for target in &targets {
         let before = attacker.requests;
-        let (t, nb) = (target.t, target.neighbour);
+        let (t, p, nb) = (target.t, target.p, target.neighbour);
         let d_tn = haversine_m(t, nb);
-        let ext = (d_tn / 3.0).max(40_000.0);
-        let theta = bearing_deg(t, nb);
-        // Lines from beyond T (away from N) to beyond N, and parallel lines offset to both sides.
-        let a0 = destination(t, theta + 180.0, ext);
-        let b0 = destination(nb, bearing_deg(nb, t) + 180.0, ext);
+        let d_pn = haversine_m(p, nb);
+        let ext = (d_pn / 3.0).max(40_000.0);
+        let theta = bearing_deg(p, nb);
+        // Lines from beyond P (away from N) to beyond N, and parallel lines offset to both sides:
+        // aimed at the point the answers rank by (P, which the attacker sees), so every line
+        // crosses the P-N bisector; aimed at T, a line could miss it when P lies far off the T-N line.
+        let a0 = destination(p, theta + 180.0, ext);
+        let b0 = destination(nb, bearing_deg(nb, p) + 180.0, ext);
         let mut flips: Vec<Pt> = Vec::new();
-        for offset in [0.0, 0.3 * d_tn, -0.3 * d_tn, 0.8 * d_tn, -0.8 * d_tn] {
+        for offset in [0.0, 0.3 * d_pn, -0.3 * d_pn, 0.8 * d_pn, -0.8 * d_pn] {
             let shift = |p: Pt| {
                 if offset >= 0.0 {
                     destination(p, theta + 90.0, offset)
@@ -826,7 +829,7 @@ async fn nearest_order_flips_recover_only_the_public_point() {
                 }
             }
             let f = at(lo);
-            let (fp, fn_, ft) = (haversine_m(f, target.p), haversine_m(f, nb), haversine_m(f, t));
+            let (fp, fn_, ft) = (haversine_m(f, p), haversine_m(f, nb), haversine_m(f, t));
             println!(
                 "[order flips] {}: flip at ({:.7}, {:.7}) (offset {offset:.0} m): d(F,P) - d(F,N) = {:.3} m, \
                  d(F,T) - d(F,N) = {:.1} m",

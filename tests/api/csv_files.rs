@@ -2,6 +2,7 @@
 //! nothing; export → import changes nothing; the real directories in ../shared/data (when
 //! present) get reports that name the damage their READMEs describe.
 
+use crate::helpers::TestDatabase;
 use bellmap::db::Db;
 use bellmap::ingest::write_csv;
 use bellmap::model::LonLat;
@@ -9,12 +10,12 @@ use bellmap::service::{Code, Fix, ImportOptions, ImportReport, Service};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-/// A service over a fresh SQLite file.
-fn service() -> (tempfile::TempDir, Db, Service) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+/// A service over a fresh test database.
+fn service() -> (TestDatabase, Db, Service) {
+    let database = TestDatabase::new();
+    let db = database.open();
     let service = Service::open(db.clone()).unwrap();
-    (dir, db, service)
+    (database, db, service)
 }
 
 /// Imports `bytes` into a fresh database (not a dry run) and asserts that a report with problems

@@ -2,14 +2,97 @@
 
 use bellmap::app;
 use bellmap::config::ServeArgs;
-use bellmap::db::Db;
+use bellmap::db::{Backend, Db};
 use reqwest::{Client, Response};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tempfile::TempDir;
 
-/// A running app on a loopback port with its own database file. Dropping it stops the server.
+/// The variable that puts the suite on PostgreSQL: an admin URL of a server on which each test
+/// creates (and drops) its own database.
+pub const POSTGRES_URL_VAR: &str = "BELLMAP_TEST_POSTGRES_URL";
+
+/// The PostgreSQL admin URL, when the suite runs there.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var(POSTGRES_URL_VAR).ok().filter(|u| !u.trim().is_empty())
+}
+
+/// The backend every test database of this run is on.
+pub fn backend() -> Backend {
+    if postgres_admin_url().is_some() { Backend::Postgres } else { Backend::Sqlite }
+}
+
+/// For tests that look at SQLite's files themselves: true (after a printed notice) when the
+/// suite is on PostgreSQL, where there are no such files, so the test should return.
+pub fn sqlite_only(test: &str) -> bool {
+    let skip = backend() == Backend::Postgres;
+    if skip {
+        notice(&format!("{test}: skipped on PostgreSQL (it inspects SQLite's database files)"));
+    }
+    skip
+}
+
+/// Writes a line to stderr past the test harness's capture (which only takes `eprintln!`), so it
+/// shows even when the test passes.
+pub fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "NOTICE: {line}");
+}
+
+/// A fresh, empty database for one test: a SQLite file in a temp dir, or, when
+/// BELLMAP_TEST_POSTGRES_URL is set, a database of its own on that server, dropped on Drop.
+pub struct TestDatabase {
+    url: String,
+    /// The admin URL and the database's name, to drop it.
+    postgres: Option<(String, String)>,
+    _dir: Option<TempDir>,
+}
+
+impl TestDatabase {
+    pub fn new() -> TestDatabase {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        match postgres_admin_url() {
+            Some(admin) => {
+                let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+                let name = format!("bellmap_t_{}_{n}_{:08x}", std::process::id(), rand::random::<u32>());
+                bellmap::db::create_postgres_database(&admin, &name)
+                    .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={admin}: cannot create {name}: {e}"));
+                let url = bellmap::db::postgres_url_for(&admin, &name);
+                TestDatabase { url, postgres: Some((admin, name)), _dir: None }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                TestDatabase { url, postgres: None, _dir: Some(dir) }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Opens (and migrates) it.
+    pub fn open(&self) -> Db {
+        Db::open(&self.url).expect("the test database opens")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres {
+            // FORCE ends the sessions of servers that are still stopping.
+            if let Err(e) = bellmap::db::drop_postgres_database(admin, name) {
+                eprintln!("could not drop test database {name}: {e}");
+            }
+        }
+    }
+}
+
+/// A running app on a loopback port with its own database (see [`TestDatabase`]). Dropping it
+/// stops the server.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: Client,
@@ -18,6 +101,9 @@ pub struct TestApp {
     db: Db,
     pub dir: TempDir,
     handle: actix_web::dev::ServerHandle,
+    /// Shared with instances spawned on the same database; dropped (so the database with it)
+    /// after the last of them, and after `handle` has been told to stop.
+    database: Arc<TestDatabase>,
 }
 
 impl TestApp {
@@ -31,14 +117,14 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let seed = dir.path().join("seed.csv");
         std::fs::write(&seed, csv).expect("write seed");
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let database = Arc::new(TestDatabase::new());
         let args = ServeArgs { bind: "127.0.0.1:0".into(), seed_csv: Some(seed), workers: Some(1), ..args };
-        let application = app::build(&url, &args).expect("app builds");
-        TestApp::started(application, &url, dir)
+        let application = app::build(database.url(), &args).expect("app builds");
+        TestApp::started(application, database, dir)
     }
 
-    fn started(application: app::Application, url: &str, dir: TempDir) -> TestApp {
-        let db = Db::open(url).expect("the database opens");
+    fn started(application: app::Application, database: Arc<TestDatabase>, dir: TempDir) -> TestApp {
+        let db = database.open();
         let handle = application.server.handle();
         tokio::spawn(application.server);
         TestApp {
@@ -48,10 +134,11 @@ impl TestApp {
             db,
             dir,
             handle,
+            database,
         }
     }
 
-    /// The same database file as the app's, opened directly (not through the service).
+    /// The same database as the app's, opened directly (not through the service).
     pub fn db(&self) -> &Db {
         &self.db
     }
@@ -61,13 +148,13 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let args =
             ServeArgs { bind: "127.0.0.1:0".into(), no_seed: true, workers: Some(1), ..ServeArgs::default() };
-        let url = self.database_url();
-        let application = app::build(&url, &args).expect("app builds");
-        TestApp::started(application, &url, dir)
+        let application = app::build(self.database.url(), &args).expect("app builds");
+        TestApp::started(application, self.database.clone(), dir)
     }
 
+    /// The app's database URL, for the CLI or another process.
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}", self.dir.path().join("test.db").display())
+        self.database.url().to_string()
     }
 
     pub fn url(&self, path: &str) -> String {

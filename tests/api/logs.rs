@@ -1,6 +1,7 @@
 //! No location trails: the caller's coordinates, places, times, polygons and search bodies never reach the logs,
 //! even at trace level. Runs the real binary and reads everything it wrote.
 
+use crate::helpers::TestDatabase;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,12 +18,13 @@ impl Drop for Server {
 #[tokio::test]
 async fn location_queries_leave_no_coordinates_in_trace_logs() {
     let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_bellmap"))
-            .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("l.db").display()))
+            .env("DATABASE_URL", database.url())
             .env("BELLMAP_BIND", format!("127.0.0.1:{port}"))
             .env("BELLMAP_LOG", "trace")
             .stdout(Stdio::from(log.try_clone().unwrap()))
