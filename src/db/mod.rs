@@ -166,6 +166,23 @@ where
     end_writing(conn, result)
 }
 
+/// How long a request waits for a PostgreSQL connection before it is answered 503.
+const POSTGRES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `url` with libpq's `connect_timeout` (5 s) and `tcp_user_timeout` (10 s) unless it sets them:
+/// without them a connection to a server that stops answering (no reset, packets dropped)
+/// blocks its caller for minutes.
+fn with_timeouts(url: &str) -> String {
+    let mut url = url.to_string();
+    for (name, value) in [("connect_timeout", "5"), ("tcp_user_timeout", "10000")] {
+        if !url.contains(&format!("{name}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{name}={value}"));
+        }
+    }
+    url
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -180,7 +197,7 @@ impl Db {
     pub fn open(url: &str) -> Result<Db, DbError> {
         let backend = Backend::of_url(url);
         let target = match backend {
-            Backend::Postgres => url.to_string(),
+            Backend::Postgres => with_timeouts(url),
             Backend::Sqlite => url
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
@@ -190,6 +207,12 @@ impl Db {
         let pool = Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
+            // A request waits this long for a connection, then fails as 503. PostgreSQL can go
+            // away; a SQLite file only gets busy, so it keeps r2d2's 30 s.
+            .connection_timeout(match backend {
+                Backend::Postgres => POSTGRES_WAIT,
+                Backend::Sqlite => std::time::Duration::from_secs(30),
+            })
             .build(Manager { backend, target })
             .map_err(|e| DbError::Open(e.to_string()))?;
         let db = Db { pool, backend };
@@ -357,6 +380,18 @@ mod tests {
             "postgresql://u:p@h/d?sslmode=disable"
         );
         assert_eq!(postgres_url_for("postgres://h:5432", "d"), "postgres://h:5432/d");
+    }
+
+    #[test]
+    fn postgres_urls_get_timeouts_unless_they_set_their_own() {
+        assert_eq!(
+            with_timeouts("postgres://h/d"),
+            "postgres://h/d?connect_timeout=5&tcp_user_timeout=10000"
+        );
+        assert_eq!(
+            with_timeouts("postgres://h/d?sslmode=disable&connect_timeout=2"),
+            "postgres://h/d?sslmode=disable&connect_timeout=2&tcp_user_timeout=10000"
+        );
     }
 
     #[test]

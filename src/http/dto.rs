@@ -385,8 +385,13 @@ pub struct Readiness {
     /// The database's change sequence the snapshot is current at: the same on every instance
     /// that has caught up, and it survives restarts.
     pub snapshot_version: u64,
+    /// Since the snapshot was built (it is rebuilt only when the data change).
     pub snapshot_age_s: f64,
+    /// `ok`, or `unreachable` when the last change poll could not reach the database.
     pub database: &'static str,
+    /// Seconds since the database last answered a change poll (polled every `BELLMAP_WATCH_MS`):
+    /// while it is away, how stale the snapshot may be.
+    pub database_answered_s_ago: f64,
 }
 
 #[cfg(test)]

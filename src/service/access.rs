@@ -26,9 +26,4 @@ impl Service {
     pub fn audit_log(&self, offset: i64, limit: i64) -> Result<(Vec<AuditEntry>, i64), ServiceError> {
         Ok(self.db.list_audit(offset, limit)?)
     }
-
-    /// Does the database answer? `Unavailable` when it does not.
-    pub fn readiness(&self) -> Result<(), ServiceError> {
-        self.db.ping().map_err(|_| ServiceError::Unavailable("the database is not reachable".into()))
-    }
 }

@@ -3,12 +3,14 @@
 //! edits, reads of any record, tokens, the audit log, export). Writes are serialised here.
 
 mod access;
+mod contact;
 mod error;
 mod export;
 mod imports;
 mod providers;
 
 pub use crate::db::{AuditEntry, ImportRecord, TokenInfo};
+pub use contact::Contact;
 pub use error::{FieldProblem, RevertConflict, ServiceError};
 pub use export::Export;
 pub use imports::{Code, Fix, GeocodedRow, ImportOptions, ImportReport, RowProblem, Via};
@@ -26,6 +28,7 @@ pub struct Service {
     audit: AuditQueue,
     index: Arc<LiveIndex>,
     write_lock: Mutex<()>,
+    contact: contact::ContactLog,
 }
 
 impl Service {
@@ -43,7 +46,13 @@ impl Service {
 
     fn with_index(db: Db, index: LiveIndex) -> Service {
         let audit = AuditQueue::start(db.clone());
-        Service { db, audit, index: Arc::new(index), write_lock: Mutex::new(()) }
+        Service {
+            db,
+            audit,
+            index: Arc::new(index),
+            write_lock: Mutex::new(()),
+            contact: contact::ContactLog::new(),
+        }
     }
 
     pub fn index(&self) -> &Arc<LiveIndex> {
@@ -79,12 +88,21 @@ impl Service {
                 loop {
                     std::thread::sleep(every);
                     let Some(service) = service.upgrade() else { return };
-                    if let Err(e) = service.refresh() {
-                        tracing::warn!(error = %e, "cannot check the database for changes");
+                    match service.refresh() {
+                        Ok(_) => service.contact.answered(),
+                        Err(e) => {
+                            service.contact.failed();
+                            tracing::warn!(error = %e, "cannot check the database for changes");
+                        }
                     }
                 }
             })
             .expect("a thread can be spawned at start-up");
+    }
+
+    /// The database as the change poll last found it (for `/ready`; no database call).
+    pub fn database_contact(&self) -> Contact {
+        self.contact.now()
     }
 
     /// The key cursors are signed with: made once per database, so a cursor from any process

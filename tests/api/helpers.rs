@@ -152,6 +152,16 @@ impl TestApp {
         TestApp::started(application, self.database.clone(), dir)
     }
 
+    /// Another server on this app's database reached through `url` (the same database by
+    /// another route, such as a proxy the test can cut).
+    pub async fn spawn_on_url(&self, url: &str) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args =
+            ServeArgs { bind: "127.0.0.1:0".into(), no_seed: true, workers: Some(1), ..ServeArgs::default() };
+        let application = app::build(url, &args).expect("app builds");
+        TestApp::started(application, self.database.clone(), dir)
+    }
+
     /// The app's database URL, for the CLI or another process.
     pub fn database_url(&self) -> String {
         self.database.url().to_string()
