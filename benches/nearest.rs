@@ -1,0 +1,207 @@
+//! The query engine at 10k, 100k and 1M providers: snapshot build, nearest k=1/10/100 (and raw
+//! rstar on the same points, in the same run, for the ratio), nearest with a category filter
+//! matching about 5 % and with a filter matching about 0.1 % of providers, all far from the query
+//! points, within 10 km, a city and a state viewport, a district-sized polygon, and JSON and
+//! GeoJSON serialisation of a k=10 answer.
+//!
+//! `cargo bench --bench nearest` (BELLMAP_BENCH_SIZES=10000,100000 for fewer sizes). The data is
+//! `bellmap sample --seed 7`'s, made in memory and never stored.
+
+use bellmap::http::dto::{FeatureCollection, ProviderDto};
+use bellmap::index::Snapshot;
+use bellmap::model::{Category, LonLat, Provider};
+use bellmap::query::{Area, BoundingBox, Filters, Region, in_region, nearest, within};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use rstar::RTree;
+use std::hint::black_box;
+use std::time::Duration;
+
+/// The server's allocator (src/main.rs), so the memory layout measured is the one served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn sizes() -> Vec<usize> {
+    std::env::var("BELLMAP_BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000])
+}
+
+/// The category whose share of providers is nearest `share`, and that share.
+fn category_near(snap: &Snapshot, share: f64) -> (Category, f64) {
+    let n = snap.len() as f64;
+    snap.category_counts()
+        .into_iter()
+        .map(|(c, count)| (c, count as f64 / n))
+        .min_by(|a, b| (a.1 - share).abs().total_cmp(&(b.1 - share).abs()))
+        .expect("the sample has categories")
+}
+
+/// The language whose share of providers is nearest `share`.
+fn language_near(snap: &Snapshot, share: f64) -> (String, f64) {
+    let mut counts = std::collections::HashMap::<&str, usize>::new();
+    for p in &snap.records {
+        for l in &p.data.languages {
+            *counts.entry(l).or_default() += 1;
+        }
+    }
+    let n = snap.len() as f64;
+    counts
+        .into_iter()
+        .map(|(l, c)| (l.to_string(), c as f64 / n))
+        .min_by(|a, b| (a.1 - share).abs().total_cmp(&(b.1 - share).abs()))
+        .expect("the sample has languages")
+}
+
+/// Of `candidates`, those at least `km` from every provider `filters` accepts (a rare filter's
+/// worst case: the walk must go far to find k).
+fn far_from(snap: &Snapshot, filters: &Filters, candidates: &[LonLat], km: f64) -> Vec<LonLat> {
+    let passing: Vec<[f64; 3]> = (0..snap.len() as u32)
+        .filter(|s| filters.matches(snap, *s))
+        .map(|s| snap.points[s as usize].to_xyz())
+        .collect();
+    let tree = RTree::bulk_load(passing);
+    let chord = bellmap::model::chord2_for_distance_m(km * 1000.0);
+    candidates
+        .iter()
+        .copied()
+        .filter(|o| {
+            tree.nearest_neighbor(&o.to_xyz()).is_some_and(|p| {
+                let q = o.to_xyz();
+                (0..3).map(|i| (p[i] - q[i]).powi(2)).sum::<f64>() >= chord
+            })
+        })
+        .collect()
+}
+
+/// A 16-sided polygon about `radius_km` around `centre`, irregular like a district outline.
+fn district(centre: LonLat, radius_km: f64) -> Area {
+    let mut ring: Vec<[f64; 2]> = (0..16)
+        .map(|i| {
+            let a = i as f64 / 16.0 * std::f64::consts::TAU;
+            let r = radius_km * if i % 3 == 0 { 0.7 } else { 1.0 } / 111.0;
+            [centre.lon + r * a.cos() / centre.lat.to_radians().cos(), centre.lat + r * a.sin()]
+        })
+        .collect();
+    ring.push(ring[0]);
+    let geojson = serde_json::json!({"type": "Polygon", "coordinates": [ring]});
+    Area::from_geojson(&geojson, "polygon").expect("a valid polygon")
+}
+
+fn around(centre: LonLat, half_lon: f64, half_lat: f64) -> BoundingBox {
+    BoundingBox {
+        west: centre.lon - half_lon,
+        south: centre.lat - half_lat,
+        east: centre.lon + half_lon,
+        north: centre.lat + half_lat,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    for n in sizes() {
+        let records: Vec<Provider> = bellmap::sample::providers(n, 7);
+        let mut build = c.benchmark_group(format!("build_{n}"));
+        build.sample_size(10).measurement_time(Duration::from_secs(if n >= 1_000_000 { 40 } else { 10 }));
+        build.bench_function("snapshot", |b| {
+            b.iter_batched(|| records.clone(), |r| Snapshot::build(1, r), BatchSize::LargeInput)
+        });
+        build.finish();
+        let snap = Snapshot::build(1, records);
+        let now = snap.built_at.unix_timestamp();
+
+        // Query points: every 997th public point (mostly Indian towns, some abroad).
+        let origins: Vec<LonLat> = snap.points.iter().step_by((snap.len() / 1000).max(1)).copied().collect();
+        let raw = RTree::bulk_load(snap.points.iter().map(|p| p.to_xyz()).collect::<Vec<[f64; 3]>>());
+
+        let (common, common_share) = category_near(&snap, 0.05);
+        let common = Filters { categories: vec![common], ..Filters::default() };
+        let (rare, rare_share) = language_near(&snap, 0.001);
+        let rare = Filters { languages: vec![rare.clone()], ..Filters::default() };
+        let far_rare = far_from(&snap, &rare, &origins, 200.0);
+        let far_common = far_from(&snap, &common, &origins, 20.0);
+        eprintln!(
+            "{n}: {} active; 5 % filter {:?} = {:.2} % ({} origins 20 km from any); 0.1 % filter {:?} = {:.3} % ({} origins 200 km from any)",
+            snap.len(),
+            common.categories,
+            common_share * 100.0,
+            far_common.len(),
+            rare.languages,
+            rare_share * 100.0,
+            far_rare.len()
+        );
+
+        let mut g = c.benchmark_group(format!("query_{n}"));
+        g.measurement_time(Duration::from_secs(5));
+        let none = Filters::default();
+        for k in [1usize, 10, 100] {
+            let mut i = 0;
+            g.bench_function(BenchmarkId::new("nearest", k), |b| {
+                b.iter(|| {
+                    i = (i + 1) % origins.len();
+                    nearest(&snap, black_box(origins[i]), k, None, &none)
+                })
+            });
+            let mut i = 0;
+            g.bench_function(BenchmarkId::new("raw_rstar", k), |b| {
+                b.iter(|| {
+                    i = (i + 1) % origins.len();
+                    raw.nearest_neighbor_iter(&black_box(origins[i]).to_xyz()).take(k).count()
+                })
+            });
+        }
+        for (name, filters, points) in [
+            ("nearest10_filter_5pct_far", &common, &far_common),
+            ("nearest10_filter_0.1pct_far", &rare, &far_rare),
+        ] {
+            if points.is_empty() {
+                eprintln!("{name}: no query point is far enough from the filter's providers; skipped");
+                continue;
+            }
+            let mut i = 0;
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    i = (i + 1) % points.len();
+                    nearest(&snap, black_box(points[i]), 10, None, filters)
+                })
+            });
+        }
+        let mut i = 0;
+        g.bench_function("within_10km", |b| {
+            b.iter(|| {
+                i = (i + 1) % origins.len();
+                within(&snap, black_box(origins[i]), 10_000.0, &none)
+            })
+        });
+        let lucknow = LonLat { lon: 80.95, lat: 26.85 };
+        for (name, region) in [
+            ("viewport_city", Region::Box(around(lucknow, 0.1, 0.1))),
+            ("viewport_state", Region::Box(around(lucknow, 3.0, 2.0))),
+            ("district_polygon", Region::Area(district(lucknow, 40.0))),
+        ] {
+            eprintln!("{n} {name}: {} providers", in_region(&snap, &region, &none).len());
+            g.bench_function(name, |b| b.iter(|| in_region(&snap, black_box(&region), &none)));
+        }
+        let hits = nearest(&snap, lucknow, 10, None, &none);
+        let items = ProviderDto::from_hits(&snap, &hits, None, now);
+        eprintln!(
+            "{n} k=10 answer: {} bytes JSON, {} GeoJSON",
+            serde_json::to_vec(&items).unwrap().len(),
+            serde_json::to_vec(&FeatureCollection::new(&items, None, items.len(), None)).unwrap().len()
+        );
+        g.bench_function("serialise_k10_json", |b| {
+            b.iter(|| {
+                serde_json::to_vec(&ProviderDto::from_hits(&snap, black_box(&hits), None, now)).unwrap()
+            })
+        });
+        g.bench_function("serialise_k10_geojson", |b| {
+            b.iter(|| {
+                let items = ProviderDto::from_hits(&snap, black_box(&hits), None, now);
+                serde_json::to_vec(&FeatureCollection::new(&items, None, items.len(), None)).unwrap()
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(nearest_benches, benches);
+criterion_main!(nearest_benches);
