@@ -16,6 +16,7 @@ mod geocode;
 mod helpers;
 mod hours;
 mod import_codes;
+mod instances;
 mod logs;
 mod page;
 mod paging;
