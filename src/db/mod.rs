@@ -34,6 +34,8 @@ pub enum DbError {
     Open(String),
     #[error("database migration failed: {0}")]
     Migration(String),
+    #[error("the read replica's schema is behind this build's: {0}")]
+    ReplicaBehind(String),
     #[error("database error: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]
@@ -178,6 +180,51 @@ impl Db {
     /// `postgresql://...`) is PostgreSQL; `sqlite://path`, `sqlite:path` or a plain path is a
     /// SQLite file, created if needed.
     pub fn open(url: &str) -> Result<Db, DbError> {
+        let db = Db::connect(url)?;
+        db.migrate()?;
+        db.draw_missing_public_points()?;
+        Ok(db)
+    }
+
+    /// Opens a read replica at `url`: no migrations and no writes (a replica is read-only), and
+    /// an error when its schema is behind this build's, rather than failing on its first query.
+    pub fn open_replica(url: &str) -> Result<Db, DbError> {
+        let db = Db::connect(url)?;
+        let applied = db.applied_migrations()?;
+        let pending: Vec<String> =
+            db.migration_versions().into_iter().filter(|v| !applied.contains(v)).collect();
+        if !pending.is_empty() {
+            return Err(DbError::ReplicaBehind(format!(
+                "migration(s) {} not applied there (migrate the primary and let the replica catch up)",
+                pending.join(", ")
+            )));
+        }
+        Ok(db)
+    }
+
+    /// The versions of this build's migrations.
+    fn migration_versions(&self) -> Vec<String> {
+        use diesel::migration::MigrationSource;
+        let versions = match self.backend {
+            Backend::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map(|m| m.into_iter().map(|m| m.name().version().to_string()).collect()),
+            Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+                .map(|m| m.into_iter().map(|m| m.name().version().to_string()).collect()),
+        };
+        versions.expect("embedded migrations list themselves")
+    }
+
+    /// The migration versions applied to this database, read without the harness, which would
+    /// create its table when missing (a write).
+    fn applied_migrations(&self) -> Result<Vec<String>, DbError> {
+        let mut conn = self.pool.get()?;
+        schema::diesel_schema_migrations::table
+            .select(schema::diesel_schema_migrations::version)
+            .load(&mut conn)
+            .map_err(|e| DbError::ReplicaBehind(format!("it has no migrations table ({e})")))
+    }
+
+    fn connect(url: &str) -> Result<Db, DbError> {
         let backend = Backend::of_url(url);
         let target = match backend {
             Backend::Postgres => url.to_string(),
@@ -192,10 +239,7 @@ impl Db {
             .min_idle(Some(1))
             .build(Manager { backend, target })
             .map_err(|e| DbError::Open(e.to_string()))?;
-        let db = Db { pool, backend };
-        db.migrate()?;
-        db.draw_missing_public_points()?;
-        Ok(db)
+        Ok(Db { pool, backend })
     }
 
     /// The backend this database is on.

@@ -387,6 +387,17 @@ pub struct Readiness {
     pub snapshot_version: u64,
     pub snapshot_age_s: f64,
     pub database: &'static str,
+    /// The read replica snapshots are built from (`DATABASE_READ_URL`); null without one.
+    pub replica: Option<ReplicaReadiness>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplicaReadiness {
+    /// The replica's change sequence when last read (at the last poll or retry).
+    pub sequence: u64,
+    /// Changes the primary had then that the replica had not: while above 0, the snapshot
+    /// waits at the replica's state.
+    pub behind_by: u64,
 }
 
 #[cfg(test)]

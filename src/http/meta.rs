@@ -1,7 +1,7 @@
 //! Taxonomy, liveness and readiness.
 
 use super::AppState;
-use super::dto::{CategoryDto, CategoryLabels, CategoryList, Health, Readiness};
+use super::dto::{CategoryDto, CategoryLabels, CategoryList, Health, Readiness, ReplicaReadiness};
 use super::problem::{ApiError, PROBLEM_JSON, Problem};
 use crate::model::Category;
 use actix_web::{HttpResponse, web};
@@ -58,5 +58,9 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         snapshot_version: snap.version,
         snapshot_age_s: (OffsetDateTime::now_utc() - snap.built_at).as_seconds_f64(),
         database: "ok",
+        replica: state
+            .service
+            .replica_status()
+            .map(|r| ReplicaReadiness { sequence: r.sequence, behind_by: r.behind_by }),
     }))
 }

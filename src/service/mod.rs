@@ -7,12 +7,14 @@ mod error;
 mod export;
 mod imports;
 mod providers;
+mod replica;
 
 pub use crate::db::{AuditEntry, ImportRecord, TokenInfo};
 pub use error::{FieldProblem, RevertConflict, ServiceError};
 pub use export::Export;
 pub use imports::{Code, Fix, GeocodedRow, ImportOptions, ImportReport, RowProblem, Via};
 pub use providers::ProviderEdit;
+pub use replica::ReplicaStatus;
 
 use crate::audit_queue::AuditQueue;
 use crate::db::Db;
@@ -26,6 +28,8 @@ pub struct Service {
     audit: AuditQueue,
     index: Arc<LiveIndex>,
     write_lock: Mutex<()>,
+    /// Where snapshots are read from when not the primary (`DATABASE_READ_URL`).
+    replica: Option<replica::Replica>,
 }
 
 impl Service {
@@ -43,7 +47,7 @@ impl Service {
 
     fn with_index(db: Db, index: LiveIndex) -> Service {
         let audit = AuditQueue::start(db.clone());
-        Service { db, audit, index: Arc::new(index), write_lock: Mutex::new(()) }
+        Service { db, audit, index: Arc::new(index), write_lock: Mutex::new(()), replica: None }
     }
 
     pub fn index(&self) -> &Arc<LiveIndex> {
@@ -65,6 +69,9 @@ impl Service {
     /// writes by any other process on the same database (the CLI, another instance).
     pub fn refresh(&self) -> Result<bool, ServiceError> {
         let seq = self.db.change_seq()?;
+        if let Some(replica) = &self.replica {
+            return self.refresh_from_replica(replica, seq as u64);
+        }
         let db = &self.db;
         Ok(self.index.publish_if_newer(seq as u64, || db.load_active().map(|(v, r)| (v as u64, r)))?)
     }
@@ -77,7 +84,9 @@ impl Service {
             .name("bellmap-watch".into())
             .spawn(move || {
                 loop {
-                    std::thread::sleep(every);
+                    if !Service::pause(&service, every) {
+                        return;
+                    }
                     let Some(service) = service.upgrade() else { return };
                     if let Err(e) = service.refresh() {
                         tracing::warn!(error = %e, "cannot check the database for changes");

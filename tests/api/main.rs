@@ -23,6 +23,7 @@ mod paging;
 mod places;
 mod privacy;
 mod public_points;
+mod replicas;
 mod roundtrip;
 mod smoke;
 mod spatial;
