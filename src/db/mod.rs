@@ -404,6 +404,22 @@ mod tests {
     }
 
     #[test]
+    fn a_replica_missing_a_migration_is_refused_and_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("replica.db").display());
+        let db = Db::open(&url).unwrap();
+        assert!(Db::open_replica(&url).is_ok(), "a replica with every migration opens");
+        let newest = db.migration_versions().into_iter().max().unwrap();
+        db.pool
+            .get()
+            .unwrap()
+            .batch_execute(&format!("DELETE FROM __diesel_schema_migrations WHERE version = '{newest}'"))
+            .unwrap();
+        let err = Db::open_replica(&url).err().expect("one migration behind is refused");
+        assert!(matches!(&err, DbError::ReplicaBehind(m) if m.contains(&newest)), "{err}");
+    }
+
+    #[test]
     fn only_plain_database_names_reach_sql() {
         assert!(plain_name("bellmap_t_12_0_ab12").is_ok());
         for bad in ["", "A", "x; DROP DATABASE postgres", "a-b", &"a".repeat(64)] {

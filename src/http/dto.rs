@@ -388,6 +388,7 @@ pub struct Readiness {
     pub snapshot_age_s: f64,
     pub database: &'static str,
     /// The read replica snapshots are built from (`DATABASE_READ_URL`); null without one.
+    #[schema(required)]
     pub replica: Option<ReplicaReadiness>,
 }
 
