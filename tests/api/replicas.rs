@@ -113,3 +113,46 @@ async fn a_replica_whose_schema_is_behind_is_refused_at_start() {
     let text = err.to_string();
     assert!(text.contains("read replica's schema is behind"), "{text}");
 }
+
+#[tokio::test]
+async fn a_replica_part_way_there_publishes_the_change_waited_for_and_then_the_next() {
+    let (primary, replica) = (TestDatabase::new(), TestDatabase::new());
+    let (primary_db, replica_db) = (primary.open(), replica.open());
+    let on_replica = Service::without_snapshot(replica_db.clone());
+    for db in [&primary_db, &replica_db] {
+        assert!(Service::without_snapshot(db.clone()).import_csv(SEED.as_bytes(), false).unwrap().written);
+    }
+    // No watch thread: every refresh here is explicit.
+    let service = Service::open_with_replica(primary_db.clone(), replica_db.clone()).unwrap();
+    let version = || service.index().version();
+    let status = || service.replica_status().unwrap();
+    let base = version();
+    assert_eq!(
+        (base, status().sequence, status().behind_by),
+        (primary_db.change_seq().unwrap() as u64, base, 0)
+    );
+    let one = format!("{SEED}r-3,Sample Legal Three,legal_aid,26.80,80.90,IN\n");
+    let two = format!("{one}r-4,Sample Clinic Four,medical,26.81,80.92,IN\n");
+
+    // Two writes through the instance; the replica has neither.
+    service.import_csv(one.as_bytes(), false).unwrap();
+    let first = primary_db.change_seq().unwrap() as u64;
+    service.import_csv(two.as_bytes(), false).unwrap();
+    let second = primary_db.change_seq().unwrap() as u64;
+    assert!(base < first && first < second);
+    assert!(!service.refresh().unwrap(), "nothing to publish while the replica is behind");
+    assert_eq!((version(), status().sequence, status().behind_by), (base, base, second - base));
+
+    // The replica reaches the first: it is published, though the primary is further on.
+    on_replica.import_csv(one.as_bytes(), false).unwrap();
+    assert_eq!(replica_db.change_seq().unwrap() as u64, first, "replayed alike");
+    assert!(service.refresh().unwrap(), "the change waited for is published");
+    assert_eq!((version(), service.index().load().len()), (first, 3));
+    assert_eq!((status().sequence, status().behind_by), (first, second - first));
+    assert!(!service.refresh().unwrap(), "the next change is waited for");
+    assert_eq!(version(), first);
+
+    on_replica.import_csv(two.as_bytes(), false).unwrap();
+    assert!(service.refresh().unwrap());
+    assert_eq!((version(), service.index().load().len(), status().behind_by), (second, 4, 0));
+}
