@@ -91,14 +91,14 @@ impl Service {
             return Ok(false);
         }
         let db = &replica.db;
-        Ok(self.index.publish_if_newer(seq, || {
+        self.index.publish_if_newer(seq, || {
             let (version, records) = db.load_active()?;
             let version = version as u64;
             replica.replica_seq.fetch_max(version, Ordering::AcqRel);
             // A replica read that went back below the target (another replica behind one
             // address) is not published: version 0 is never newer than the published one.
             Ok::<_, ServiceError>(if version < target { (0, Vec::new()) } else { (version, records) })
-        })?)
+        })
     }
 
     /// The watch loop's pause of `every`: meanwhile, a replica that is behind is tried again
