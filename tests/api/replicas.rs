@@ -156,3 +156,24 @@ async fn a_replica_part_way_there_publishes_the_change_waited_for_and_then_the_n
     assert!(service.refresh().unwrap());
     assert_eq!((version(), service.index().load().len(), status().behind_by), (second, 4, 0));
 }
+
+#[tokio::test]
+async fn an_instance_started_on_a_replica_that_is_behind_serves_its_state_then_catches_up() {
+    // Migrated but empty: the primary is seeded at start, the replica not yet.
+    let replica = Arc::new(TestDatabase::new());
+    let on_replica = Service::without_snapshot(replica.open());
+    let app = TestApp::spawn_with_replica(SEED, replica.clone(), ServeArgs::default()).await;
+    let start = look(&app, "Sample Shelter One").await;
+    assert!(!start.has_new, "nothing is served before the replica has it: {}", start.ready);
+    assert_eq!(start.ready["providers"], 0, "{}", start.ready);
+    assert!(start.ready["replica"]["behind_by"].as_u64().unwrap() > 0, "{}", start.ready);
+
+    assert!(on_replica.import_csv(SEED.as_bytes(), false).unwrap().written);
+    let replayed = Instant::now();
+    while !look(&app, "Sample Shelter One").await.has_new {
+        assert!(replayed.elapsed() < Duration::from_secs(2), "not served 2 s after the replica had it");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let ready = app.get_ok("/ready").await;
+    assert_eq!((ready["providers"].as_u64(), ready["replica"]["behind_by"].as_u64()), (Some(2), Some(0)));
+}
