@@ -46,7 +46,10 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
         .map_err(AppError::Config)?;
     let emergency = EmergencyDirectory::bundled()?;
     let db = Db::open(database_url)?;
-    let service = Arc::new(Service::open(db)?);
+    let service = Arc::new(match args.database_read_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        Some(read_url) => Service::open_with_replica(db, Db::open_replica(read_url)?)?,
+        None => Service::open(db)?,
+    });
     if !args.no_seed {
         let csv = match &args.seed_csv {
             Some(path) => std::fs::read(path)

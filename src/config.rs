@@ -134,6 +134,11 @@ pub struct ServeArgs {
     /// instances), in milliseconds; a change is served within this plus one snapshot build.
     #[arg(long, env = "BELLMAP_WATCH_MS", default_value_t = 500)]
     pub watch_ms: u64,
+    /// A read replica of DATABASE_URL's database (same URL forms): snapshots are built from it,
+    /// once it has reached the change the primary reported; writes and the change poll go to
+    /// the primary. Never migrated: the server refuses to start if its schema is behind.
+    #[arg(long, env = "DATABASE_READ_URL")]
+    pub database_read_url: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -150,6 +155,7 @@ impl Default for ServeArgs {
             tile_attribution: None,
             exit_url: crate::http::page::DEFAULT_EXIT_URL.into(),
             watch_ms: 500,
+            database_read_url: None,
         }
     }
 }

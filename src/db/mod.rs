@@ -34,6 +34,8 @@ pub enum DbError {
     Open(String),
     #[error("database migration failed: {0}")]
     Migration(String),
+    #[error("the read replica's schema is behind this build's: {0}")]
+    ReplicaBehind(String),
     #[error("database error: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("no database connection available: {0}")]
@@ -195,6 +197,51 @@ impl Db {
     /// `postgresql://...`) is PostgreSQL; `sqlite://path`, `sqlite:path` or a plain path is a
     /// SQLite file, created if needed.
     pub fn open(url: &str) -> Result<Db, DbError> {
+        let db = Db::connect(url)?;
+        db.migrate()?;
+        db.draw_missing_public_points()?;
+        Ok(db)
+    }
+
+    /// Opens a read replica at `url`: no migrations and no writes (a replica is read-only), and
+    /// an error when its schema is behind this build's, rather than failing on its first query.
+    pub fn open_replica(url: &str) -> Result<Db, DbError> {
+        let db = Db::connect(url)?;
+        let applied = db.applied_migrations()?;
+        let pending: Vec<String> =
+            db.migration_versions().into_iter().filter(|v| !applied.contains(v)).collect();
+        if !pending.is_empty() {
+            return Err(DbError::ReplicaBehind(format!(
+                "migration(s) {} not applied there (migrate the primary and let the replica catch up)",
+                pending.join(", ")
+            )));
+        }
+        Ok(db)
+    }
+
+    /// The versions of this build's migrations.
+    fn migration_versions(&self) -> Vec<String> {
+        use diesel::migration::MigrationSource;
+        let versions = match self.backend {
+            Backend::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map(|m| m.into_iter().map(|m| m.name().version().to_string()).collect()),
+            Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+                .map(|m| m.into_iter().map(|m| m.name().version().to_string()).collect()),
+        };
+        versions.expect("embedded migrations list themselves")
+    }
+
+    /// The migration versions applied to this database, read without the harness, which would
+    /// create its table when missing (a write).
+    fn applied_migrations(&self) -> Result<Vec<String>, DbError> {
+        let mut conn = self.pool.get()?;
+        schema::diesel_schema_migrations::table
+            .select(schema::diesel_schema_migrations::version)
+            .load(&mut conn)
+            .map_err(|e| DbError::ReplicaBehind(format!("it has no migrations table ({e})")))
+    }
+
+    fn connect(url: &str) -> Result<Db, DbError> {
         let backend = Backend::of_url(url);
         let target = match backend {
             Backend::Postgres => with_timeouts(url),
@@ -215,10 +262,7 @@ impl Db {
             })
             .build(Manager { backend, target })
             .map_err(|e| DbError::Open(e.to_string()))?;
-        let db = Db { pool, backend };
-        db.migrate()?;
-        db.draw_missing_public_points()?;
-        Ok(db)
+        Ok(Db { pool, backend })
     }
 
     /// The backend this database is on.
@@ -392,6 +436,22 @@ mod tests {
             with_timeouts("postgres://h/d?sslmode=disable&connect_timeout=2"),
             "postgres://h/d?sslmode=disable&connect_timeout=2&tcp_user_timeout=10000"
         );
+    }
+
+    #[test]
+    fn a_replica_missing_a_migration_is_refused_and_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("replica.db").display());
+        let db = Db::open(&url).unwrap();
+        assert!(Db::open_replica(&url).is_ok(), "a replica with every migration opens");
+        let newest = db.migration_versions().into_iter().max().unwrap();
+        db.pool
+            .get()
+            .unwrap()
+            .batch_execute(&format!("DELETE FROM __diesel_schema_migrations WHERE version = '{newest}'"))
+            .unwrap();
+        let err = Db::open_replica(&url).err().expect("one migration behind is refused");
+        assert!(matches!(&err, DbError::ReplicaBehind(m) if m.contains(&newest)), "{err}");
     }
 
     #[test]

@@ -100,3 +100,11 @@ diesel::table! {
         value -> Text,
     }
 }
+
+diesel::table! {
+    /// diesel_migrations' own table: read to check a read replica's schema.
+    #[sql_name = "__diesel_schema_migrations"]
+    diesel_schema_migrations (version) {
+        version -> Text,
+    }
+}

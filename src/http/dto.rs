@@ -392,6 +392,18 @@ pub struct Readiness {
     /// Seconds since the database last answered a change poll (polled every `BELLMAP_WATCH_MS`):
     /// while it is away, how stale the snapshot may be.
     pub database_answered_s_ago: f64,
+    /// The read replica snapshots are built from (`DATABASE_READ_URL`); null without one.
+    #[schema(required)]
+    pub replica: Option<ReplicaReadiness>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplicaReadiness {
+    /// The replica's change sequence when last read (at the last poll or retry).
+    pub sequence: u64,
+    /// Changes the primary had then that the replica had not: while above 0, the snapshot
+    /// waits at the replica's state.
+    pub behind_by: u64,
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Taxonomy, liveness and readiness.
 
 use super::AppState;
-use super::dto::{CategoryDto, CategoryLabels, CategoryList, Health, Readiness};
+use super::dto::{CategoryDto, CategoryLabels, CategoryList, Health, Readiness, ReplicaReadiness};
 use crate::model::Category;
 use actix_web::{HttpResponse, web};
 use time::OffsetDateTime;
@@ -59,5 +59,9 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         snapshot_age_s: (OffsetDateTime::now_utc() - snap.built_at).as_seconds_f64(),
         database: if contact.reachable { "ok" } else { "unreachable" },
         database_answered_s_ago: contact.since_last_answer.as_secs_f64(),
+        replica: state
+            .service
+            .replica_status()
+            .map(|r| ReplicaReadiness { sequence: r.sequence, behind_by: r.behind_by }),
     })
 }

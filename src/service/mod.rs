@@ -8,6 +8,7 @@ mod error;
 mod export;
 mod imports;
 mod providers;
+mod replica;
 
 pub use crate::db::{AuditEntry, ImportRecord, TokenInfo};
 pub use contact::Contact;
@@ -15,6 +16,7 @@ pub use error::{FieldProblem, RevertConflict, ServiceError};
 pub use export::Export;
 pub use imports::{Code, Fix, GeocodedRow, ImportOptions, ImportReport, RowProblem, Via};
 pub use providers::ProviderEdit;
+pub use replica::ReplicaStatus;
 
 use crate::audit_queue::AuditQueue;
 use crate::db::Db;
@@ -29,6 +31,8 @@ pub struct Service {
     index: Arc<LiveIndex>,
     write_lock: Mutex<()>,
     contact: contact::ContactLog,
+    /// Where snapshots are read from when not the primary (`DATABASE_READ_URL`).
+    replica: Option<replica::Replica>,
 }
 
 impl Service {
@@ -52,6 +56,7 @@ impl Service {
             index: Arc::new(index),
             write_lock: Mutex::new(()),
             contact: contact::ContactLog::new(),
+            replica: None,
         }
     }
 
@@ -74,6 +79,9 @@ impl Service {
     /// writes by any other process on the same database (the CLI, another instance).
     pub fn refresh(&self) -> Result<bool, ServiceError> {
         let seq = self.db.change_seq()?;
+        if let Some(replica) = &self.replica {
+            return self.refresh_from_replica(replica, seq as u64);
+        }
         let db = &self.db;
         Ok(self.index.publish_if_newer(seq as u64, || db.load_active().map(|(v, r)| (v as u64, r)))?)
     }
@@ -86,7 +94,9 @@ impl Service {
             .name("bellmap-watch".into())
             .spawn(move || {
                 loop {
-                    std::thread::sleep(every);
+                    if !Service::pause(&service, every) {
+                        return;
+                    }
                     let Some(service) = service.upgrade() else { return };
                     match service.refresh() {
                         Ok(_) => service.contact.answered(),

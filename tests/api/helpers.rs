@@ -104,6 +104,8 @@ pub struct TestApp {
     /// Shared with instances spawned on the same database; dropped (so the database with it)
     /// after the last of them, and after `handle` has been told to stop.
     database: Arc<TestDatabase>,
+    /// The read replica the app builds its snapshots from, if any; kept as long as the app.
+    replica: Option<Arc<TestDatabase>>,
 }
 
 impl TestApp {
@@ -123,6 +125,15 @@ impl TestApp {
         TestApp::started(application, database, dir)
     }
 
+    /// Like `spawn`, with snapshots read from `replica` (a second test database, which the
+    /// test fills itself: nothing replicates to it), kept until the app is dropped.
+    pub async fn spawn_with_replica(csv: &str, replica: Arc<TestDatabase>, args: ServeArgs) -> TestApp {
+        let args = ServeArgs { database_read_url: Some(replica.url().to_string()), ..args };
+        let mut app = TestApp::spawn_with(csv, args).await;
+        app.replica = Some(replica);
+        app
+    }
+
     fn started(application: app::Application, database: Arc<TestDatabase>, dir: TempDir) -> TestApp {
         let db = database.open();
         let handle = application.server.handle();
@@ -135,6 +146,7 @@ impl TestApp {
             dir,
             handle,
             database,
+            replica: None,
         }
     }
 
