@@ -9,7 +9,7 @@
 
 use bellmap::http::dto::{FeatureCollection, ProviderDto};
 use bellmap::index::Snapshot;
-use bellmap::model::{Category, LonLat, Provider};
+use bellmap::model::{LonLat, Provider};
 use bellmap::query::{Area, BoundingBox, Filters, Region, in_region, nearest, within};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use rstar::RTree;
@@ -27,30 +27,38 @@ fn sizes() -> Vec<usize> {
         .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000])
 }
 
-/// The category whose share of providers is nearest `share`, and that share.
-fn category_near(snap: &Snapshot, share: f64) -> (Category, f64) {
+/// The one-category or one-language filter whose share of providers is nearest `share`, named,
+/// with that share.
+fn filter_near(snap: &Snapshot, share: f64) -> (Filters, String, f64) {
     let n = snap.len() as f64;
-    snap.category_counts()
+    let mut options: Vec<(Filters, String, f64)> = snap
+        .category_counts()
         .into_iter()
-        .map(|(c, count)| (c, count as f64 / n))
-        .min_by(|a, b| (a.1 - share).abs().total_cmp(&(b.1 - share).abs()))
-        .expect("the sample has categories")
-}
-
-/// The language whose share of providers is nearest `share`.
-fn language_near(snap: &Snapshot, share: f64) -> (String, f64) {
-    let mut counts = std::collections::HashMap::<&str, usize>::new();
+        .map(|(c, count)| {
+            (
+                Filters { categories: vec![c], ..Filters::default() },
+                format!("category={}", c.slug()),
+                count as f64 / n,
+            )
+        })
+        .collect();
+    let mut languages = std::collections::HashMap::<&str, usize>::new();
     for p in &snap.records {
         for l in &p.data.languages {
-            *counts.entry(l).or_default() += 1;
+            *languages.entry(l).or_default() += 1;
         }
     }
-    let n = snap.len() as f64;
-    counts
+    options.extend(languages.into_iter().map(|(l, count)| {
+        (
+            Filters { languages: vec![l.to_string()], ..Filters::default() },
+            format!("language={l}"),
+            count as f64 / n,
+        )
+    }));
+    options
         .into_iter()
-        .map(|(l, c)| (l.to_string(), c as f64 / n))
-        .min_by(|a, b| (a.1 - share).abs().total_cmp(&(b.1 - share).abs()))
-        .expect("the sample has languages")
+        .min_by(|a, b| (a.2 - share).abs().total_cmp(&(b.2 - share).abs()).then_with(|| a.1.cmp(&b.1)))
+        .expect("the sample has categories")
 }
 
 /// Of `candidates`, those at least `km` from every provider `filters` accepts (a rare filter's
@@ -113,19 +121,15 @@ fn benches(c: &mut Criterion) {
         let origins: Vec<LonLat> = snap.points.iter().step_by((snap.len() / 1000).max(1)).copied().collect();
         let raw = RTree::bulk_load(snap.points.iter().map(|p| p.to_xyz()).collect::<Vec<[f64; 3]>>());
 
-        let (common, common_share) = category_near(&snap, 0.05);
-        let common = Filters { categories: vec![common], ..Filters::default() };
-        let (rare, rare_share) = language_near(&snap, 0.001);
-        let rare = Filters { languages: vec![rare.clone()], ..Filters::default() };
+        let (common, common_name, common_share) = filter_near(&snap, 0.05);
+        let (rare, rare_name, rare_share) = filter_near(&snap, 0.001);
         let far_rare = far_from(&snap, &rare, &origins, 200.0);
         let far_common = far_from(&snap, &common, &origins, 20.0);
         eprintln!(
-            "{n}: {} active; 5 % filter {:?} = {:.2} % ({} origins 20 km from any); 0.1 % filter {:?} = {:.3} % ({} origins 200 km from any)",
+            "{n}: {} active; 5 % filter {common_name} = {:.2} % ({} origins 20 km from any); 0.1 % filter {rare_name} = {:.3} % ({} origins 200 km from any)",
             snap.len(),
-            common.categories,
             common_share * 100.0,
             far_common.len(),
-            rare.languages,
             rare_share * 100.0,
             far_rare.len()
         );
