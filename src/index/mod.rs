@@ -3,6 +3,7 @@
 
 pub mod clusters;
 pub mod open;
+pub mod postings;
 
 use crate::hours;
 use crate::model::{Category, LonLat, Provider, ProviderId};
@@ -34,6 +35,8 @@ pub struct Snapshot {
     pub hours: hours::Table,
     /// Clusters of every provider, per zoom.
     pub clusters: Arc<ClusterIndex>,
+    /// Slots by category and by language, for rare filters.
+    pub postings: postings::Postings,
     by_id: HashMap<ProviderId, u32>,
     /// Each record's categories as bits, for building filtered clusters.
     category_bits: Vec<u16>,
@@ -70,6 +73,7 @@ impl Snapshot {
         let tree = Arc::new(RTree::bulk_load(
             points.iter().enumerate().map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32)).collect(),
         ));
+        let postings = postings::Postings::build(&records);
         let by_id = records.iter().enumerate().map(|(slot, p)| (p.id, slot as u32)).collect();
         let category_bits: Vec<u16> = records.iter().map(|p| category_bits(&p.data.categories)).collect();
         let clusters = Arc::new(ClusterIndex::build(&points, &category_bits, 0..records.len() as u32));
@@ -84,6 +88,7 @@ impl Snapshot {
             tree,
             hours,
             clusters,
+            postings,
             by_id,
             category_bits,
             filtered: Mutex::new(Vec::new()),

@@ -46,6 +46,42 @@ impl Filters {
         Matcher { filters: self, snap, open: self.open_at.map(|at| snap.open_at_with_tree(at)) }
     }
 
+    /// The posting lists of the kind (categories or languages; AND between them) with the
+    /// fewest entries: every provider these filters accept is in one of them. `None` when
+    /// neither kind is given.
+    fn shortest_lists<'s>(&self, snap: &'s Snapshot) -> Option<Vec<&'s [u32]>> {
+        let categories: Vec<&[u32]> = self.categories.iter().map(|c| snap.postings.category(*c)).collect();
+        let languages: Vec<&[u32]> = self.languages.iter().map(|l| snap.postings.language(l)).collect();
+        [categories, languages]
+            .into_iter()
+            .filter(|ls| !ls.is_empty())
+            .min_by_key(|ls| ls.iter().map(|l| l.len()).sum::<usize>())
+    }
+
+    /// At most how many providers these filters can accept, from the posting lists (`None`
+    /// without a category or language filter).
+    pub fn candidate_bound(&self, snap: &Snapshot) -> Option<usize> {
+        self.shortest_lists(snap).map(|ls| ls.iter().map(|l| l.len()).sum())
+    }
+
+    /// Every slot these filters can accept (a superset: other filters still apply), in slot
+    /// order; `None` without a category or language filter.
+    pub fn candidates(&self, snap: &Snapshot) -> Option<Vec<u32>> {
+        let mut slots: Vec<u32> = self.shortest_lists(snap)?.concat();
+        slots.sort_unstable();
+        slots.dedup();
+        Some(slots)
+    }
+
+    /// The candidates when they are few enough that checking each beats a nearest walk for
+    /// `k`: to find k of c matches among n providers a walk steps over about k·n/c entries
+    /// (more when the matches are far away), a scan costs c, so the scan is taken while
+    /// c² ≤ 4·k·n.
+    pub fn rare_candidates(&self, snap: &Snapshot, k: usize) -> Option<Vec<u32>> {
+        let c = self.candidate_bound(snap)? as u128;
+        (c * c <= 4 * k as u128 * snap.len() as u128).then(|| self.candidates(snap)).flatten()
+    }
+
     /// A canonical name of this filter ("" when it lets everything through): equal filters,
     /// however written, have equal keys.
     pub fn key(&self) -> String {

@@ -15,6 +15,9 @@ use crate::index::{Snapshot, TreePoint};
 use crate::model::{LonLat, chord2_for_distance_m};
 use rstar::RTree;
 
+/// What one step of a nearest walk costs, in checks of a candidate from a posting list.
+const WALK_STEP_COST: usize = 16;
+
 /// One provider in an answer: its slot in the snapshot and, for point queries, its distance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
@@ -55,31 +58,52 @@ pub fn nearest(
     if k == 0 {
         return Vec::new();
     }
+    // A rare filter: every provider it can match, checked one by one (same answers).
+    if let Some(candidates) = filters.rare_candidates(snap, k) {
+        let matcher = filters.matcher(snap);
+        return nearest_among(snap, &candidates, origin, k, max_distance_m, |s| matcher.matches(s));
+    }
+    // Otherwise a walk, which a filter whose providers are all far away (Gujarati near Delhi)
+    // would run over most of the tree: it gives up after stepping over a sixteenth as many
+    // entries as the filter has candidates (a step of the walk costs about 16 checks of a
+    // candidate, measured at 1M), and those are checked instead.
+    let budget = filters.candidate_bound(snap).map_or(usize::MAX, |c| c / WALK_STEP_COST);
     let matcher = filters.nearest_matcher(snap);
     // With an open filter, the tree of just the open providers when it is built: the same
     // answers, without stepping over the closed ones.
-    match matcher.open_tree() {
-        Some(open) => nearest_in(snap, open, origin, k, max_distance_m, |s| matcher.matches_besides_open(s)),
-        None => nearest_in(snap, &snap.tree, origin, k, max_distance_m, |s| matcher.matches(s)),
-    }
+    let walked = match matcher.open_tree() {
+        Some(open) => {
+            nearest_in(snap, open, origin, k, max_distance_m, budget, |s| matcher.matches_besides_open(s))
+        }
+        None => nearest_in(snap, &snap.tree, origin, k, max_distance_m, budget, |s| matcher.matches(s)),
+    };
+    walked.unwrap_or_else(|| {
+        let candidates = filters.candidates(snap).unwrap_or_default();
+        nearest_among(snap, &candidates, origin, k, max_distance_m, |s| matcher.matches(s))
+    })
 }
 
-/// `nearest` over `tree` (the snapshot's or a subset's), keeping the slots `keep` accepts.
+/// `nearest` over `tree` (the snapshot's or a subset's), keeping the slots `keep` accepts;
+/// `None` once it has stepped over more than `budget` entries.
 fn nearest_in(
     snap: &Snapshot,
     tree: &RTree<TreePoint>,
     origin: LonLat,
     k: usize,
     max_distance_m: Option<f64>,
+    budget: usize,
     keep: impl Fn(u32) -> bool,
-) -> Vec<Hit> {
+) -> Option<Vec<Hit>> {
     let q = origin.to_xyz();
     let max_chord2 = max_distance_m.map(|m| loosen(chord2_for_distance_m(m)));
     let mut hits: Vec<Hit> = Vec::new();
     let mut cutoff: Option<f64> = None;
-    for (point, chord2) in tree.nearest_neighbor_iter_with_distance_2(&q) {
+    for (stepped, (point, chord2)) in tree.nearest_neighbor_iter_with_distance_2(&q).enumerate() {
         if max_chord2.is_some_and(|m| chord2 > m) || cutoff.is_some_and(|c| chord2 > c) {
             break;
+        }
+        if stepped >= budget {
+            return None;
         }
         let slot = point.data;
         if !keep(slot) {
@@ -95,6 +119,28 @@ fn nearest_in(
             cutoff = Some(loosen(chord2_for_distance_m(shown(d) + 0.05)).max(loosen(chord2)));
         }
     }
+    sort_by_distance(&mut hits);
+    hits.truncate(k);
+    Some(hits)
+}
+
+/// `nearest` over just `candidates`, by distance to each.
+fn nearest_among(
+    snap: &Snapshot,
+    candidates: &[u32],
+    origin: LonLat,
+    k: usize,
+    max_distance_m: Option<f64>,
+    keep: impl Fn(u32) -> bool,
+) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = candidates
+        .iter()
+        .filter(|s| keep(**s))
+        .filter_map(|&slot| {
+            let d = origin.distance_m(snap.points[slot as usize]);
+            max_distance_m.is_none_or(|m| d <= m).then_some(Hit { slot, distance_m: Some(shown(d)) })
+        })
+        .collect();
     sort_by_distance(&mut hits);
     hits.truncate(k);
     hits

@@ -126,3 +126,78 @@ fn minutes_with_the_same_flags_share_one_set_whose_tree_is_built_in_the_backgrou
     drop(b);
     assert_eq!(Arc::strong_count(&a), 1, "only this test holds the dropped set");
 }
+
+#[test]
+fn rare_filters_are_answered_from_their_providers_alone_and_equal_a_scan() {
+    let snap = snapshot(6_000);
+    let mut languages: Vec<(usize, String)> = snap
+        .records
+        .iter()
+        .flat_map(|p| p.data.languages.clone())
+        .fold(std::collections::HashMap::<String, usize>::new(), |mut m, l| {
+            *m.entry(l).or_default() += 1;
+            m
+        })
+        .into_iter()
+        .map(|(l, c)| (c, l))
+        .collect();
+    languages.sort();
+    let (rare_count, rare) = languages[0].clone();
+    let (_, common) = languages.last().unwrap().clone();
+    assert!(rare_count * rare_count <= 4 * 10 * snap.len(), "the sample has a rare language");
+    let at = snap.built_at.unix_timestamp() + 86_400;
+    let rare_filters = [
+        Filters { languages: vec![rare.clone()], ..Filters::default() },
+        Filters { languages: vec![rare.clone(), languages[1].1.clone()], ..Filters::default() },
+        Filters { languages: vec![rare.clone()], categories: vec![Category::Helpline], ..Filters::default() },
+        Filters { languages: vec![rare.clone()], open_at: Some(at), ..Filters::default() },
+    ];
+    for f in &rare_filters {
+        let candidates = f.rare_candidates(&snap, 10).expect("a rare filter is scanned");
+        // The candidates are a superset of what passes, so nothing can be missed.
+        let pass = passing(&snap, f);
+        assert!(pass.iter().all(|s| candidates.binary_search(s).is_ok()), "{f:?}");
+        for (i, origin) in snap.points.iter().step_by(211).enumerate() {
+            let k = [1, 10, 37][i % 3];
+            let max = (i % 4 == 0).then_some(300_000.0);
+            let reference: Vec<Hit> = brute_nearest_of(&snap, &pass, *origin, k)
+                .into_iter()
+                .filter(|h| max.is_none_or(|m| h.distance_m.unwrap() <= m))
+                .collect();
+            assert_eq!(nearest(&snap, *origin, k, max, f), reference, "{f:?} {i}");
+        }
+    }
+    // A common filter walks the tree.
+    let common = Filters { languages: vec![common], ..Filters::default() };
+    assert_eq!(common.rare_candidates(&snap, 10), None);
+    assert_eq!(Filters::default().rare_candidates(&snap, 10), None);
+}
+
+#[test]
+fn a_filter_whose_providers_are_far_gives_up_the_walk_and_equals_a_scan() {
+    let snap = snapshot(6_000);
+    // Every language and category with a share too large to be scanned outright: from most
+    // origins the walk reaches its budget (the filter's own size) before finding k, then the
+    // candidates are checked; either way the answer is the scan's.
+    let mut filters: Vec<Filters> =
+        Category::ALL.into_iter().map(|c| Filters { categories: vec![c], ..Filters::default() }).collect();
+    let languages: std::collections::BTreeSet<String> =
+        snap.records.iter().flat_map(|p| p.data.languages.clone()).collect();
+    filters.extend(languages.into_iter().map(|l| Filters { languages: vec![l], ..Filters::default() }));
+    let mut gave_up = 0;
+    for f in filters.iter().filter(|f| f.rare_candidates(&snap, 10).is_none()) {
+        let pass = passing(&snap, f);
+        let budget = f.candidate_bound(&snap).unwrap();
+        for (i, origin) in snap.points.iter().step_by(397).enumerate() {
+            let k = [1, 10, 37][i % 3];
+            assert_eq!(
+                nearest(&snap, *origin, k, None, f),
+                brute_nearest_of(&snap, &pass, *origin, k),
+                "{f:?} {i}"
+            );
+            let walked = nearest_in(&snap, &snap.tree, *origin, k, None, budget, |s| f.matches(&snap, s));
+            gave_up += usize::from(walked.is_none());
+        }
+    }
+    assert!(gave_up > 0, "some walk reached its budget, so the fallback was tested");
+}
