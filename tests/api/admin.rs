@@ -32,15 +32,7 @@ impl Admin {
     }
 
     async fn import(&self, query: &str, csv: &str) -> reqwest::Response {
-        self.app
-            .client
-            .post(self.app.url(&format!("/v1/admin/imports?{query}")))
-            .bearer_auth(&self.token)
-            .header("content-type", "text/csv")
-            .body(csv.to_string())
-            .send()
-            .await
-            .unwrap()
+        self.app.import_csv(query, &self.token, csv).await
     }
 
     async fn import_ok(&self, query: &str, csv: &str) -> Value {

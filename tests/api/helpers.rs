@@ -191,6 +191,18 @@ impl TestApp {
         self.client.post(self.url(path)).json(body).send().await.expect("request sent")
     }
 
+    /// POSTs `csv` to the admin import route (`query` after the `?`, may be empty) with `token`.
+    pub async fn import_csv(&self, query: &str, token: &str, csv: &str) -> Response {
+        self.client
+            .post(self.url(&format!("/v1/admin/imports?{query}")))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// GET expecting 200 and JSON; prints the body when the status is wrong.
     pub async fn get_ok(&self, path: &str) -> Value {
         ok_json(self.get(path).await, path).await

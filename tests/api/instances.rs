@@ -22,16 +22,7 @@ fn admin_token(app: &TestApp) -> String {
 }
 
 async fn import(app: &TestApp, token: &str, csv: &str) -> Value {
-    let res = app
-        .client
-        .post(app.url("/v1/admin/imports"))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv.to_string())
-        .send()
-        .await
-        .unwrap();
-    ok_json(res, "import").await
+    ok_json(app.import_csv("", token, csv).await, "import").await
 }
 
 /// The names of the providers `app` serves in the seed's area.

@@ -21,27 +21,11 @@ fn csv(rows: &[(&str, &str)]) -> String {
     csv
 }
 
-/// `url`'s server (host:port) and the same URL with it replaced by `addr`.
-fn through(url: &str, addr: SocketAddr) -> (SocketAddr, String) {
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let (authority, path) = rest.split_once('/').expect("a database path");
-    let (user, host) = match authority.rsplit_once('@') {
-        Some((user, host)) => (format!("{user}@"), host),
-        None => (String::new(), authority),
-    };
-    let server = host.parse().expect("the test server is host:port, such as 127.0.0.1:5432");
-    (server, format!("{scheme}://{user}{addr}/{path}"))
-}
-
-async fn import(app: &TestApp, token: &str, csv: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/admin/imports"))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv.to_string())
-        .send()
-        .await
-        .unwrap()
+/// The host:port of a PostgreSQL URL such as postgres://user@127.0.0.1:5432/db.
+fn server_of(url: &str) -> SocketAddr {
+    let authority = url.split_once("://").and_then(|(_, rest)| rest.split_once('/')).expect("a URL").0;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    host.parse().expect("the test server is host:port, such as 127.0.0.1:5432")
 }
 
 /// Polls `path` on `app` until `done` holds, for at most `limit`.
@@ -69,9 +53,9 @@ async fn an_instance_cut_off_from_postgres_reads_refuses_writes_and_recovers() {
     }
     let direct = TestApp::spawn(&csv(&[("a", "Before A"), ("b", "Before B")])).await;
     let token = direct.db().create_token("outage-admin", Role::Admin, "test").unwrap();
-    let (server, _) = through(&direct.database_url(), "127.0.0.1:9".parse().unwrap());
+    let server = server_of(&direct.database_url());
     let proxy = Proxy::start(server);
-    let (_, url) = through(&direct.database_url(), proxy.addr);
+    let url = direct.database_url().replacen(&server.to_string(), &proxy.addr.to_string(), 1);
     let cut_off = direct.spawn_on_url(&url).await;
     let nearest = "/v1/providers/nearest?lat=26.8&lon=80.95&k=10";
     assert_eq!(names(&cut_off.get_ok(nearest).await).len(), 2);
@@ -88,14 +72,16 @@ async fn an_instance_cut_off_from_postgres_reads_refuses_writes_and_recovers() {
     assert_eq!(names(&cut_off.get_ok(nearest).await).len(), 2);
     assert!(!cut_off.get_ok("/v1/categories").await["items"].as_array().unwrap().is_empty());
     // An admin write is a 503 problem with Retry-After, and writes nothing.
-    let refused = import(&cut_off, &token, &csv(&[("c", "Refused C")])).await;
+    let refused = cut_off.import_csv("", &token, &csv(&[("c", "Refused C")])).await;
     assert_eq!(refused.status(), 503);
     assert!(refused.headers().get("retry-after").is_some(), "{:?}", refused.headers());
     assert_eq!(refused.headers()["content-type"], "application/problem+json");
     // Meanwhile another instance, which still reaches the database, writes.
-    let during =
-        ok_json(import(&direct, &token, &csv(&[("d", "During D")])).await, "import on the other instance")
-            .await;
+    let during = ok_json(
+        direct.import_csv("", &token, &csv(&[("d", "During D")])).await,
+        "import on the other instance",
+    )
+    .await;
     assert_eq!(during["created"], 1);
 
     proxy.restore();
@@ -105,7 +91,8 @@ async fn an_instance_cut_off_from_postgres_reads_refuses_writes_and_recovers() {
         .await;
     assert!(!names(&v).contains(&"Refused C".to_string()), "{v}");
     let after =
-        ok_json(import(&cut_off, &token, &csv(&[("e", "After E")])).await, "import after the outage").await;
+        ok_json(cut_off.import_csv("", &token, &csv(&[("e", "After E")])).await, "import after the outage")
+            .await;
     assert_eq!(after["created"], 1);
     let v =
         until(&direct, nearest, Duration::from_secs(5), |v| names(v).contains(&"After E".to_string())).await;

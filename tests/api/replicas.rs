@@ -43,16 +43,7 @@ async fn a_replica_that_is_behind_holds_the_snapshot_until_it_has_the_change() {
     // An import through the instance writes the primary only.
     let token = app.db().create_token("replica-admin", Role::Admin, "test").unwrap();
     let csv = format!("{SEED}r-3,Sample Legal Three,legal_aid,26.80,80.90,IN\n");
-    let res = app
-        .client
-        .post(app.url("/v1/admin/imports"))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(csv.clone())
-        .send()
-        .await
-        .unwrap();
-    let report = ok_json(res, "import").await;
+    let report = ok_json(app.import_csv("", &token, &csv).await, "import").await;
     assert_eq!(report["created"], 1, "{report}");
     assert!(app.db().change_seq().unwrap() as u64 > start.version, "the primary moved on");
 
