@@ -74,10 +74,7 @@ fn far_from(snap: &Snapshot, filters: &Filters, candidates: &[LonLat], km: f64) 
         .iter()
         .copied()
         .filter(|o| {
-            tree.nearest_neighbor(&o.to_xyz()).is_some_and(|p| {
-                let q = o.to_xyz();
-                (0..3).map(|i| (p[i] - q[i]).powi(2)).sum::<f64>() >= chord
-            })
+            tree.nearest_neighbor_iter_with_distance_2(&o.to_xyz()).next().is_some_and(|(_, d2)| d2 >= chord)
         })
         .collect()
 }

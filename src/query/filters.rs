@@ -78,8 +78,8 @@ impl Filters {
     /// (more when the matches are far away), a scan costs c, so the scan is taken while
     /// c² ≤ 4·k·n.
     pub fn rare_candidates(&self, snap: &Snapshot, k: usize) -> Option<Vec<u32>> {
-        let c = self.candidate_bound(snap)? as u128;
-        (c * c <= 4 * k as u128 * snap.len() as u128).then(|| self.candidates(snap)).flatten()
+        let c = self.candidate_bound(snap)?;
+        scan_beats_walk(c, k, snap.len()).then(|| self.candidates(snap)).flatten()
     }
 
     /// A canonical name of this filter ("" when it lets everything through): equal filters,
@@ -104,6 +104,13 @@ impl Filters {
         }
         key
     }
+}
+
+/// Whether checking `candidates` one by one beats a nearest walk for `k` among `n` (see
+/// [`Filters::rare_candidates`]).
+pub fn scan_beats_walk(candidates: usize, k: usize, n: usize) -> bool {
+    let c = candidates as u128;
+    c * c <= 4 * k as u128 * n as u128
 }
 
 /// Filters bound to one snapshot and instant; called inside every walk, before a page is cut.

@@ -59,15 +59,17 @@ pub fn nearest(
         return Vec::new();
     }
     // A rare filter: every provider it can match, checked one by one (same answers).
-    if let Some(candidates) = filters.rare_candidates(snap, k) {
+    let bound = filters.candidate_bound(snap);
+    if bound.is_some_and(|c| filters::scan_beats_walk(c, k, snap.len())) {
         let matcher = filters.matcher(snap);
+        let candidates = filters.candidates(snap).unwrap_or_default();
         return nearest_among(snap, &candidates, origin, k, max_distance_m, |s| matcher.matches(s));
     }
     // Otherwise a walk, which a filter whose providers are all far away (Gujarati near Delhi)
     // would run over most of the tree: it gives up after stepping over a sixteenth as many
     // entries as the filter has candidates (a step of the walk costs about 16 checks of a
     // candidate, measured at 1M), and those are checked instead.
-    let budget = filters.candidate_bound(snap).map_or(usize::MAX, |c| c / WALK_STEP_COST);
+    let budget = bound.map_or(usize::MAX, |c| c / WALK_STEP_COST);
     let matcher = filters.nearest_matcher(snap);
     // With an open filter, the tree of just the open providers when it is built: the same
     // answers, without stepping over the closed ones.
