@@ -67,12 +67,12 @@ fn benches(c: &mut Criterion) {
     ];
     for (name, centre, zoom, (w, h)) in cases {
         let bbox = screen(centre, zoom, w, h);
-        let body = viewport(&snap, &snap.clusters, &Filters::default(), zoom, &bbox).expect("fits");
+        let body = viewport(&snap, &snap.clusters(), &Filters::default(), zoom, &bbox).expect("fits");
         let features = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["total"].clone();
         eprintln!("{name}: {features} features, {} bytes", body.len());
         view.bench_function(name, |b| {
             b.iter(|| {
-                viewport(&snap, &snap.clusters, &Filters::default(), zoom, black_box(&bbox)).expect("fits")
+                viewport(&snap, &snap.clusters(), &Filters::default(), zoom, black_box(&bbox)).expect("fits")
             })
         });
     }

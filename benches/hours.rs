@@ -103,7 +103,7 @@ fn benches(c: &mut Criterion) {
 
     // The same comparison interleaved: criterion runs the variants one after another, and on a
     // shared machine the baseline itself drifts by tens of percent between them.
-    let cold = Snapshot::build(1, snap.records.clone());
+    let cold = Snapshot::build(1, snap.records.iter().map(|p| (**p).clone()).collect());
     cold.set_open_trees(false);
     // The providers open at night as a snapshot of their own: what a walk over just them costs
     // with no filter at all, the floor for any open-now index.
@@ -111,7 +111,7 @@ fn benches(c: &mut Criterion) {
         1,
         (0..snap.len() as u32)
             .filter(|s| night.matches(&snap, *s))
-            .map(|s| snap.records[s as usize].clone())
+            .map(|s| (*snap.records[s as usize]).clone())
             .collect(),
     );
     let rounds = std::env::var("BELLMAP_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);

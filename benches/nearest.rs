@@ -108,10 +108,32 @@ fn benches(c: &mut Criterion) {
         let mut build = c.benchmark_group(format!("build_{n}"));
         build.sample_size(10).measurement_time(Duration::from_secs(if n >= 1_000_000 { 40 } else { 10 }));
         build.bench_function("snapshot", |b| {
-            b.iter_batched(|| records.clone(), |r| Snapshot::build(1, r), BatchSize::LargeInput)
+            b.iter_batched(
+                || records.clone(),
+                |r| {
+                    let snap = Snapshot::build(1, r);
+                    snap.clusters();
+                    snap
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        let snap = Snapshot::build(1, records);
+        // One record renamed and moved 2 km: the snapshot an admin's edit publishes, then with
+        // its clusters (built after it is published).
+        let mut edited = (*snap.records[snap.len() / 2]).clone();
+        edited.data.name.push_str(" (renamed)");
+        let at = *edited.data.location.reveal();
+        edited.data.location = LonLat { lon: at.lon + 0.02, lat: at.lat }.into();
+        build.bench_function("one_edit", |b| b.iter(|| snap.with_changes(2, vec![edited.clone()])));
+        build.bench_function("one_edit_with_clusters", |b| {
+            b.iter(|| {
+                let next = snap.with_changes(2, vec![edited.clone()]);
+                next.clusters();
+                next
+            })
         });
         build.finish();
-        let snap = Snapshot::build(1, records);
         let now = snap.built_at.unix_timestamp();
 
         // Query points: every 997th public point (mostly Indian towns, some abroad).

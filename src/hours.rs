@@ -70,7 +70,8 @@ pub struct Change {
 
 /// Every distinct schedule of a snapshot, and each slot's index into them.
 pub struct Table {
-    schedules: Vec<Schedule>,
+    /// Shared with the snapshots built from this one by a small change.
+    schedules: Vec<Arc<Schedule>>,
     /// Shared with the background builds of open-now trees (`index::open`).
     of_slot: Arc<[u32]>,
 }
@@ -103,58 +104,78 @@ type Key<'a> = (&'a str, &'static str, Option<Country>, Option<(u64, u64)>);
 impl Table {
     /// Compiles the schedules of `records`, whose public points are `points` (same order),
     /// with a precomputed window around `now`.
-    pub fn build(records: &[Provider], points: &[LonLat], now: UnixTime) -> Table {
-        let mut schedules = vec![Schedule::Unknown, Schedule::Always];
+    pub fn build(records: &[Arc<Provider>], points: &[LonLat], now: UnixTime) -> Table {
+        Table::build_keeping(None, records, points, now)
+    }
+
+    /// As `build`, but a slot `s` with `kept[s] == Some(old)` (its record and point unchanged
+    /// since `previous` gave them slot `old`) keeps its schedule, so only new and changed
+    /// records are looked up and compiled.
+    pub fn build_keeping(
+        previous: Option<(&Table, &[Option<u32>])>,
+        records: &[Arc<Provider>],
+        points: &[LonLat],
+        now: UnixTime,
+    ) -> Table {
+        let mut schedules = match previous {
+            Some((table, _)) => table.schedules.clone(),
+            None => vec![Arc::new(Schedule::Unknown), Arc::new(Schedule::Always)],
+        };
+        let mut of_slot = vec![UNKNOWN; records.len()];
+        let mut todo = Vec::new();
+        for slot in 0..records.len() {
+            match previous.and_then(|(table, kept)| Some(table.of_slot[kept[slot]? as usize])) {
+                Some(id) => of_slot[slot] = id,
+                None => todo.push(slot),
+            }
+        }
         let mut ids: HashMap<Key, u32> = HashMap::new();
         let mut parsed: HashMap<&str, Option<OpeningHours>> = HashMap::new();
         let start = now - now.rem_euclid(60) - WINDOW_BEFORE_S;
         let end = start + WINDOW_BEFORE_S + WINDOW_AFTER_S;
         let mut unreadable = 0usize;
-        let zones = zones(records, points);
-        let of_slot: Arc<[u32]> = records
-            .iter()
-            .zip(points)
-            .zip(zones)
-            .map(|((p, at), zone)| {
-                let d = &p.data;
-                let Some(raw) = needs_zone(p) else {
-                    return if d.open_24_7 || d.hours.is_some() { ALWAYS } else { UNKNOWN };
+        let zones = zones(&todo, records, points);
+        for (&slot, zone) in todo.iter().zip(zones) {
+            let (p, at) = (&records[slot], points[slot]);
+            let d = &p.data;
+            let Some(raw) = needs_zone(p) else {
+                of_slot[slot] = if d.open_24_7 || d.hours.is_some() { ALWAYS } else { UNKNOWN };
+                continue;
+            };
+            let Some(expression) = parsed.entry(raw).or_insert_with(|| raw.parse::<OpeningHours>().ok())
+            else {
+                unreadable += 1;
+                continue;
+            };
+            let (Some(coords), Some(tz)) = (Coordinates::new(at.lat, at.lon), zone) else {
+                continue;
+            };
+            let country = names_holidays(raw).then(|| d.country.parse::<Country>().ok()).flatten();
+            let sun = names_sun_events(raw).then_some((at.lat.to_bits(), at.lon.to_bits()));
+            of_slot[slot] = *ids.entry((raw, tz.name(), country, sun)).or_insert_with(|| {
+                let mut context = Context::default();
+                if let Some(c) = country {
+                    context = context.with_holidays(c.holidays());
+                }
+                let locale = match sun {
+                    Some(_) => TzLocation::new(tz).with_coords(coords),
+                    None => TzLocation::new(tz),
                 };
-                let Some(expression) = parsed.entry(raw).or_insert_with(|| raw.parse::<OpeningHours>().ok())
-                else {
-                    unreadable += 1;
-                    return UNKNOWN;
-                };
-                let (Some(coords), Some(tz)) = (Coordinates::new(at.lat, at.lon), zone) else {
-                    return UNKNOWN;
-                };
-                let country = names_holidays(raw).then(|| d.country.parse::<Country>().ok()).flatten();
-                let sun = names_sun_events(raw).then_some((at.lat.to_bits(), at.lon.to_bits()));
-                *ids.entry((raw, tz.name(), country, sun)).or_insert_with(|| {
-                    let mut context = Context::default();
-                    if let Some(c) = country {
-                        context = context.with_holidays(c.holidays());
-                    }
-                    let locale = match sun {
-                        Some(_) => TzLocation::new(tz).with_coords(coords),
-                        None => TzLocation::new(tz),
-                    };
-                    let hours = expression.clone().with_context(context.with_locale(locale));
-                    schedules.push(Schedule::Compiled(Box::new(Compiled::new(hours, tz, start, end))));
-                    (schedules.len() - 1) as u32
-                })
-            })
-            .collect();
+                let hours = expression.clone().with_context(context.with_locale(locale));
+                schedules.push(Arc::new(Schedule::Compiled(Box::new(Compiled::new(hours, tz, start, end)))));
+                (schedules.len() - 1) as u32
+            });
+        }
         if unreadable > 0 {
             // Validated on import by an older syntax crate: such hours answer open_now null.
             tracing::warn!(providers = unreadable, "hours the evaluator cannot read");
         }
-        Table { schedules, of_slot }
+        Table { schedules, of_slot: of_slot.into() }
     }
 
     /// How many distinct schedules were compiled (24/7 and unknown not counted).
     pub fn compiled(&self) -> usize {
-        self.schedules.len() - 2
+        self.schedules.iter().filter(|s| matches!(***s, Schedule::Compiled(_))).count()
     }
 
     fn of(&self, slot: u32) -> &Schedule {
@@ -214,20 +235,20 @@ fn needs_zone(p: &Provider) -> Option<&str> {
     (!p.data.open_24_7 && raw != "24/7").then_some(raw)
 }
 
-/// Each record's time zone where its hours need one, from its public point. The lookup is most
-/// of the table's build time, so it runs on a few threads.
-fn zones(records: &[Provider], points: &[LonLat]) -> Vec<Option<Tz>> {
-    let zone = |(p, at): (&Provider, &LonLat)| {
-        needs_zone(p)?;
+/// The time zone of each record in `slots` whose hours need one, from its public point. The
+/// lookup is most of the table's build time, so it runs on a few threads.
+fn zones(slots: &[usize], records: &[Arc<Provider>], points: &[LonLat]) -> Vec<Option<Tz>> {
+    let zone = |&slot: &usize| {
+        needs_zone(&records[slot])?;
+        let at = points[slot];
         Coordinates::new(at.lat, at.lon).map(|c| *TzLocation::from_coords(c).get_timezone())
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    let chunk = records.len().div_ceil(threads).max(1);
+    let chunk = slots.len().div_ceil(threads).max(1_000);
     std::thread::scope(|s| {
-        let parts: Vec<_> = records
+        let parts: Vec<_> = slots
             .chunks(chunk)
-            .zip(points.chunks(chunk))
-            .map(|(r, p)| s.spawn(move || r.iter().zip(p).map(zone).collect::<Vec<_>>()))
+            .map(|part| s.spawn(move || part.iter().map(zone).collect::<Vec<_>>()))
             .collect();
         parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
@@ -365,7 +386,8 @@ mod tests {
 
     fn table(providers: &[Provider]) -> Table {
         let points: Vec<LonLat> = providers.iter().map(|p| p.public_point().unwrap()).collect();
-        Table::build(providers, &points, BUILT.unix_timestamp())
+        let records: Vec<Arc<Provider>> = providers.iter().cloned().map(Arc::new).collect();
+        Table::build(&records, &points, BUILT.unix_timestamp())
     }
 
     fn t(at: OffsetDateTime) -> UnixTime {

@@ -1,10 +1,11 @@
 //! Single-record admin edits: create, update (also activate/deactivate), read any status.
 
 use super::audit::write_audit;
+use super::changes::{self, Wrote};
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::providers;
 use super::{AnyConnection, write_transaction};
-use super::{Db, DbError, changes, public_points};
+use super::{Db, DbError, public_points};
 use crate::model::{Provider, ProviderData};
 use diesel::prelude::*;
 
@@ -89,7 +90,7 @@ impl Db {
             if let Some(rule) = drawn {
                 public_points::audit_draw(conn, actor, id, rule)?;
             }
-            changes::bump(conn)?;
+            changes::bump(conn, Wrote::Rows(&[id]))?;
             load(conn, id)
         })
     }
@@ -137,7 +138,7 @@ impl Db {
             if let Some(rule) = drawn {
                 public_points::audit_draw(conn, actor, id, rule)?;
             }
-            changes::bump(conn)?;
+            changes::bump(conn, Wrote::Rows(&[id]))?;
             load(conn, id)
         });
         match (result, refused) {
@@ -160,7 +161,7 @@ impl Db {
                 .set((providers::drawn_lat.eq(row.drawn_lat), providers::drawn_lon.eq(row.drawn_lon)))
                 .execute(conn)?;
             public_points::audit_draw(conn, actor, id, rule)?;
-            changes::bump(conn)?;
+            changes::bump(conn, Wrote::Rows(&[id]))?;
             load(conn, id)
         })
     }

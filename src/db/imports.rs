@@ -1,9 +1,10 @@
 //! Imports in one transaction, their history with reports, and exact reverts.
 
+use super::changes::{self, Wrote};
 use super::rows::{ProviderFields, ProviderRow, now_text};
 use super::schema::{imports, provider_versions, providers};
 use super::{AnyConnection, write_transaction};
-use super::{Db, DbError, audit::write_audit, changes, public_points};
+use super::{Db, DbError, audit::write_audit, public_points};
 use crate::model::{ImportMode, OnError, ProviderData};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -125,7 +126,7 @@ impl Db {
             );
             write_audit(conn, &meta.actor, "import", &detail, changed as i64)?;
             if changed > 0 {
-                changes::bump(conn)?;
+                changes::bump(conn, Wrote::Import { id: import_id, count: changed })?;
             }
             Ok((counts, Some(import_id)))
         });
@@ -242,7 +243,11 @@ impl Db {
                 &format!("import {revert_id} reverted import {id}"),
                 plan.len() as i64,
             )?;
-            changes::bump(conn)?;
+            // Deleted rows cannot be marked: servers reload after a revert of a creation.
+            let deleted = plan.iter().any(|(_, _, before, _)| before.is_none());
+            let wrote =
+                if deleted { Wrote::Everything } else { Wrote::Import { id: revert_id, count: plan.len() } };
+            changes::bump(conn, wrote)?;
             Ok((revert_id, plan.len()))
         })
     }

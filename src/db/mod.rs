@@ -18,6 +18,7 @@ use rows::ProviderRow;
 use schema::{change_sequence, providers};
 
 pub use audit::AuditEntry;
+pub use changes::{MARKED_MAX, Since};
 pub use edits::EditError;
 pub use imports::{ImportMeta, ImportRecord, RevertConflict, RevertError, WriteCounts};
 pub use rows::CorruptRow;
@@ -192,6 +193,15 @@ pub struct Db {
     backend: Backend,
 }
 
+/// Makes the open transaction read one snapshot: a SQLite transaction does; a PostgreSQL one
+/// must ask, as its first statement.
+fn read_snapshot(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Postgres(_) = conn {
+        conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+    }
+    Ok(())
+}
+
 impl Db {
     /// Opens the database at `url` and runs pending migrations: `postgres://...` (or
     /// `postgresql://...`) is PostgreSQL; `sqlite://path`, `sqlite:path` or a plain path is a
@@ -321,10 +331,7 @@ impl Db {
     pub fn load_active(&self) -> Result<(i64, Vec<Provider>), DbError> {
         let mut conn = self.pool.get()?;
         let (seq, rows) = conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            // A SQLite transaction reads one snapshot; a PostgreSQL one must ask for it.
-            if let AnyConnection::Postgres(_) = &mut **conn {
-                conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
-            }
+            read_snapshot(conn)?;
             let seq = changes::current(conn)?;
             let rows: Vec<ProviderRow> = providers::table
                 .filter(providers::status.eq("active"))

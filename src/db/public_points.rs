@@ -5,10 +5,11 @@
 //! every draw is audited. The rule itself is `crate::public_point`.
 
 use super::audit::write_audit;
+use super::changes::{self, Wrote};
 use super::rows::ProviderRow;
 use super::schema::providers;
 use super::{AnyConnection, write_transaction};
-use super::{Db, DbError, changes};
+use super::{Db, DbError};
 use crate::model::LonLat;
 use crate::public_point::{self, MIN_M};
 use diesel::prelude::*;
@@ -94,7 +95,7 @@ pub(super) fn draw_missing(conn: &mut AnyConnection, actor: &str) -> QueryResult
             drawn += 1;
         }
         if drawn > 0 {
-            changes::bump(conn)?;
+            changes::bump(conn, Wrote::Everything)?;
         }
         Ok(drawn)
     })

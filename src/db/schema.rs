@@ -38,6 +38,7 @@ diesel::table! {
         drawn_lat -> Nullable<Double>,
         drawn_lon -> Nullable<Double>,
         location_precision -> Text,
+        change_seq -> BigInt,
     }
 }
 
@@ -91,6 +92,7 @@ diesel::table! {
     change_sequence (id) {
         id -> BigInt,
         seq -> BigInt,
+        reload_seq -> BigInt,
     }
 }
 

@@ -13,7 +13,8 @@ use open::{OpenSet, OpenSets};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use time::OffsetDateTime;
 
 /// A point of the tree: unit-sphere xyz of a provider's public point, and its slot in `records`.
@@ -25,21 +26,21 @@ pub struct Snapshot {
     /// database); cursors and cluster ids carry it so a page never mixes two snapshots.
     pub version: u64,
     pub built_at: OffsetDateTime,
-    /// Active providers sorted by id.
-    pub records: Vec<Provider>,
+    /// Active providers sorted by id, shared with the snapshots later small changes make.
+    pub records: Vec<Arc<Provider>>,
     /// Each record's public point (the only point public answers may use), by slot.
-    pub points: Vec<LonLat>,
+    pub points: Arc<[LonLat]>,
     /// Shared with background builds of open-now trees.
     pub tree: Arc<RTree<TreePoint>>,
     /// Each record's opening hours, compiled once per distinct schedule, by slot.
     pub hours: hours::Table,
-    /// Clusters of every provider, per zoom.
-    pub clusters: Arc<ClusterIndex>,
+    /// Clusters of every provider, per zoom: built on a thread of their own once the
+    /// snapshot is made, so a change is in every other answer before its clusters are done.
+    clusters: Arc<OnceLock<Arc<ClusterIndex>>>,
     /// Slots by category and by language, for rare filters.
     pub postings: postings::Postings,
-    by_id: HashMap<ProviderId, u32>,
-    /// Each record's categories as bits, for building filtered clusters.
-    category_bits: Vec<u16>,
+    /// Each record's categories as bits, for building clusters.
+    category_bits: Arc<[u16]>,
     /// Clusters of filtered subsets, made on first use; most recently used last.
     filtered: Mutex<Vec<(String, Lazy)>>,
     /// Who is open at the instants asked about, with trees of their own.
@@ -53,33 +54,136 @@ type Lazy = Arc<OnceLock<Arc<ClusterIndex>>>;
 const FILTERED_KEPT: usize = 16;
 /// ...and while the providers they hold add up to at most this many times the snapshot's.
 const FILTERED_KEPT_SIZE: usize = 2;
+/// A change of more than this share of the records rebuilds the tree rather than editing a
+/// copy of the previous one (a bulk load of 1M points takes about a second; an edit, microseconds).
+const TREE_EDIT_SHARE: usize = 16;
+
+/// What a snapshot built from a previous one keeps of it.
+struct Previous<'a> {
+    snap: &'a Snapshot,
+    /// Per new slot: the previous slot of an unchanged record, `None` for a new or changed one.
+    kept: &'a [Option<u32>],
+    /// Per previous slot: its new slot, `None` for a record gone or changed.
+    new_slot: &'a [Option<u32>],
+}
+
+/// Whether a record is in a snapshot, with the point it is shown at: active, and with a public
+/// point. A confidential record without a stored public point is never shown anywhere, rather
+/// than near its door (the store gives every one a point; this is the last line).
+fn shown(p: &Provider) -> Option<LonLat> {
+    (p.data.status == crate::model::Status::Active).then(|| p.public_point()).flatten()
+}
+
+fn log_left_out(records: &[Provider]) {
+    let left_out = records
+        .iter()
+        .filter(|p| p.data.status == crate::model::Status::Active && shown(p).is_none())
+        .count();
+    if left_out > 0 {
+        tracing::error!(left_out, "confidential providers without a public point");
+    }
+}
 
 impl Snapshot {
     /// Builds a snapshot; inactive providers are dropped here, so nothing downstream sees them.
     pub fn build(version: u64, mut records: Vec<Provider>) -> Snapshot {
-        records.retain(|p| p.data.status == crate::model::Status::Active);
-        // A confidential record without a stored public point is never shown anywhere, rather
-        // than near its door (the store gives every one a point; this is the last line).
-        let before = records.len();
-        records.retain(|p| p.public_point().is_some());
-        if records.len() < before {
-            tracing::error!(
-                left_out = before - records.len(),
-                "confidential providers without a public point"
-            );
-        }
+        log_left_out(&records);
         records.sort_by_key(|p| p.id);
-        let points: Vec<LonLat> = records.iter().filter_map(Provider::public_point).collect();
-        let tree = Arc::new(RTree::bulk_load(
-            points.iter().enumerate().map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32)).collect(),
-        ));
-        let postings = postings::Postings::build(&records);
-        let by_id = records.iter().enumerate().map(|(slot, p)| (p.id, slot as u32)).collect();
-        let category_bits: Vec<u16> = records.iter().map(|p| category_bits(&p.data.categories)).collect();
-        let clusters = Arc::new(ClusterIndex::build(&points, &category_bits, 0..records.len() as u32));
+        let (records, points): (Vec<Arc<Provider>>, Vec<LonLat>) =
+            records.into_iter().filter_map(|p| shown(&p).map(|at| (Arc::new(p), at))).unzip();
+        Snapshot::assemble(version, records, points, None)
+    }
+
+    /// The snapshot of change `version`: this one with `changed` (every provider written since,
+    /// any status) applied. Unchanged records keep what was worked out for them (tree entries,
+    /// time zones, schedules, postings), so a small change costs a small part of a build.
+    pub fn with_changes(&self, version: u64, mut changed: Vec<Provider>) -> Snapshot {
+        // A record written twice counts as its last write.
+        changed.reverse();
+        changed.sort_by_key(|p| p.id);
+        changed.dedup_by_key(|p| p.id);
+        log_left_out(&changed);
+        let n = self.records.len();
+        let mut records = Vec::with_capacity(n + changed.len());
+        let mut points = Vec::with_capacity(n + changed.len());
+        let mut kept = Vec::with_capacity(n + changed.len());
+        let mut new_slot = vec![None; n];
+        let mut old = 0;
+        let mut keep_until =
+            |id: Option<ProviderId>, records: &mut Vec<_>, points: &mut Vec<_>, kept: &mut Vec<_>| {
+                while old < n && id.is_none_or(|id| self.records[old].id < id) {
+                    new_slot[old] = Some(records.len() as u32);
+                    kept.push(Some(old as u32));
+                    records.push(self.records[old].clone());
+                    points.push(self.points[old]);
+                    old += 1;
+                }
+                // The changed record replaces its old self, or leaves.
+                if id.is_some_and(|id| old < n && self.records[old].id == id) {
+                    old += 1;
+                }
+            };
+        for p in changed {
+            keep_until(Some(p.id), &mut records, &mut points, &mut kept);
+            if let Some(at) = shown(&p) {
+                kept.push(None);
+                records.push(Arc::new(p));
+                points.push(at);
+            }
+        }
+        keep_until(None, &mut records, &mut points, &mut kept);
+        let previous = Previous { snap: self, kept: &kept, new_slot: &new_slot };
+        Snapshot::assemble(version, records, points, Some(previous))
+    }
+
+    fn assemble(
+        version: u64,
+        records: Vec<Arc<Provider>>,
+        points: Vec<LonLat>,
+        previous: Option<Previous<'_>>,
+    ) -> Snapshot {
+        let started = std::time::Instant::now();
+        let added: Vec<(u32, &Provider)> = match &previous {
+            Some(prev) => prev
+                .kept
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.is_none())
+                .map(|(s, _)| (s as u32, &*records[s]))
+                .collect(),
+            None => Vec::new(),
+        };
+        let tree = Arc::new(match &previous {
+            Some(prev)
+                if (added.len() + prev.new_slot.iter().filter(|s| s.is_none()).count()) * TREE_EDIT_SHARE
+                    <= prev.snap.len() =>
+            {
+                edited_tree(prev, &added, &points)
+            }
+            _ => RTree::bulk_load(
+                points.iter().enumerate().map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32)).collect(),
+            ),
+        });
+        let tree_done = started.elapsed();
+        let postings = match &previous {
+            Some(prev) => prev.snap.postings.renumbered(prev.new_slot, &added),
+            None => postings::Postings::build(&records),
+        };
+        let category_bits: Arc<[u16]> = records.iter().map(|p| category_bits(&p.data.categories)).collect();
+        let points: Arc<[LonLat]> = points.into();
+        let clusters = clusters_in_background(points.clone(), category_bits.clone());
         let built_at = OffsetDateTime::now_utc();
         // Zones from the public points, like every other decision of the snapshot.
-        let hours = hours::Table::build(&records, &points, built_at.unix_timestamp());
+        let kept = previous.as_ref().map(|prev| (&prev.snap.hours, prev.kept));
+        let hours = hours::Table::build_keeping(kept, &records, &points, built_at.unix_timestamp());
+        tracing::debug!(
+            version,
+            providers = records.len(),
+            changed = previous.as_ref().map(|_| added.len()),
+            tree_ms = tree_done.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "snapshot built"
+        );
         Snapshot {
             version,
             built_at,
@@ -89,11 +193,74 @@ impl Snapshot {
             hours,
             clusters,
             postings,
-            by_id,
             category_bits,
             filtered: Mutex::new(Vec::new()),
             open: OpenSets::new(),
         }
+    }
+
+    /// The first way `other` answers differently from this snapshot (records, points, tree,
+    /// postings, categories, hours over the next year, clusters), or `None`: how tests show a
+    /// snapshot made by `with_changes` equals one built from every row.
+    #[doc(hidden)]
+    pub fn difference(&self, other: &Snapshot) -> Option<String> {
+        if self.len() != other.len() {
+            return Some(format!("{} records, against {}", self.len(), other.len()));
+        }
+        if let Some(slot) = (0..self.len()).find(|&s| *self.records[s] != *other.records[s]) {
+            return Some(format!(
+                "the records in slot {slot}: {:?}, against {:?}",
+                self.records[slot].id, other.records[slot].id
+            ));
+        }
+        if self.points != other.points {
+            return Some("public points".into());
+        }
+        let entries = |s: &Snapshot| {
+            let mut e: Vec<(u32, [u64; 3])> =
+                s.tree.iter().map(|t| (t.data, t.geom().map(f64::to_bits))).collect();
+            e.sort_unstable();
+            e
+        };
+        if entries(self) != entries(other) {
+            return Some("tree entries".into());
+        }
+        if self.postings != other.postings {
+            return Some("postings".into());
+        }
+        if self.category_bits != other.category_bits {
+            return Some("category bits".into());
+        }
+        let now = self.built_at.unix_timestamp();
+        for at in [now, now + 5 * 3_600, now + 13 * 3_600, now + 3 * 86_400 + 7_200, now + 400 * 86_400] {
+            for slot in 0..self.len() as u32 {
+                if self.hours.state(slot, at) != other.hours.state(slot, at)
+                    || self.hours.next_change(slot, at) != other.hours.next_change(slot, at)
+                {
+                    return Some(format!("the hours of slot {slot} at {at}"));
+                }
+            }
+        }
+        let (mine, theirs) = (self.clusters(), other.clusters());
+        let level = |c: &ClusterIndex, zoom: u8| {
+            let mut l: Vec<(u64, u64, u32)> =
+                c.level(zoom).iter().map(|i| (i.xy[0].to_bits(), i.xy[1].to_bits(), i.count)).collect();
+            l.sort_unstable();
+            l
+        };
+        (0..=clusters::MAX_ZOOM)
+            .find(|&z| level(&mine, z) != level(&theirs, z))
+            .map(|z| format!("clusters at zoom {z}"))
+    }
+
+    /// The clusters of every provider: waits for the build the snapshot started, if it is
+    /// still running (or builds them, if it never started).
+    pub fn clusters(&self) -> Arc<ClusterIndex> {
+        self.clusters
+            .get_or_init(|| {
+                Arc::new(ClusterIndex::build(&self.points, &self.category_bits, 0..self.len() as u32))
+            })
+            .clone()
     }
 
     /// The providers open at `at` (to the minute).
@@ -127,7 +294,7 @@ impl Snapshot {
     /// later requests while the kept ones stay small.
     pub fn clusters_where(&self, key: &str, keep: impl Fn(u32) -> bool) -> Arc<ClusterIndex> {
         if key.is_empty() {
-            return self.clusters.clone();
+            return self.clusters();
         }
         let cell = {
             let mut kept = self.filtered.lock().unwrap_or_else(PoisonError::into_inner);
@@ -165,7 +332,7 @@ impl Snapshot {
     }
 
     pub fn slot_of(&self, id: ProviderId) -> Option<u32> {
-        self.by_id.get(&id).copied()
+        self.records.binary_search_by_key(&id, |p| p.id).ok().map(|slot| slot as u32)
     }
 
     /// Active providers per category.
@@ -177,6 +344,77 @@ impl Snapshot {
             }
         }
         counts
+    }
+}
+
+/// A copy of the previous snapshot's tree with the gone and changed records taken out, every
+/// other entry renumbered to its new slot, and the new and changed records put in.
+fn edited_tree(prev: &Previous<'_>, added: &[(u32, &Provider)], points: &[LonLat]) -> RTree<TreePoint> {
+    let mut tree = (*prev.snap.tree).clone();
+    for (old, new) in prev.new_slot.iter().enumerate() {
+        if new.is_none() {
+            tree.remove(&TreePoint::new(prev.snap.points[old].to_xyz(), old as u32));
+        }
+    }
+    for entry in tree.iter_mut() {
+        if let Some(new) = prev.new_slot[entry.data as usize] {
+            entry.data = new;
+        }
+    }
+    for &(slot, _) in added {
+        tree.insert(TreePoint::new(points[slot as usize].to_xyz(), slot));
+    }
+    tree
+}
+
+/// A snapshot's clusters waiting for the background builder.
+struct ClusterJob {
+    cell: Weak<OnceLock<Arc<ClusterIndex>>>,
+    points: Arc<[LonLat]>,
+    bits: Arc<[u16]>,
+}
+
+/// The newest snapshot's clusters to build; a newer snapshot replaces an older one's job.
+static CLUSTER_JOB: Mutex<Option<ClusterJob>> = Mutex::new(None);
+/// Whether the builder thread is running: one at a time in the process, so a burst of small
+/// changes builds the clusters of the newest snapshot, not one build per change at once.
+static CLUSTER_BUILDER: AtomicBool = AtomicBool::new(false);
+
+/// Has the clusters of every provider built in the background; a request that needs them
+/// first waits for that build, or runs it itself if the job was replaced by a newer
+/// snapshot's (or the thread could not start). A snapshot dropped first is never built.
+fn clusters_in_background(points: Arc<[LonLat]>, bits: Arc<[u16]>) -> Arc<OnceLock<Arc<ClusterIndex>>> {
+    let cell = Arc::new(OnceLock::new());
+    let job = ClusterJob { cell: Arc::downgrade(&cell), points, bits };
+    *CLUSTER_JOB.lock().unwrap_or_else(PoisonError::into_inner) = Some(job);
+    if !CLUSTER_BUILDER.swap(true, Ordering::AcqRel) {
+        let spawned = std::thread::Builder::new().name("clusters".into()).spawn(build_cluster_jobs);
+        if let Err(e) = spawned {
+            CLUSTER_BUILDER.store(false, Ordering::Release);
+            tracing::warn!(error = %e, "clusters will be built by the first request that needs them");
+        }
+    }
+    cell
+}
+
+/// The builder thread: takes jobs until there are none.
+fn build_cluster_jobs() {
+    loop {
+        let job = CLUSTER_JOB.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let Some(job) = job else {
+            CLUSTER_BUILDER.store(false, Ordering::Release);
+            // A job queued between the take and the store would wait for no builder.
+            let queued = CLUSTER_JOB.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+            if queued && !CLUSTER_BUILDER.swap(true, Ordering::AcqRel) {
+                continue;
+            }
+            return;
+        };
+        if let Some(cell) = job.cell.upgrade() {
+            cell.get_or_init(|| {
+                Arc::new(ClusterIndex::build(&job.points, &job.bits, 0..job.points.len() as u32))
+            });
+        }
     }
 }
 
@@ -206,23 +444,41 @@ impl LiveIndex {
         self.current.load().version
     }
 
-    /// Builds the snapshot of change `version` from `load()` and publishes it, unless the
-    /// published one is already that new. Returns whether it published. `load` runs under the
-    /// publishing lock, so two callers never swap an older snapshot over a newer one.
+    /// Builds the snapshot of change `version` from what `load` reads (given the published
+    /// snapshot, to read only what changed since) and publishes it, unless the published one is
+    /// already that new. Returns whether it published. `load` runs under the publishing lock, so
+    /// two callers never swap an older snapshot over a newer one.
     pub fn publish_if_newer<E>(
         &self,
         version: u64,
-        load: impl FnOnce() -> Result<(u64, Vec<Provider>), E>,
+        load: impl FnOnce(&Snapshot) -> Result<Loaded, E>,
     ) -> Result<bool, E> {
         let _publishing = self.publishing.lock().unwrap_or_else(PoisonError::into_inner);
         if version <= self.version() {
             return Ok(false);
         }
-        let (version, records) = load()?;
-        if version <= self.version() {
-            return Ok(false);
-        }
-        self.current.store(Arc::new(Snapshot::build(version, records)));
+        let current = self.load();
+        let next = match load(&current)? {
+            Loaded::Everything(version, records) if version > current.version => {
+                Snapshot::build(version, records)
+            }
+            Loaded::Changes(version, rows) if version > current.version => {
+                current.with_changes(version, rows)
+            }
+            _ => return Ok(false),
+        };
+        self.current.store(Arc::new(next));
         Ok(true)
     }
 }
+
+/// What a publisher read for the next snapshot, with the change sequence it is current at.
+pub enum Loaded {
+    /// Every active provider.
+    Everything(u64, Vec<Provider>),
+    /// The providers (any status) written since the published snapshot's version.
+    Changes(u64, Vec<Provider>),
+}
+
+#[cfg(test)]
+mod tests;

@@ -3,9 +3,10 @@
 //! its first match (a 0.1 % language far from the query point was a 0.6 s walk at 1M).
 
 use crate::model::{Category, Provider};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Postings {
     categories: HashMap<Category, Vec<u32>>,
     languages: HashMap<String, Vec<u32>>,
@@ -13,7 +14,7 @@ pub struct Postings {
 
 impl Postings {
     /// The lists of `records` (by slot), each in slot order.
-    pub fn build(records: &[Provider]) -> Postings {
+    pub fn build(records: &[Arc<Provider>]) -> Postings {
         let mut p = Postings::default();
         for (slot, r) in records.iter().enumerate() {
             for c in &r.data.categories {
@@ -23,6 +24,39 @@ impl Postings {
                 p.languages.entry(l.clone()).or_default().push(slot as u32);
             }
         }
+        p
+    }
+
+    /// These lists after a small change: each kept slot renumbered by `new_slot` (`None` when
+    /// its record is gone or changed), then `added` (new slots, with their records) put in.
+    pub fn renumbered(&self, new_slot: &[Option<u32>], added: &[(u32, &Provider)]) -> Postings {
+        let renumber =
+            |list: &Vec<u32>| -> Vec<u32> { list.iter().filter_map(|&s| new_slot[s as usize]).collect() };
+        let mut p = Postings {
+            categories: self.categories.iter().map(|(c, l)| (*c, renumber(l))).collect(),
+            languages: self.languages.iter().map(|(code, l)| (code.clone(), renumber(l))).collect(),
+        };
+        let mut touched_categories = HashSet::new();
+        let mut touched_languages = HashSet::new();
+        for &(slot, r) in added {
+            for c in &r.data.categories {
+                p.categories.entry(*c).or_default().push(slot);
+                touched_categories.insert(*c);
+            }
+            for l in &r.data.languages {
+                p.languages.entry(l.clone()).or_default().push(slot);
+                touched_languages.insert(l.clone());
+            }
+        }
+        // Renumbering keeps order; the added slots fall anywhere in it.
+        for c in touched_categories {
+            p.categories.get_mut(&c).into_iter().for_each(|l| l.sort_unstable());
+        }
+        for code in touched_languages {
+            p.languages.get_mut(&code).into_iter().for_each(|l| l.sort_unstable());
+        }
+        p.categories.retain(|_, l| !l.is_empty());
+        p.languages.retain(|_, l| !l.is_empty());
         p
     }
 

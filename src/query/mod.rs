@@ -18,6 +18,19 @@ use rstar::RTree;
 /// What one step of a nearest walk costs, in checks of a candidate from a posting list.
 const WALK_STEP_COST: usize = 16;
 
+#[cfg(test)]
+thread_local! {
+    /// Entries a nearest query looked at on this thread (tree steps and candidates checked).
+    static VISITED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one entry looked at, in tests (which bound the work a filtered walk can do).
+#[inline(always)]
+fn visit() {
+    #[cfg(test)]
+    VISITED.with(|v| v.set(v.get() + 1));
+}
+
 /// One provider in an answer: its slot in the snapshot and, for point queries, its distance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
@@ -107,6 +120,7 @@ fn nearest_in(
         if stepped >= budget {
             return None;
         }
+        visit();
         let slot = point.data;
         if !keep(slot) {
             continue;
@@ -137,7 +151,10 @@ fn nearest_among(
 ) -> Vec<Hit> {
     let mut hits: Vec<Hit> = candidates
         .iter()
-        .filter(|s| keep(**s))
+        .filter(|s| {
+            visit();
+            keep(**s)
+        })
         .filter_map(|&slot| {
             let d = origin.distance_m(snap.points[slot as usize]);
             max_distance_m.is_none_or(|m| d <= m).then_some(Hit { slot, distance_m: Some(shown(d)) })

@@ -201,3 +201,38 @@ fn a_filter_whose_providers_are_far_gives_up_the_walk_and_equals_a_scan() {
     }
     assert!(gave_up > 0, "some walk reached its budget, so the fallback was tested");
 }
+
+#[test]
+fn a_filtered_nearest_looks_at_a_bounded_number_of_entries() {
+    let snap = snapshot(20_000);
+    let visited = || VISITED.with(|v| v.replace(0));
+    let mut filters: Vec<Filters> =
+        Category::ALL.into_iter().map(|c| Filters { categories: vec![c], ..Filters::default() }).collect();
+    let languages: std::collections::BTreeSet<String> =
+        snap.records.iter().flat_map(|p| p.data.languages.clone()).collect();
+    filters.extend(languages.into_iter().map(|l| Filters { languages: vec![l], ..Filters::default() }));
+    let k = 10;
+    let mut rare_seen = 0;
+    for f in &filters {
+        let c = f.candidate_bound(&snap).unwrap();
+        let pass = passing(&snap, f);
+        for origin in snap.points.iter().step_by(499) {
+            visited();
+            let hits = nearest(&snap, *origin, k, None, f);
+            let looked = visited();
+            assert_eq!(hits, brute_nearest_of(&snap, &pass, *origin, k), "{f:?}");
+            // At most the walk's budget, then each candidate once; never the whole tree for a
+            // filter that matches few (the unfiltered walk looks at about k entries).
+            assert!(looked <= c / WALK_STEP_COST + c + k, "{f:?}: {looked} entries for {c} candidates");
+            if f.rare_candidates(&snap, k).is_some() {
+                rare_seen += 1;
+                assert!(looked <= c, "a rare filter checks its candidates only: {looked} of {c}");
+                assert!(looked * 10 <= snap.len(), "{f:?}: {looked} of {} entries", snap.len());
+            }
+        }
+    }
+    assert!(rare_seen > 0, "the sample has a rare filter");
+    visited();
+    nearest(&snap, snap.points[0], k, None, &Filters::default());
+    assert!(visited() <= 4 * k, "an unfiltered walk stops after about k entries");
+}

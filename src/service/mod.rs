@@ -19,10 +19,22 @@ pub use providers::ProviderEdit;
 pub use replica::ReplicaStatus;
 
 use crate::audit_queue::AuditQueue;
-use crate::db::Db;
-use crate::index::LiveIndex;
+use crate::db::{Db, DbError, Since};
+use crate::index::{LiveIndex, Loaded, Snapshot};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+/// What the next snapshot needs from `db`: the rows written since `current`, or every active
+/// row when a change since did not mark the rows it wrote.
+fn read_since(db: &Db, current: &Snapshot) -> Result<Loaded, DbError> {
+    Ok(match db.changed_since(current.version as i64)? {
+        Since::Rows { seq, rows } => Loaded::Changes(seq as u64, rows),
+        Since::Reload => {
+            let (seq, records) = db.load_active()?;
+            Loaded::Everything(seq as u64, records)
+        }
+    })
+}
 
 /// The application's write side. Readers use `index` and never wait.
 pub struct Service {
@@ -82,8 +94,7 @@ impl Service {
         if let Some(replica) = &self.replica {
             return self.refresh_from_replica(replica, seq as u64);
         }
-        let db = &self.db;
-        Ok(self.index.publish_if_newer(seq as u64, || db.load_active().map(|(v, r)| (v as u64, r)))?)
+        Ok(self.index.publish_if_newer(seq as u64, |current| read_since(&self.db, current))?)
     }
 
     /// Polls the change sequence every `every` on a thread of its own, for as long as the

@@ -11,7 +11,7 @@
 
 use super::{Service, ServiceError};
 use crate::db::Db;
-use crate::index::LiveIndex;
+use crate::index::{LiveIndex, Loaded};
 use std::sync::Weak;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -91,13 +91,15 @@ impl Service {
             return Ok(false);
         }
         let db = &replica.db;
-        self.index.publish_if_newer(seq, || {
-            let (version, records) = db.load_active()?;
-            let version = version as u64;
+        self.index.publish_if_newer(seq, |current| {
+            let loaded = super::read_since(db, current)?;
+            let version = match &loaded {
+                Loaded::Everything(v, _) | Loaded::Changes(v, _) => *v,
+            };
             replica.replica_seq.fetch_max(version, Ordering::AcqRel);
             // A replica read that went back below the target (another replica behind one
             // address) is not published: version 0 is never newer than the published one.
-            Ok::<_, ServiceError>(if version < target { (0, Vec::new()) } else { (version, records) })
+            Ok::<_, ServiceError>(if version < target { Loaded::Changes(0, Vec::new()) } else { loaded })
         })
     }
 

@@ -28,6 +28,7 @@ mod public_points;
 mod replicas;
 mod roundtrip;
 mod smoke;
+mod snapshots;
 mod spatial;
 mod store;
 mod strict;
