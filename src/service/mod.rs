@@ -50,8 +50,17 @@ pub struct Service {
 impl Service {
     /// Loads every active provider from `db` into a fresh live index.
     pub fn open(db: Db) -> Result<Service, ServiceError> {
+        let started = std::time::Instant::now();
         let (version, records) = db.load_active()?;
-        Ok(Service::with_index(db, LiveIndex::new(version as u64, records)))
+        let loaded = started.elapsed();
+        let index = LiveIndex::new(version as u64, records);
+        tracing::info!(
+            providers = index.load().len(),
+            load_ms = loaded.as_millis() as u64,
+            build_ms = (started.elapsed() - loaded).as_millis() as u64,
+            "snapshot loaded"
+        );
+        Ok(Service::with_index(db, index))
     }
 
     /// A service for one command that serves no reads (tokens, export): its snapshot stays
