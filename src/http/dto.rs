@@ -11,16 +11,98 @@ use crate::model::{Category, Phone, Provider, Status, Wheelchair};
 use crate::query::Hit;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
+use std::fmt;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 pub const CONFIDENTIAL_NOTE: &str =
     "This service keeps its location confidential for safety. Call the listed number to be told where to go.";
 
-// Borrows from the snapshot's record: nothing is copied but the two formatted dates. Serialised
-// by hand, so that JSON and GeoJSON properties come from one list of members (`write`); a test
-// checks those members against the schema.
-/// A provider as the public sees it.
+/// Declares [`Member`]: every member of a provider answer in the order it is written, with
+/// its name in JSON.
+macro_rules! members {
+    ($($member:ident = $name:literal),* $(,)?) => {
+        /// A member of a provider answer (`fields=` names them).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Member { $($member),* }
+
+        impl Member {
+            /// Every member, in the order an answer writes them.
+            pub const ALL: &'static [Member] = &[$(Member::$member),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Member::$member => $name),* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Member> {
+                match name { $($name => Some(Member::$member),)* _ => None }
+            }
+        }
+    };
+}
+
+members! {
+    Id = "id", Name = "name", Organization = "organization", Description = "description",
+    Categories = "categories", Lat = "lat", Lon = "lon", LocationPrecision = "location_precision",
+    Confidential = "confidential", Address = "address", Locality = "locality", District = "district",
+    State = "state", PostalCode = "postal_code", Country = "country", Phone = "phone",
+    Hotline = "hotline", Sms = "sms", IntakePhone = "intake_phone", Email = "email",
+    Website = "website", Languages = "languages", Hours = "hours", Open247 = "open_24_7",
+    OpenNow = "open_now", NextChange = "next_change", Eligibility = "eligibility", Cost = "cost",
+    Wheelchair = "wheelchair", VerifiedOn = "verified_on", Status = "status",
+    UpdatedAt = "updated_at", ContactNote = "contact_note", ExactLat = "exact_lat",
+    ExactLon = "exact_lon", DistanceM = "distance_m",
+}
+
+/// Which members of a provider answer to write (`fields=`): a set that always holds `id`.
+/// It only ever narrows the caller's view: what the view withholds stays withheld.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Fields(u64);
+
+impl Fields {
+    /// Every member (no `fields=`).
+    pub const ALL: Fields = Fields(u64::MAX);
+
+    /// `id` and `members`.
+    pub fn of(members: impl IntoIterator<Item = Member>) -> Fields {
+        members.into_iter().fold(Fields(Fields::bit(Member::Id)), |f, m| Fields(f.0 | Fields::bit(m)))
+    }
+
+    fn bit(m: Member) -> u64 {
+        1 << m as u32
+    }
+
+    pub fn has(self, m: Member) -> bool {
+        self.0 & Fields::bit(m) != 0
+    }
+}
+
+impl Default for Fields {
+    fn default() -> Fields {
+        Fields::ALL
+    }
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_set().entries(Member::ALL.iter().filter(|m| self.has(**m)).map(|m| m.name())).finish()
+    }
+}
+
+/// Writes `value` as `member` when `fields` has it.
+fn put<M: SerializeStruct, T: Serialize + ?Sized>(
+    m: &mut M,
+    fields: Fields,
+    member: Member,
+    value: &T,
+) -> Result<(), M::Error> {
+    if fields.has(member) { m.serialize_field(member.name(), value) } else { Ok(()) }
+}
+
+// Borrows from the snapshot's record: nothing is copied but the two formatted dates (and only
+// when they are written). Serialised by hand, so that JSON and GeoJSON properties come from
+// one list of members (`write`); a test checks those members against the schema.
+/// A provider as the public sees it. With `fields=`, only `id` and the chosen members are written.
 #[derive(Debug, ToSchema)]
 pub struct ProviderDto<'a> {
     pub id: i64,
@@ -78,24 +160,29 @@ pub struct ProviderDto<'a> {
     pub exact_lon: Option<f64>,
     /// Great-circle distance in metres from the query point, to 0.1 m (point queries only).
     pub distance_m: Option<f64>,
+    /// The members written (`fields=`); the others are left out.
+    #[schema(ignore)]
+    pub fields: Fields,
 }
 
 impl<'a> ProviderDto<'a> {
     /// The public view of the provider in `slot` of `snap`, its hours evaluated at `at`.
     pub fn public(snap: &'a Snapshot, slot: u32, distance_m: Option<f64>, at: UnixTime) -> ProviderDto<'a> {
-        ProviderDto::view(snap, slot, distance_m, None, at)
+        ProviderDto::view(snap, slot, distance_m, None, at, Fields::ALL)
     }
 
     /// The view for a caller: the public (`None`) sees a confidential provider only at its public
     /// point, without address, locality, postal code or intake phone; a caseworker also sees the
     /// intake phone; an admin sees everything. Position, distance and order are the same for all.
-    /// `open_now` and `next_change` are evaluated at `at`.
+    /// `open_now` and `next_change` are evaluated at `at`. Only the members in `fields` are
+    /// written, and those that take work (hours, dates) are only worked out when they are.
     pub fn view(
         snap: &'a Snapshot,
         slot: u32,
         distance_m: Option<f64>,
         role: Option<Role>,
         at: UnixTime,
+        fields: Fields,
     ) -> ProviderDto<'a> {
         let p: &Provider = &snap.records[slot as usize];
         let point = snap.points[slot as usize];
@@ -129,18 +216,27 @@ impl<'a> ProviderDto<'a> {
             languages: &d.languages,
             hours: d.hours.as_deref(),
             open_24_7: d.open_24_7,
-            open_now: snap.hours.state(slot, at).as_bool(),
-            next_change: snap.hours.next_change(slot, at).map(NextChange::from),
+            open_now: if fields.has(Member::OpenNow) { snap.hours.state(slot, at).as_bool() } else { None },
+            next_change: if fields.has(Member::NextChange) {
+                snap.hours.next_change(slot, at).map(NextChange::from)
+            } else {
+                None
+            },
             eligibility: d.eligibility.as_deref(),
             cost: d.cost.as_deref(),
             wheelchair: d.wheelchair,
-            verified_on: d.verified_on.map(format_date),
+            verified_on: d.verified_on.filter(|_| fields.has(Member::VerifiedOn)).map(format_date),
             status: d.status,
-            updated_at: p.updated_at.format(&Rfc3339).unwrap_or_default(),
+            updated_at: if fields.has(Member::UpdatedAt) {
+                p.updated_at.format(&Rfc3339).unwrap_or_default()
+            } else {
+                String::new()
+            },
             contact_note: secret.then_some(CONFIDENTIAL_NOTE),
             exact_lat: exact(d.location.reveal().lat),
             exact_lon: exact(d.location.reveal().lon),
             distance_m,
+            fields,
         }
     }
 
@@ -149,18 +245,31 @@ impl<'a> ProviderDto<'a> {
         hits: &[Hit],
         role: Option<Role>,
         at: UnixTime,
+        fields: Fields,
     ) -> Vec<ProviderDto<'a>> {
-        hits.iter().map(|h| ProviderDto::view(snap, h.slot, h.distance_m, role, at)).collect()
+        hits.iter().map(|h| ProviderDto::view(snap, h.slot, h.distance_m, role, at, fields)).collect()
     }
 
-    /// The confidential fields this view shows beyond the public one (for the audit log).
-    pub fn revealed_fields(&self) -> &'static str {
-        match (self.confidential, self.exact_lat.is_some()) {
-            (false, _) => "",
-            (true, true) => "exact location, address, locality, postal code, intake phone",
-            (true, false) if self.intake_phone.is_some() => "intake phone",
-            (true, false) => "",
+    /// The confidential fields this view shows beyond the public one (for the audit log):
+    /// those of an admin's or a caseworker's view that its `fields` write.
+    pub fn revealed_fields(&self) -> String {
+        if !self.confidential {
+            return String::new();
         }
+        let admin = self.exact_lat.is_some();
+        let shown: [(&[Member], &str, bool); 5] = [
+            (&[Member::ExactLat, Member::ExactLon], "exact location", admin),
+            (&[Member::Address], "address", admin),
+            (&[Member::Locality], "locality", admin),
+            (&[Member::PostalCode], "postal code", admin),
+            (&[Member::IntakePhone], "intake phone", admin || self.intake_phone.is_some()),
+        ];
+        let names: Vec<&str> = shown
+            .iter()
+            .filter(|(members, _, seen)| *seen && members.iter().any(|m| self.fields.has(*m)))
+            .map(|(_, name, _)| *name)
+            .collect();
+        names.join(", ")
     }
 
     /// A GeoJSON Feature with the same members (minus lat/lon) as properties.
@@ -168,52 +277,54 @@ impl<'a> ProviderDto<'a> {
         Feature::new(self.id, Point::new(self.lon, self.lat), Properties(self))
     }
 
-    /// Every member in schema order; `with_point: false` leaves out lat and lon (GeoJSON
-    /// properties, whose geometry holds them). Absent optional extras are left out.
+    /// The members of `fields` in schema order; `with_point: false` leaves out lat and lon
+    /// (GeoJSON properties, whose geometry holds them). Absent optional extras are left out.
     fn write<S: Serializer>(&self, s: S, with_point: bool) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_struct("ProviderDto", 38)?;
+        use Member as M;
+        let f = self.fields;
+        let mut m = s.serialize_struct("ProviderDto", Member::ALL.len())?;
         m.serialize_field("id", &self.id)?;
-        m.serialize_field("name", self.name)?;
-        m.serialize_field("organization", &self.organization)?;
-        m.serialize_field("description", &self.description)?;
-        m.serialize_field("categories", self.categories)?;
+        put(&mut m, f, M::Name, self.name)?;
+        put(&mut m, f, M::Organization, &self.organization)?;
+        put(&mut m, f, M::Description, &self.description)?;
+        put(&mut m, f, M::Categories, self.categories)?;
         if with_point {
-            m.serialize_field("lat", &self.lat)?;
-            m.serialize_field("lon", &self.lon)?;
+            put(&mut m, f, M::Lat, &self.lat)?;
+            put(&mut m, f, M::Lon, &self.lon)?;
         }
-        m.serialize_field("location_precision", self.location_precision)?;
-        m.serialize_field("confidential", &self.confidential)?;
-        m.serialize_field("address", &self.address)?;
-        m.serialize_field("locality", &self.locality)?;
-        m.serialize_field("district", &self.district)?;
-        m.serialize_field("state", &self.state)?;
-        m.serialize_field("postal_code", &self.postal_code)?;
-        m.serialize_field("country", self.country)?;
-        m.serialize_field("phone", &self.phone)?;
-        m.serialize_field("hotline", &self.hotline)?;
-        m.serialize_field("sms", &self.sms)?;
-        m.serialize_field("intake_phone", &self.intake_phone)?;
-        m.serialize_field("email", &self.email)?;
-        m.serialize_field("website", &self.website)?;
-        m.serialize_field("languages", self.languages)?;
-        m.serialize_field("hours", &self.hours)?;
-        m.serialize_field("open_24_7", &self.open_24_7)?;
-        m.serialize_field("open_now", &self.open_now)?;
-        m.serialize_field("next_change", &self.next_change)?;
-        m.serialize_field("eligibility", &self.eligibility)?;
-        m.serialize_field("cost", &self.cost)?;
-        m.serialize_field("wheelchair", &self.wheelchair)?;
-        m.serialize_field("verified_on", &self.verified_on)?;
-        m.serialize_field("status", &self.status)?;
-        m.serialize_field("updated_at", &self.updated_at)?;
+        put(&mut m, f, M::LocationPrecision, self.location_precision)?;
+        put(&mut m, f, M::Confidential, &self.confidential)?;
+        put(&mut m, f, M::Address, &self.address)?;
+        put(&mut m, f, M::Locality, &self.locality)?;
+        put(&mut m, f, M::District, &self.district)?;
+        put(&mut m, f, M::State, &self.state)?;
+        put(&mut m, f, M::PostalCode, &self.postal_code)?;
+        put(&mut m, f, M::Country, self.country)?;
+        put(&mut m, f, M::Phone, &self.phone)?;
+        put(&mut m, f, M::Hotline, &self.hotline)?;
+        put(&mut m, f, M::Sms, &self.sms)?;
+        put(&mut m, f, M::IntakePhone, &self.intake_phone)?;
+        put(&mut m, f, M::Email, &self.email)?;
+        put(&mut m, f, M::Website, &self.website)?;
+        put(&mut m, f, M::Languages, self.languages)?;
+        put(&mut m, f, M::Hours, &self.hours)?;
+        put(&mut m, f, M::Open247, &self.open_24_7)?;
+        put(&mut m, f, M::OpenNow, &self.open_now)?;
+        put(&mut m, f, M::NextChange, &self.next_change)?;
+        put(&mut m, f, M::Eligibility, &self.eligibility)?;
+        put(&mut m, f, M::Cost, &self.cost)?;
+        put(&mut m, f, M::Wheelchair, &self.wheelchair)?;
+        put(&mut m, f, M::VerifiedOn, &self.verified_on)?;
+        put(&mut m, f, M::Status, &self.status)?;
+        put(&mut m, f, M::UpdatedAt, &self.updated_at)?;
         if let Some(note) = self.contact_note {
-            m.serialize_field("contact_note", note)?;
+            put(&mut m, f, M::ContactNote, note)?;
         }
-        for (name, v) in
-            [("exact_lat", self.exact_lat), ("exact_lon", self.exact_lon), ("distance_m", self.distance_m)]
+        for (member, v) in
+            [(M::ExactLat, self.exact_lat), (M::ExactLon, self.exact_lon), (M::DistanceM, self.distance_m)]
         {
             if let Some(v) = v {
-                m.serialize_field(name, &v)?;
+                put(&mut m, f, member, &v)?;
             }
         }
         m.end()
@@ -456,6 +567,7 @@ mod tests {
             exact_lat: Some(26.81),
             exact_lon: Some(80.91),
             distance_m: Some(12.5),
+            fields: Fields::ALL,
         }
     }
 
@@ -478,5 +590,38 @@ mod tests {
         assert_eq!(feature["geometry"]["coordinates"], serde_json::json!([80.9, 26.8]));
         assert_eq!(feature["id"], 7);
         assert_eq!(feature["properties"]["distance_m"], json["distance_m"]);
+    }
+
+    #[test]
+    fn members_are_written_in_their_order_and_each_alone() {
+        let dto = full();
+        let json = serde_json::to_value(&dto).unwrap();
+        let order: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(order, Member::ALL.iter().map(|m| m.name()).collect::<Vec<_>>());
+        for member in Member::ALL {
+            assert_eq!(Member::from_name(member.name()), Some(*member));
+            let only = ProviderDto { fields: Fields::of([*member]), ..full() };
+            let got = serde_json::to_value(&only).unwrap();
+            let want: BTreeSet<String> = ["id", member.name()].map(String::from).into();
+            assert_eq!(keys(&got), want, "{member:?}");
+            assert_eq!(got[member.name()], json[member.name()], "{member:?}");
+            let props = serde_json::to_value(only.to_feature()).unwrap()["properties"].clone();
+            let want_props =
+                if matches!(member, Member::Lat | Member::Lon) { ["id".to_string()].into() } else { want };
+            assert_eq!(keys(&props), want_props, "{member:?}");
+        }
+        assert_eq!(Member::from_name("exact_location"), None);
+    }
+
+    #[test]
+    fn reveals_are_what_the_fields_write() {
+        let admin = full();
+        assert_eq!(admin.revealed_fields(), "exact location, address, locality, postal code, intake phone");
+        let narrow = ProviderDto { fields: Fields::of([Member::Name, Member::Address]), ..full() };
+        assert_eq!(narrow.revealed_fields(), "address");
+        let none = ProviderDto { fields: Fields::of([Member::Name]), ..full() };
+        assert_eq!(none.revealed_fields(), "");
+        let caseworker = ProviderDto { exact_lat: None, exact_lon: None, ..full() };
+        assert_eq!(caseworker.revealed_fields(), "intake phone");
     }
 }
