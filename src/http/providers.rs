@@ -104,13 +104,15 @@ fn list_answer(
     let items = ProviderDto::from_hits(snap, hits, viewer.role(), at, fields);
     audit_reveals(state, viewer, &items);
     let body = match (geojson, unpaged, emergency) {
-        (true, _, emergency) => encode(
-            &FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency.as_ref())
-                .with_place(place),
-        )?,
-        (false, true, Some(emergency)) => encode(&NearestAnswer { items, total, emergency, place })?,
-        (false, _, emergency) => encode(&ProviderPage { items, next_cursor, total, emergency, place })?,
-    };
+        (true, _, emergency) => {
+            FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency.as_ref())
+                .with_place(place)
+                .encode()
+        }
+        (false, true, Some(emergency)) => NearestAnswer { items, total, emergency, place }.encode(),
+        (false, _, emergency) => ProviderPage { items, next_cursor, total, emergency, place }.encode(),
+    }
+    .map_err(|e| ApiError::Internal(format!("an answer did not serialise: {e}")))?;
     Ok(location_bytes(body, geojson))
 }
 
