@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 N="${BELLMAP_LOAD_N:-1000000}"
 SECONDS_EACH="${BELLMAP_LOAD_SECONDS:-10}"
 CONNECTIONS="${BELLMAP_LOAD_CONNECTIONS:-64}"
-KINDS="${BELLMAP_LOAD_KINDS:-health nearest viewport clusters search}"
+KINDS="${BELLMAP_LOAD_KINDS:-health nearest nearest_fields viewport clusters search}"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 WORK="$TARGET_DIR/load"
 mkdir -p "$WORK"
@@ -124,9 +124,9 @@ for line in open(sys.argv[1]):
 health = next((r for k, r in rows if k == "health"), None)
 def rate(r):
     return r["requests"] / (r["duration_us"] / 1e6)
-print(f'{"kind":<10} {"req/s":>9} {"p50 ms":>8} {"p99 ms":>8} {"bytes/answer":>13} {"÷ /health":>10} {"errors":>7}')
+print(f'{"kind":<14} {"req/s":>9} {"p50 ms":>8} {"p99 ms":>8} {"bytes/answer":>13} {"÷ /health":>10} {"errors":>7}')
 for kind, r in rows:
     ratio = f'{rate(r) / rate(health):.2f}' if health else "-"
-    print(f'{kind:<10} {rate(r):>9.0f} {r["p50_us"] / 1000:>8.2f} {r["p99_us"] / 1000:>8.2f} '
+    print(f'{kind:<14} {rate(r):>9.0f} {r["p50_us"] / 1000:>8.2f} {r["p99_us"] / 1000:>8.2f} '
           f'{r["bytes"] / max(r["requests"], 1):>13.0f} {ratio:>10} {r["errors"]:>7}')
 PY

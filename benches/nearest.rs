@@ -7,7 +7,7 @@
 //! `cargo bench --bench nearest` (BELLMAP_BENCH_SIZES=10000,100000 for fewer sizes). The data is
 //! `bellmap sample --seed 7`'s, made in memory and never stored.
 
-use bellmap::http::dto::{FeatureCollection, ProviderDto};
+use bellmap::http::dto::{FeatureCollection, Fields, ProviderDto};
 use bellmap::index::Snapshot;
 use bellmap::model::{LonLat, Provider};
 use bellmap::query::{Area, BoundingBox, Filters, Region, in_region, nearest, within};
@@ -205,7 +205,7 @@ fn benches(c: &mut Criterion) {
             g.bench_function(name, |b| b.iter(|| in_region(&snap, black_box(&region), &none)));
         }
         let hits = nearest(&snap, lucknow, 10, None, &none);
-        let items = ProviderDto::from_hits(&snap, &hits, None, now);
+        let items = ProviderDto::from_hits(&snap, &hits, None, now, Fields::ALL);
         eprintln!(
             "{n} k=10 answer: {} bytes JSON, {} GeoJSON",
             serde_json::to_vec(&items).unwrap().len(),
@@ -213,12 +213,13 @@ fn benches(c: &mut Criterion) {
         );
         g.bench_function("serialise_k10_json", |b| {
             b.iter(|| {
-                serde_json::to_vec(&ProviderDto::from_hits(&snap, black_box(&hits), None, now)).unwrap()
+                serde_json::to_vec(&ProviderDto::from_hits(&snap, black_box(&hits), None, now, Fields::ALL))
+                    .unwrap()
             })
         });
         g.bench_function("serialise_k10_geojson", |b| {
             b.iter(|| {
-                let items = ProviderDto::from_hits(&snap, black_box(&hits), None, now);
+                let items = ProviderDto::from_hits(&snap, black_box(&hits), None, now, Fields::ALL);
                 serde_json::to_vec(&FeatureCollection::new(&items, None, items.len(), None)).unwrap()
             })
         });

@@ -87,8 +87,10 @@ pub fn audit_reveals(state: &AppState, viewer: &Viewer, items: &[ProviderDto]) {
     let Some(who) = &viewer.0 else { return };
     let shown: Vec<String> = items
         .iter()
-        .filter(|i| !i.revealed_fields().is_empty())
-        .map(|i| format!("provider {} ({})", i.id, i.revealed_fields()))
+        .filter_map(|i| {
+            let revealed = i.revealed_fields();
+            (!revealed.is_empty()).then(|| format!("provider {} ({revealed})", i.id))
+        })
         .collect();
     if shown.is_empty() {
         return;

@@ -254,6 +254,7 @@ fn zoom_param(p: &mut Params) -> Option<u8> {
         ("open_now" = Option<bool>, Query, description = "The same filters as the /v1/clusters request; evaluated at the minute the cluster was made"),
         ("open_at" = Option<String>, Query, format = DateTime, description = "The same filters as the /v1/clusters request"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
+        ("fields" = Option<String>, Query, description = "Comma-separated members of each provider to write (id, name, lat, lon, distance_m, phone, ...: any member of the provider answer; id is always written, repeats are fine); the others are left out. In GeoJSON the geometry is always there and the properties are restricted. Only narrows what the caller may see: a confidential provider's withheld members stay null. Unknown names are a 400. All members when left out"),
     ),
     responses(
         (status = 200, description = "A page of the cluster's providers, by id", body = super::dto::ProviderPage),
@@ -279,6 +280,7 @@ pub async fn leaves(
     // open_now means the minute the cluster was made at, which its tag carries.
     let filters = p.filters(tag_instant(tag).unwrap_or_else(now));
     let geojson = p.geojson(&req);
+    let fields = p.fields();
     let page = p.done(page)?;
     let page = Page { at: filters.open_at, ..page };
     let key = filters.key();
@@ -299,7 +301,7 @@ pub async fn leaves(
     index.cluster(id).ok_or_else(gone)?;
     let hits: Vec<Hit> = index.leaves(id).into_iter().map(|slot| Hit { slot, distance_m: None }).collect();
     let at = filters.open_at.unwrap_or_else(now);
-    let shape = Shape { viewer: &viewer, geojson, emergency: None, at, place: None };
+    let shape = Shape { viewer: &viewer, geojson, emergency: None, at, place: None, fields };
     let scope = cursor::scope(&format!("leaves/{raw}"), |h| {
         page.feed(h);
         h.update(key.as_bytes());

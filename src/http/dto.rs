@@ -11,16 +11,187 @@ use crate::model::{Category, Phone, Provider, Status, Wheelchair};
 use crate::query::Hit;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
+use std::fmt;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 pub const CONFIDENTIAL_NOTE: &str =
     "This service keeps its location confidential for safety. Call the listed number to be told where to go.";
 
-// Borrows from the snapshot's record: nothing is copied but the two formatted dates. Serialised
-// by hand, so that JSON and GeoJSON properties come from one list of members (`write`); a test
-// checks those members against the schema.
-/// A provider as the public sees it.
+/// Declares [`Member`]: every member of a provider answer in the order it is written, with
+/// its name in JSON.
+macro_rules! members {
+    ($($member:ident = $name:literal),* $(,)?) => {
+        /// A member of a provider answer (`fields=` names them).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Member { $($member),* }
+
+        impl Member {
+            /// Every member, in the order an answer writes them.
+            pub const ALL: &'static [Member] = &[$(Member::$member),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Member::$member => $name),* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Member> {
+                match name { $($name => Some(Member::$member),)* _ => None }
+            }
+        }
+    };
+}
+
+members! {
+    Id = "id", Name = "name", Organization = "organization", Description = "description",
+    Categories = "categories", Lat = "lat", Lon = "lon", LocationPrecision = "location_precision",
+    Confidential = "confidential", Address = "address", Locality = "locality", District = "district",
+    State = "state", PostalCode = "postal_code", Country = "country", Phone = "phone",
+    Hotline = "hotline", Sms = "sms", IntakePhone = "intake_phone", Email = "email",
+    Website = "website", Languages = "languages", Hours = "hours", Open247 = "open_24_7",
+    OpenNow = "open_now", NextChange = "next_change", Eligibility = "eligibility", Cost = "cost",
+    Wheelchair = "wheelchair", VerifiedOn = "verified_on", Status = "status",
+    UpdatedAt = "updated_at", ContactNote = "contact_note", ExactLat = "exact_lat",
+    ExactLon = "exact_lon", DistanceM = "distance_m",
+}
+
+/// Which members of a provider answer to write (`fields=`): a set that always holds `id`.
+/// It only ever narrows the caller's view: what the view withholds stays withheld.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Fields(u64);
+
+impl Fields {
+    /// Every member (no `fields=`).
+    pub const ALL: Fields = Fields(u64::MAX);
+
+    /// `id` and `members`.
+    pub fn of(members: impl IntoIterator<Item = Member>) -> Fields {
+        members.into_iter().fold(Fields(Fields::bit(Member::Id)), |f, m| Fields(f.0 | Fields::bit(m)))
+    }
+
+    fn bit(m: Member) -> u64 {
+        1 << m as u32
+    }
+
+    pub fn has(self, m: Member) -> bool {
+        self.0 & Fields::bit(m) != 0
+    }
+}
+
+impl Default for Fields {
+    fn default() -> Fields {
+        Fields::ALL
+    }
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_set().entries(Member::ALL.iter().filter(|m| self.has(**m)).map(|m| m.name())).finish()
+    }
+}
+
+/// Where [`ProviderDto::members`] puts the members its `fields` has: a serde struct (the
+/// `Serialize` impl, which the schema and tests use) or an answer buffer ([`JsonOut`]).
+trait Sink {
+    type Error;
+    fn value<T: Serialize + ?Sized>(&mut self, member: Member, value: &T) -> Result<(), Self::Error>;
+    /// A string member (`None`: null); written as `value` writes it.
+    fn text(&mut self, member: Member, value: Option<&str>) -> Result<(), Self::Error> {
+        self.value(member, &value)
+    }
+}
+
+struct StructSink<'m, M>(&'m mut M, Fields);
+
+impl<M: SerializeStruct> Sink for StructSink<'_, M> {
+    type Error = M::Error;
+
+    fn value<T: Serialize + ?Sized>(&mut self, member: Member, value: &T) -> Result<(), M::Error> {
+        if self.1.has(member) { self.0.serialize_field(member.name(), value) } else { Ok(()) }
+    }
+}
+
+/// Writes members straight into an answer buffer, with the same bytes as serde_json: member
+/// names need no escaping and are copied, and so are strings that need none (most), found by
+/// a scan that is not byte by byte; anything else goes through serde_json. Escaping strings
+/// one byte at a time was a quarter of a full nearest answer's CPU under load (issue 14).
+pub struct JsonOut<'b> {
+    buf: &'b mut Vec<u8>,
+    fields: Fields,
+    first: bool,
+}
+
+impl JsonOut<'_> {
+    fn key(&mut self, member: Member) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(member.name().as_bytes());
+        self.buf.extend_from_slice(b"\":");
+    }
+}
+
+impl Sink for JsonOut<'_> {
+    type Error = serde_json::Error;
+
+    fn value<T: Serialize + ?Sized>(&mut self, member: Member, value: &T) -> Result<(), serde_json::Error> {
+        if !self.fields.has(member) {
+            return Ok(());
+        }
+        self.key(member);
+        serde_json::to_writer(&mut *self.buf, value)
+    }
+
+    fn text(&mut self, member: Member, value: Option<&str>) -> Result<(), serde_json::Error> {
+        if !self.fields.has(member) {
+            return Ok(());
+        }
+        self.key(member);
+        match value {
+            None => {
+                self.buf.extend_from_slice(b"null");
+                Ok(())
+            }
+            Some(s) => write_str(self.buf, s),
+        }
+    }
+}
+
+/// Whether serde_json would write `s` as it is: no control character, quote or backslash
+/// (the only bytes it escapes). Eight bytes at a time: a byte below 0x20 sets its top bit in
+/// `(w - 0x20..) & !w`, and a byte equal to `c` is a zero byte of `w ^ c..`; a borrow from a
+/// byte that matches can only add hits, so there are no misses.
+fn needs_no_escape(s: &str) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH != 0;
+    let has = |w: u64, c: u8| below(w ^ (ONES * u64::from(c)), 1);
+    let mut words = s.as_bytes().chunks_exact(8);
+    let clean_words = words.by_ref().all(|chunk| {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        !(below(w, 0x20) | has(w, b'"') | has(w, b'\\'))
+    });
+    clean_words && words.remainder().iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+/// `s` as a JSON string, as serde_json writes it.
+fn write_str(buf: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
+    if needs_no_escape(s) {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(buf, s)
+    }
+}
+
+// Borrows from the snapshot's record: nothing is copied but the two formatted dates (and only
+// when they are written). Serialised by hand, so that JSON and GeoJSON properties come from
+// one list of members (`write`); a test checks those members against the schema.
+/// A provider as the public sees it. With `fields=`, only `id` and the chosen members are written.
 #[derive(Debug, ToSchema)]
 pub struct ProviderDto<'a> {
     pub id: i64,
@@ -78,24 +249,29 @@ pub struct ProviderDto<'a> {
     pub exact_lon: Option<f64>,
     /// Great-circle distance in metres from the query point, to 0.1 m (point queries only).
     pub distance_m: Option<f64>,
+    /// The members written (`fields=`); the others are left out.
+    #[schema(ignore)]
+    pub fields: Fields,
 }
 
 impl<'a> ProviderDto<'a> {
     /// The public view of the provider in `slot` of `snap`, its hours evaluated at `at`.
     pub fn public(snap: &'a Snapshot, slot: u32, distance_m: Option<f64>, at: UnixTime) -> ProviderDto<'a> {
-        ProviderDto::view(snap, slot, distance_m, None, at)
+        ProviderDto::view(snap, slot, distance_m, None, at, Fields::ALL)
     }
 
     /// The view for a caller: the public (`None`) sees a confidential provider only at its public
     /// point, without address, locality, postal code or intake phone; a caseworker also sees the
     /// intake phone; an admin sees everything. Position, distance and order are the same for all.
-    /// `open_now` and `next_change` are evaluated at `at`.
+    /// `open_now` and `next_change` are evaluated at `at`. Only the members in `fields` are
+    /// written, and those that take work (hours, dates) are only worked out when they are.
     pub fn view(
         snap: &'a Snapshot,
         slot: u32,
         distance_m: Option<f64>,
         role: Option<Role>,
         at: UnixTime,
+        fields: Fields,
     ) -> ProviderDto<'a> {
         let p: &Provider = &snap.records[slot as usize];
         let point = snap.points[slot as usize];
@@ -129,18 +305,27 @@ impl<'a> ProviderDto<'a> {
             languages: &d.languages,
             hours: d.hours.as_deref(),
             open_24_7: d.open_24_7,
-            open_now: snap.hours.state(slot, at).as_bool(),
-            next_change: snap.hours.next_change(slot, at).map(NextChange::from),
+            open_now: if fields.has(Member::OpenNow) { snap.hours.state(slot, at).as_bool() } else { None },
+            next_change: if fields.has(Member::NextChange) {
+                snap.hours.next_change(slot, at).map(NextChange::from)
+            } else {
+                None
+            },
             eligibility: d.eligibility.as_deref(),
             cost: d.cost.as_deref(),
             wheelchair: d.wheelchair,
-            verified_on: d.verified_on.map(format_date),
+            verified_on: d.verified_on.filter(|_| fields.has(Member::VerifiedOn)).map(format_date),
             status: d.status,
-            updated_at: p.updated_at.format(&Rfc3339).unwrap_or_default(),
+            updated_at: if fields.has(Member::UpdatedAt) {
+                p.updated_at.format(&Rfc3339).unwrap_or_default()
+            } else {
+                String::new()
+            },
             contact_note: secret.then_some(CONFIDENTIAL_NOTE),
             exact_lat: exact(d.location.reveal().lat),
             exact_lon: exact(d.location.reveal().lon),
             distance_m,
+            fields,
         }
     }
 
@@ -149,18 +334,31 @@ impl<'a> ProviderDto<'a> {
         hits: &[Hit],
         role: Option<Role>,
         at: UnixTime,
+        fields: Fields,
     ) -> Vec<ProviderDto<'a>> {
-        hits.iter().map(|h| ProviderDto::view(snap, h.slot, h.distance_m, role, at)).collect()
+        hits.iter().map(|h| ProviderDto::view(snap, h.slot, h.distance_m, role, at, fields)).collect()
     }
 
-    /// The confidential fields this view shows beyond the public one (for the audit log).
-    pub fn revealed_fields(&self) -> &'static str {
-        match (self.confidential, self.exact_lat.is_some()) {
-            (false, _) => "",
-            (true, true) => "exact location, address, locality, postal code, intake phone",
-            (true, false) if self.intake_phone.is_some() => "intake phone",
-            (true, false) => "",
+    /// The confidential fields this view shows beyond the public one (for the audit log):
+    /// those of an admin's or a caseworker's view that its `fields` write.
+    pub fn revealed_fields(&self) -> String {
+        if !self.confidential {
+            return String::new();
         }
+        let admin = self.exact_lat.is_some();
+        let shown: [(&[Member], &str, bool); 5] = [
+            (&[Member::ExactLat, Member::ExactLon], "exact location", admin),
+            (&[Member::Address], "address", admin),
+            (&[Member::Locality], "locality", admin),
+            (&[Member::PostalCode], "postal code", admin),
+            (&[Member::IntakePhone], "intake phone", admin || self.intake_phone.is_some()),
+        ];
+        let names: Vec<&str> = shown
+            .iter()
+            .filter(|(members, _, seen)| *seen && members.iter().any(|m| self.fields.has(*m)))
+            .map(|(_, name, _)| *name)
+            .collect();
+        names.join(", ")
     }
 
     /// A GeoJSON Feature with the same members (minus lat/lon) as properties.
@@ -168,55 +366,82 @@ impl<'a> ProviderDto<'a> {
         Feature::new(self.id, Point::new(self.lon, self.lat), Properties(self))
     }
 
-    /// Every member in schema order; `with_point: false` leaves out lat and lon (GeoJSON
-    /// properties, whose geometry holds them). Absent optional extras are left out.
-    fn write<S: Serializer>(&self, s: S, with_point: bool) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_struct("ProviderDto", 38)?;
-        m.serialize_field("id", &self.id)?;
-        m.serialize_field("name", self.name)?;
-        m.serialize_field("organization", &self.organization)?;
-        m.serialize_field("description", &self.description)?;
-        m.serialize_field("categories", self.categories)?;
+    /// The members of `fields` in schema order; `with_point: false` leaves out lat and lon
+    /// (GeoJSON properties, whose geometry holds them). Absent optional extras are left out.
+    fn members<K: Sink>(&self, k: &mut K, with_point: bool) -> Result<(), K::Error> {
+        use Member as M;
+        k.value(M::Id, &self.id)?;
+        k.text(M::Name, Some(self.name))?;
+        k.text(M::Organization, self.organization)?;
+        k.text(M::Description, self.description)?;
+        k.value(M::Categories, self.categories)?;
         if with_point {
-            m.serialize_field("lat", &self.lat)?;
-            m.serialize_field("lon", &self.lon)?;
+            k.value(M::Lat, &self.lat)?;
+            k.value(M::Lon, &self.lon)?;
         }
-        m.serialize_field("location_precision", self.location_precision)?;
-        m.serialize_field("confidential", &self.confidential)?;
-        m.serialize_field("address", &self.address)?;
-        m.serialize_field("locality", &self.locality)?;
-        m.serialize_field("district", &self.district)?;
-        m.serialize_field("state", &self.state)?;
-        m.serialize_field("postal_code", &self.postal_code)?;
-        m.serialize_field("country", self.country)?;
-        m.serialize_field("phone", &self.phone)?;
-        m.serialize_field("hotline", &self.hotline)?;
-        m.serialize_field("sms", &self.sms)?;
-        m.serialize_field("intake_phone", &self.intake_phone)?;
-        m.serialize_field("email", &self.email)?;
-        m.serialize_field("website", &self.website)?;
-        m.serialize_field("languages", self.languages)?;
-        m.serialize_field("hours", &self.hours)?;
-        m.serialize_field("open_24_7", &self.open_24_7)?;
-        m.serialize_field("open_now", &self.open_now)?;
-        m.serialize_field("next_change", &self.next_change)?;
-        m.serialize_field("eligibility", &self.eligibility)?;
-        m.serialize_field("cost", &self.cost)?;
-        m.serialize_field("wheelchair", &self.wheelchair)?;
-        m.serialize_field("verified_on", &self.verified_on)?;
-        m.serialize_field("status", &self.status)?;
-        m.serialize_field("updated_at", &self.updated_at)?;
+        k.text(M::LocationPrecision, Some(self.location_precision))?;
+        k.value(M::Confidential, &self.confidential)?;
+        k.text(M::Address, self.address)?;
+        k.text(M::Locality, self.locality)?;
+        k.text(M::District, self.district)?;
+        k.text(M::State, self.state)?;
+        k.text(M::PostalCode, self.postal_code)?;
+        k.text(M::Country, Some(self.country))?;
+        k.value(M::Phone, &self.phone)?;
+        k.value(M::Hotline, &self.hotline)?;
+        k.value(M::Sms, &self.sms)?;
+        k.value(M::IntakePhone, &self.intake_phone)?;
+        k.text(M::Email, self.email)?;
+        k.text(M::Website, self.website)?;
+        k.value(M::Languages, self.languages)?;
+        k.text(M::Hours, self.hours)?;
+        k.value(M::Open247, &self.open_24_7)?;
+        k.value(M::OpenNow, &self.open_now)?;
+        k.value(M::NextChange, &self.next_change)?;
+        k.text(M::Eligibility, self.eligibility)?;
+        k.text(M::Cost, self.cost)?;
+        k.value(M::Wheelchair, &self.wheelchair)?;
+        k.text(M::VerifiedOn, self.verified_on.as_deref())?;
+        k.value(M::Status, &self.status)?;
+        k.text(M::UpdatedAt, Some(&self.updated_at))?;
         if let Some(note) = self.contact_note {
-            m.serialize_field("contact_note", note)?;
+            k.text(M::ContactNote, Some(note))?;
         }
-        for (name, v) in
-            [("exact_lat", self.exact_lat), ("exact_lon", self.exact_lon), ("distance_m", self.distance_m)]
+        for (member, v) in
+            [(M::ExactLat, self.exact_lat), (M::ExactLon, self.exact_lon), (M::DistanceM, self.distance_m)]
         {
             if let Some(v) = v {
-                m.serialize_field(name, &v)?;
+                k.value(member, &v)?;
             }
         }
+        Ok(())
+    }
+
+    fn write<S: Serializer>(&self, s: S, with_point: bool) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("ProviderDto", Member::ALL.len())?;
+        self.members(&mut StructSink(&mut m, self.fields), with_point)?;
         m.end()
+    }
+
+    /// Appends the provider as a JSON object (`with_point: false`: GeoJSON properties), the
+    /// same bytes as serialising it.
+    fn write_json(&self, buf: &mut Vec<u8>, with_point: bool) -> Result<(), serde_json::Error> {
+        buf.push(b'{');
+        self.members(&mut JsonOut { buf, fields: self.fields, first: true }, with_point)?;
+        buf.push(b'}');
+        Ok(())
+    }
+
+    /// Appends the provider as a GeoJSON Feature, the same bytes as serialising `to_feature`.
+    fn write_feature(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        buf.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
+        serde_json::to_writer(&mut *buf, &self.id)?;
+        buf.extend_from_slice(b",\"geometry\":");
+        serde_json::to_writer(&mut *buf, &Point::new(self.lon, self.lat))?;
+        buf.extend_from_slice(b",\"properties\":");
+        self.write_json(buf, false)?;
+        buf.push(b'}');
+        Ok(())
     }
 }
 
@@ -353,6 +578,96 @@ impl<'d, 'a> FeatureCollection<'d, 'a> {
     }
 }
 
+/// Room for an answer of `n` full providers (about 1 KB each), so the buffer is not regrown.
+fn answer_capacity(n: usize) -> usize {
+    2048 + 1024 * n
+}
+
+/// `items` as a JSON array of objects, or of GeoJSON Features.
+fn write_items(buf: &mut Vec<u8>, items: &[ProviderDto], features: bool) -> Result<(), serde_json::Error> {
+    buf.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        if features { item.write_feature(buf)? } else { item.write_json(buf, true)? }
+    }
+    buf.push(b']');
+    Ok(())
+}
+
+/// A member after the first of an object: `,"name":value`.
+fn write_member<T: Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
+    name: &str,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    buf.extend_from_slice(b",\"");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\":");
+    serde_json::to_writer(&mut *buf, value)
+}
+
+// The `encode`s below write the same bytes as serialising the derived structs (a test checks),
+// with the providers written straight into the buffer by `write_json`.
+
+impl ProviderPage<'_> {
+    pub fn encode(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut buf = Vec::with_capacity(answer_capacity(self.items.len()));
+        buf.extend_from_slice(b"{\"items\":");
+        write_items(&mut buf, &self.items, false)?;
+        write_member(&mut buf, "next_cursor", &self.next_cursor)?;
+        write_member(&mut buf, "total", &self.total)?;
+        if let Some(e) = &self.emergency {
+            write_member(&mut buf, "emergency", e)?;
+        }
+        if let Some(p) = self.place {
+            write_member(&mut buf, "place", p)?;
+        }
+        buf.push(b'}');
+        Ok(buf)
+    }
+}
+
+impl NearestAnswer<'_> {
+    pub fn encode(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut buf = Vec::with_capacity(answer_capacity(self.items.len()));
+        buf.extend_from_slice(b"{\"items\":");
+        write_items(&mut buf, &self.items, false)?;
+        write_member(&mut buf, "total", &self.total)?;
+        write_member(&mut buf, "emergency", &self.emergency)?;
+        if let Some(p) = self.place {
+            write_member(&mut buf, "place", p)?;
+        }
+        buf.push(b'}');
+        Ok(buf)
+    }
+}
+
+impl FeatureCollection<'_, '_> {
+    pub fn encode(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let mut buf = Vec::with_capacity(answer_capacity(self.features.len()));
+        buf.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+        for (i, f) in self.features.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            f.properties.0.write_feature(&mut buf)?;
+        }
+        buf.push(b']');
+        write_member(&mut buf, "next_cursor", &self.next_cursor)?;
+        write_member(&mut buf, "total", &self.total)?;
+        if let Some(e) = self.emergency {
+            write_member(&mut buf, "emergency", e)?;
+        }
+        if let Some(p) = self.place {
+            write_member(&mut buf, "place", p)?;
+        }
+        buf.push(b'}');
+        Ok(buf)
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryLabels {
     pub en: &'static str,
@@ -456,6 +771,7 @@ mod tests {
             exact_lat: Some(26.81),
             exact_lon: Some(80.91),
             distance_m: Some(12.5),
+            fields: Fields::ALL,
         }
     }
 
@@ -478,5 +794,94 @@ mod tests {
         assert_eq!(feature["geometry"]["coordinates"], serde_json::json!([80.9, 26.8]));
         assert_eq!(feature["id"], 7);
         assert_eq!(feature["properties"]["distance_m"], json["distance_m"]);
+    }
+
+    #[test]
+    fn members_are_written_in_their_order_and_each_alone() {
+        let dto = full();
+        let json = serde_json::to_value(&dto).unwrap();
+        let order: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(order, Member::ALL.iter().map(|m| m.name()).collect::<Vec<_>>());
+        for member in Member::ALL {
+            assert_eq!(Member::from_name(member.name()), Some(*member));
+            let only = ProviderDto { fields: Fields::of([*member]), ..full() };
+            let got = serde_json::to_value(&only).unwrap();
+            let want: BTreeSet<String> = ["id", member.name()].map(String::from).into();
+            assert_eq!(keys(&got), want, "{member:?}");
+            assert_eq!(got[member.name()], json[member.name()], "{member:?}");
+            let props = serde_json::to_value(only.to_feature()).unwrap()["properties"].clone();
+            let want_props =
+                if matches!(member, Member::Lat | Member::Lon) { ["id".to_string()].into() } else { want };
+            assert_eq!(keys(&props), want_props, "{member:?}");
+        }
+        assert_eq!(Member::from_name("exact_location"), None);
+    }
+
+    #[test]
+    fn reveals_are_what_the_fields_write() {
+        let admin = full();
+        assert_eq!(admin.revealed_fields(), "exact location, address, locality, postal code, intake phone");
+        let narrow = ProviderDto { fields: Fields::of([Member::Name, Member::Address]), ..full() };
+        assert_eq!(narrow.revealed_fields(), "address");
+        let none = ProviderDto { fields: Fields::of([Member::Name]), ..full() };
+        assert_eq!(none.revealed_fields(), "");
+        let caseworker = ProviderDto { exact_lat: None, exact_lon: None, ..full() };
+        assert_eq!(caseworker.revealed_fields(), "intake phone");
+    }
+
+    #[test]
+    fn answers_written_directly_are_the_serialised_bytes() {
+        let tricky = ProviderDto {
+            name: "Quote \" back\\slash \n tab\t ctrl\u{1} – नमस्ते \u{7f}",
+            organization: None,
+            address: Some("\"\""),
+            contact_note: None,
+            exact_lat: None,
+            distance_m: None,
+            ..full()
+        };
+        let narrow =
+            ProviderDto { fields: Fields::of([Member::Name, Member::DistanceM, Member::Lat]), ..full() };
+        let emergency = Emergency { country: Some("IN".into()), region: None, numbers: Vec::new() };
+        for items in [vec![], vec![full()], vec![full(), tricky, narrow]] {
+            let n = items.len();
+            let page = ProviderPage {
+                items,
+                next_cursor: Some("c\"1".into()),
+                total: 7,
+                emergency: None,
+                place: None,
+            };
+            assert_eq!(page.encode().unwrap(), serde_json::to_vec(&page).unwrap());
+            let page = ProviderPage { next_cursor: None, emergency: Some(emergency.clone()), ..page };
+            assert_eq!(page.encode().unwrap(), serde_json::to_vec(&page).unwrap());
+            let collection = FeatureCollection::new(&page.items, Some("c"), n, Some(&emergency));
+            assert_eq!(collection.encode().unwrap(), serde_json::to_vec(&collection).unwrap());
+            let collection = FeatureCollection::new(&page.items, None, n, None);
+            assert_eq!(collection.encode().unwrap(), serde_json::to_vec(&collection).unwrap());
+            let nearest =
+                NearestAnswer { items: page.items, total: n, emergency: emergency.clone(), place: None };
+            assert_eq!(nearest.encode().unwrap(), serde_json::to_vec(&nearest).unwrap());
+        }
+    }
+
+    #[test]
+    fn strings_written_directly_are_escaped_as_serde_json_escapes_them() {
+        let mut probes: Vec<String> = vec![String::new(), "plain ascii text".into(), "नमस्ते – ü".into()];
+        for c in (0u8..0x80).map(char::from).chain(['\u{80}', 'é', '–', '\u{10ffff}']) {
+            for at in 0..18 {
+                let mut s: String = "abcdefghijklmnopq".chars().take(at).collect();
+                s.push(c);
+                s.push_str("rstuvwxyz0123456");
+                probes.push(s);
+            }
+        }
+        assert!(needs_no_escape("Sample Shelter – Lucknow 1006 (fictional), नमस्ते"));
+        assert!(!needs_no_escape("a long line that ends with a quote\""));
+        for s in probes {
+            let mut buf = Vec::new();
+            write_str(&mut buf, &s).unwrap();
+            assert_eq!(buf, serde_json::to_vec(&s).unwrap(), "{s:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 use super::body::{Bounded, read_typed};
 use super::cursor;
+use super::dto::{Fields, Member};
 use super::places::PlaceDto;
 use super::problem::{ApiError, FieldError};
 use crate::hours::UnixTime;
@@ -33,9 +34,12 @@ pub const MAX_LIMIT: u64 = 500;
 pub const MAX_CATEGORIES: usize = Category::ALL.len();
 /// Most entries of a `language` filter.
 pub const MAX_LANGUAGES: usize = 20;
+/// Most entries of `fields` (repeats allowed).
+pub const MAX_FIELDS: usize = 100;
 
-/// Query parameters every location list accepts besides its own.
-const FILTER_PARAMS: [&str; 6] = ["category", "language", "open_24_7", "open_now", "open_at", "format"];
+/// Query parameters every location list accepts besides its own: the filters and the shape.
+const FILTER_PARAMS: [&str; 7] =
+    ["category", "language", "open_24_7", "open_now", "open_at", "format", "fields"];
 
 /// The parameters a route accepts: its own and the filters.
 pub fn allowed(own: &[&'static str]) -> Vec<&'static str> {
@@ -120,6 +124,12 @@ impl Params {
     pub fn given_instant(&mut self, name: &str) -> Option<UnixTime> {
         let given = self.given(name, instant)?;
         check(&mut self.errors, name, given)
+    }
+
+    /// `fields=id,name,...`: the members of each provider to write; all when absent.
+    pub fn fields(&mut self) -> Fields {
+        let given = self.given("fields", |raw| split_entries(raw, MAX_FIELDS).and_then(|e| fields_list(&e)));
+        optional(&mut self.errors, "fields", given).flatten().unwrap_or_default()
     }
 
     /// `limit` (`default` when absent) and `cursor`.
@@ -431,6 +441,26 @@ pub fn language_filter<S: AsRef<str>>(entries: &[S]) -> Result<Vec<String>, Stri
     Ok(out)
 }
 
+/// The members `fields` names (`id` is always written). Repeats are fine; an empty list, an
+/// empty entry or a name that is not a member of a provider answer is not.
+pub fn fields_list<S: AsRef<str>>(entries: &[S]) -> Result<Fields, String> {
+    if entries.iter().all(|e| e.as_ref().trim().is_empty()) {
+        return Err("is empty; name at least one member of a provider answer, or leave fields out".into());
+    }
+    let mut members = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let name = entry.as_ref().trim();
+        if name.is_empty() {
+            return Err("has an empty entry; remove the extra comma".into());
+        }
+        members.push(Member::from_name(name).ok_or_else(|| {
+            let all: Vec<&str> = Member::ALL.iter().map(|m| m.name()).collect();
+            format!("'{name}' is not a member of a provider answer; give some of: {}", all.join(", "))
+        })?);
+    }
+    Ok(Fields::of(members))
+}
+
 /// A path id such as `/v1/providers/{id}`; `what` names the thing in the message ("provider").
 pub fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
     raw.parse().map_err(|_| ApiError::field("id", format!("'{raw}' is not a {what} id (a whole number)")))
@@ -510,6 +540,8 @@ pub struct Request {
     pub page: Page,
     /// The place the search is located by, when given by name or id.
     pub place: Option<PlaceDto>,
+    /// The members of each provider to write.
+    pub fields: Fields,
 }
 
 impl Request {
@@ -559,8 +591,10 @@ impl Request {
         };
         let now = now_for(p.str("open_now").is_some(), p.str("cursor"));
         let filters = p.filters(now);
+        let fields = p.fields();
         let geojson = p.geojson(req);
-        let request = search.zip(page).map(|(search, page)| Request::new(search, filters, page, place));
+        let request =
+            search.zip(page).map(|(search, page)| Request::new(search, filters, page, place, fields));
         if !candidates.is_empty() {
             return Err(ApiError::invalid_with_candidates(p.errors, candidates));
         }
@@ -627,18 +661,24 @@ impl Request {
             }
         };
         let page = page(&mut errors, b.limit.map(Ok), DEFAULT_LIMIT, b.cursor);
+        let fields = optional(&mut errors, "fields", b.fields.map(|Bounded(f)| fields_list(&f)));
+        let fields = fields.flatten().unwrap_or_default();
         if !candidates.is_empty() {
             return Err(ApiError::invalid_with_candidates(errors, candidates));
         }
-        done(errors, search.zip(page).map(|(search, page)| Request::new(search, filters, page, place)))
+        let request =
+            search.zip(page).map(|(search, page)| Request::new(search, filters, page, place, fields));
+        done(errors, request)
     }
 
-    fn new(search: Search, filters: Filters, page: Page, place: Option<PlaceDto>) -> Request {
+    fn new(search: Search, filters: Filters, page: Page, place: Option<PlaceDto>, fields: Fields) -> Request {
         let page = Page { at: filters.open_at, ..page };
-        Request { search, filters, page, place }
+        Request { search, filters, page, place, fields }
     }
 
-    /// What a cursor for this request from `route` is bound to: everything but the cursor.
+    /// What a cursor for this request from `route` is bound to: everything but the cursor and
+    /// `fields`, which chooses what each item shows, never which items or their order, so a
+    /// page's cursor also serves the same search with other fields.
     pub fn scope(&self, route: &str) -> [u8; 32] {
         cursor::scope(route, |h| {
             self.search.feed(h);
@@ -711,4 +751,8 @@ pub struct SearchBody {
     /// in each provider's own time zone). Not with open_now.
     #[schema(format = DateTime)]
     pub open_at: Option<String>,
+    /// Members of each provider to write (`id` is always written), as for `fields=`: names from
+    /// the provider answer, at least one, at most 100 (repeats allowed). All when left out.
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
+    pub fields: Option<Bounded<String, MAX_FIELDS>>,
 }

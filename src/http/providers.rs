@@ -5,7 +5,7 @@ use super::AppState;
 use super::auth::{Viewer, audit_reveals};
 use super::body::require_json;
 use super::cursor::{Cursor, CursorError};
-use super::dto::{FeatureCollection, NearestAnswer, ProviderDto, ProviderPage};
+use super::dto::{FeatureCollection, Fields, NearestAnswer, ProviderDto, ProviderPage};
 use super::params::{Page, Params, Request, Route, SearchBody, now, parse_id};
 use super::places::PlaceDto;
 use super::problem::{ApiError, PROBLEM_JSON, Problem};
@@ -47,6 +47,8 @@ pub(super) struct Shape<'v> {
     pub at: UnixTime,
     /// The place the search was located by (near=, place_id=), if any.
     pub place: Option<&'v PlaceDto>,
+    /// The members of each provider to write (`fields=`).
+    pub fields: Fields,
 }
 
 /// The hits of one page: those after the cursor's offset, at most `page.limit`, and the
@@ -98,17 +100,19 @@ fn list_answer(
     shape: Shape<'_>,
     unpaged: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let Shape { viewer, geojson, emergency, at, place } = shape;
-    let items = ProviderDto::from_hits(snap, hits, viewer.role(), at);
+    let Shape { viewer, geojson, emergency, at, place, fields } = shape;
+    let items = ProviderDto::from_hits(snap, hits, viewer.role(), at, fields);
     audit_reveals(state, viewer, &items);
     let body = match (geojson, unpaged, emergency) {
-        (true, _, emergency) => encode(
-            &FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency.as_ref())
-                .with_place(place),
-        )?,
-        (false, true, Some(emergency)) => encode(&NearestAnswer { items, total, emergency, place })?,
-        (false, _, emergency) => encode(&ProviderPage { items, next_cursor, total, emergency, place })?,
-    };
+        (true, _, emergency) => {
+            FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency.as_ref())
+                .with_place(place)
+                .encode()
+        }
+        (false, true, Some(emergency)) => NearestAnswer { items, total, emergency, place }.encode(),
+        (false, _, emergency) => ProviderPage { items, next_cursor, total, emergency, place }.encode(),
+    }
+    .map_err(|e| ApiError::Internal(format!("an answer did not serialise: {e}")))?;
     Ok(location_bytes(body, geojson))
 }
 
@@ -126,7 +130,8 @@ fn respond(
     let emergency = request.search.origin().map(|o| state.emergency.at(o));
     // The open filter's instant, so the hours shown agree with the filter; else now.
     let at = request.filters.open_at.unwrap_or_else(now);
-    let shape = Shape { viewer, geojson, emergency, at, place: request.place.as_ref() };
+    let shape =
+        Shape { viewer, geojson, emergency, at, place: request.place.as_ref(), fields: request.fields };
     match request.search {
         Search::Near(_) => {
             list_answer(state, snap, &hits, None, hits.len(), shape, route == Some(Route::Nearest))
@@ -169,6 +174,7 @@ fn get_search(
         ("open_now" = Option<bool>, Query, description = "true: only providers open now by their hours, in their own time zone (not with open_at; the pages of a list are all evaluated at the first page's instant)"),
         ("open_at" = Option<String>, Query, format = DateTime, description = "Only providers open at this RFC 3339 date-time with an offset, to the minute, in their own time zone (not with open_now); open_now and next_change are evaluated at it too"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
+        ("fields" = Option<String>, Query, description = "Comma-separated members of each provider to write (id, name, lat, lon, distance_m, phone, ...: any member of the provider answer; id is always written, repeats are fine); the others are left out. In GeoJSON the geometry is always there and the properties are restricted. Only narrows what the caller may see: a confidential provider's withheld members stay null. Unknown names are a 400. All members when left out"),
     ),
     responses(
         (status = 200, description = "Nearest first, each with distance_m, plus `emergency` for the query point and `place` when located by one", body = NearestAnswer),
@@ -202,6 +208,7 @@ pub async fn nearest(
         ("open_now" = Option<bool>, Query, description = "true: only providers open now by their hours, in their own time zone (not with open_at; the pages of a list are all evaluated at the first page's instant)"),
         ("open_at" = Option<String>, Query, format = DateTime, description = "Only providers open at this RFC 3339 date-time with an offset, to the minute, in their own time zone (not with open_now); open_now and next_change are evaluated at it too"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
+        ("fields" = Option<String>, Query, description = "Comma-separated members of each provider to write (id, name, lat, lon, distance_m, phone, ...: any member of the provider answer; id is always written, repeats are fine); the others are left out. In GeoJSON the geometry is always there and the properties are restricted. Only narrows what the caller may see: a confidential provider's withheld members stay null. Unknown names are a 400. All members when left out"),
     ),
     responses(
         (status = 200, description = "A page, nearest first, with `emergency` for the query point and `place` when located by one", body = ProviderPage),
@@ -231,6 +238,7 @@ pub async fn within(
         ("open_now" = Option<bool>, Query, description = "true: only providers open now by their hours, in their own time zone (not with open_at; the pages of a list are all evaluated at the first page's instant)"),
         ("open_at" = Option<String>, Query, format = DateTime, description = "Only providers open at this RFC 3339 date-time with an offset, to the minute, in their own time zone (not with open_now); open_now and next_change are evaluated at it too"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
+        ("fields" = Option<String>, Query, description = "Comma-separated members of each provider to write (id, name, lat, lon, distance_m, phone, ...: any member of the provider answer; id is always written, repeats are fine); the others are left out. In GeoJSON the geometry is always there and the properties are restricted. Only narrows what the caller may see: a confidential provider's withheld members stay null. Unknown names are a 400. All members when left out"),
     ),
     responses(
         (status = 200, description = "A page, by id", body = ProviderPage),
@@ -254,6 +262,7 @@ pub async fn list(
         ("id" = i64, Path, description = "Provider id"),
         ("open_at" = Option<String>, Query, format = DateTime, description = "Evaluate open_now and next_change at this RFC 3339 date-time with an offset instead of now"),
         ("format" = Option<String>, Query, description = "json (default) or geojson"),
+        ("fields" = Option<String>, Query, description = "Comma-separated members of each provider to write (id, name, lat, lon, distance_m, phone, ...: any member of the provider answer; id is always written, repeats are fine); the others are left out. In GeoJSON the geometry is always there and the properties are restricted. Only narrows what the caller may see: a confidential provider's withheld members stay null. Unknown names are a 400. All members when left out"),
     ),
     responses(
         (status = 200, description = "The provider", body = ProviderDto),
@@ -267,9 +276,10 @@ pub async fn get_one(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["format", "open_at"])?;
+    let mut p = Params::parse(req.query_string(), &["format", "open_at", "fields"])?;
     let geojson = p.geojson(&req);
     let at = p.given_instant("open_at");
+    let fields = p.fields();
     p.finish()?;
     let at = at.unwrap_or_else(now);
     let snap = state.index.load();
@@ -277,7 +287,7 @@ pub async fn get_one(
     let slot = snap
         .slot_of(ProviderId(id))
         .ok_or_else(|| ApiError::NotFound(format!("no active provider has id {id}")))?;
-    let dto = ProviderDto::view(&snap, slot, None, viewer.role(), at);
+    let dto = ProviderDto::view(&snap, slot, None, viewer.role(), at, fields);
     audit_reveals(&state, &viewer, std::slice::from_ref(&dto));
     let body = if geojson { encode(&dto.to_feature())? } else { encode(&dto)? };
     Ok(location_bytes(body, geojson))

@@ -10,6 +10,7 @@ mod csv_files;
 mod durability;
 mod emergency;
 mod errors;
+mod fields;
 mod fixtures;
 mod geocode;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper

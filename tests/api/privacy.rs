@@ -2,7 +2,7 @@
 //! appear in any public answer, JSON or GeoJSON; every distance, order and containment decision
 //! uses its public point.
 
-use crate::helpers::{CSV_HEADER, TestApp};
+use crate::helpers::{CSV_HEADER, TestApp, assert_problem};
 use bellmap::model::LonLat;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -569,6 +569,96 @@ async fn confidential_details_never_leave_the_server() {
                 seed.name
             );
         }
+    }
+}
+
+/// The provider properties of an answer (a list, a FeatureCollection, one provider or one
+/// Feature), whichever members `fields` kept.
+fn served_properties(body: &Value) -> Vec<Value> {
+    let list = body["items"].as_array().or(body["features"].as_array()).cloned();
+    let list = list.unwrap_or_else(|| vec![body.clone()]);
+    list.into_iter().map(|v| if v["type"] == "Feature" { v["properties"].clone() } else { v }).collect()
+}
+
+/// `fields=` only narrows the public view: asking a public route for a confidential provider's
+/// withheld members (exact point, address, locality, postal code, intake phone) gets them null
+/// or left out, in JSON and GeoJSON, by GET and by POST; a name that is not a member of the
+/// answer is a 400.
+#[tokio::test]
+async fn fields_cannot_ask_for_confidential_details() {
+    let app = TestApp::spawn(&csv()).await;
+    let by_id = ids(&app);
+    let secrets = secrets();
+    let withheld = ["exact_lat", "exact_lon", "address", "locality", "postal_code", "intake_phone"];
+    let mut lists: Vec<String> = withheld.iter().map(|m| m.to_string()).collect();
+    lists.push(withheld.join(","));
+    lists.push(format!("{},lat,lon,distance_m,contact_note", withheld.join(",")));
+    let mut served = 0;
+    let mut check = |label: &str, status: u16, text: &str| {
+        assert_eq!(status, 200, "{label}: {text}");
+        for secret in &secrets {
+            assert!(!leaks(text, secret), "{label}: the body contains the secret '{secret}': {text}");
+        }
+        let body: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{label}: {e}: {text}"));
+        for props in served_properties(&body) {
+            let id = props["id"].as_i64().unwrap_or_else(|| panic!("{label}: no id in {props}"));
+            if !by_id[&id].confidential {
+                continue;
+            }
+            served += 1;
+            for key in withheld {
+                assert!(
+                    props.get(key).is_none_or(Value::is_null),
+                    "{label}: confidential {id} has {key}: {props}"
+                );
+            }
+        }
+    };
+    for s in SEEDS.iter().filter(|s| s.confidential) {
+        let (lat, lon) = (s.lat, s.lon);
+        let o = Some(ll(lat, lon));
+        let (w, so, e, n) = (lon - 0.3, lat - 0.3, lon + 0.3, lat + 0.3);
+        for list in &lists {
+            let members: Vec<&str> = list.split(',').collect();
+            let probes = [
+                get(s.name, format!("/v1/providers/nearest?lat={lat}&lon={lon}&k=100&fields={list}"), o),
+                get(
+                    s.name,
+                    format!("/v1/providers/within?lat={lat}&lon={lon}&radius_km=25&fields={list}"),
+                    o,
+                ),
+                get(s.name, format!("/v1/providers?bbox={w},{so},{e},{n}&fields={list}"), None),
+                post(s.name, json!({"near": {"lat": lat, "lon": lon}, "k": 100, "fields": members}), o),
+                post(
+                    s.name,
+                    json!({"within": {"lat": lat, "lon": lon, "radius_km": 30}, "fields": members}),
+                    o,
+                ),
+                post(s.name, json!({"polygon": square(w, so, e, n), "fields": members}), None),
+            ];
+            for probe in &probes {
+                for (label, status, _, text) in fetch_all(&app, probe).await {
+                    check(&label, status, &text);
+                }
+            }
+        }
+    }
+    for id in by_id.keys() {
+        for list in &lists {
+            let probe = get("by id", format!("/v1/providers/{id}?fields={list}"), None);
+            for (label, status, _, text) in fetch_all(&app, &probe).await {
+                check(&label, status, &text);
+            }
+        }
+    }
+    assert!(served > 0, "the confidential providers were served");
+    // Names outside the answer are refused, not ignored.
+    for name in ["exact_location", "exact_point", "location", "public_lat", "lat_exact", "intake", "secret"] {
+        let path = format!("/v1/providers/nearest?lat=26.8&lon=80.9&fields=id,{name}");
+        let problem = assert_problem(app.get(&path).await, 400, Some("fields")).await;
+        assert!(problem.to_string().contains(name), "{path}: names the bad member: {problem}");
+        let body = json!({"near": {"lat": 26.8, "lon": 80.9}, "fields": ["id", name]});
+        assert_problem(app.post_json("/v1/providers/search", &body).await, 400, Some("fields")).await;
     }
 }
 
