@@ -16,6 +16,7 @@ use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use rows::ProviderRow;
 use schema::{change_sequence, providers};
+use std::sync::Arc;
 
 pub use audit::AuditEntry;
 pub use changes::{MARKED_MAX, Since};
@@ -193,6 +194,9 @@ pub struct Db {
     backend: Backend,
 }
 
+/// Rows per page when loading every active provider.
+const LOAD_PAGE: i64 = 20_000;
+
 /// Makes the open transaction read one snapshot: a SQLite transaction does; a PostgreSQL one
 /// must ask, as its first statement.
 fn read_snapshot(conn: &mut AnyConnection) -> QueryResult<()> {
@@ -328,20 +332,32 @@ impl Db {
 
     /// Every provider with status active, by id, with the change sequence they are current at:
     /// both are read in one transaction, so the rows are exactly those of that sequence.
-    pub fn load_active(&self) -> Result<(i64, Vec<Provider>), DbError> {
+    /// Rows are read a page at a time and converted as they come: a million rows loaded at
+    /// once would hold two copies of everything (rows and records) at the peak.
+    pub fn load_active(&self) -> Result<(i64, Vec<Arc<Provider>>), DbError> {
         let mut conn = self.pool.get()?;
-        let (seq, rows) = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        conn.transaction::<_, DbError, _>(|conn| {
             read_snapshot(conn)?;
             let seq = changes::current(conn)?;
-            let rows: Vec<ProviderRow> = providers::table
-                .filter(providers::status.eq("active"))
-                .order(providers::id)
-                .select(ProviderRow::as_select())
-                .load(conn)?;
-            Ok((seq, rows))
-        })?;
-        let records = rows.into_iter().map(Provider::try_from).collect::<Result<_, _>>()?;
-        Ok((seq, records))
+            let active = providers::table.filter(providers::status.eq("active"));
+            let count: i64 = active.count().get_result(conn)?;
+            let mut records = Vec::with_capacity(count as usize);
+            let mut after = 0i64;
+            loop {
+                let page: Vec<ProviderRow> = active
+                    .filter(providers::id.gt(after))
+                    .order(providers::id)
+                    .limit(LOAD_PAGE)
+                    .select(ProviderRow::as_select())
+                    .load(conn)?;
+                let Some(last) = page.last() else { break };
+                after = last.id;
+                for row in page {
+                    records.push(Arc::new(Provider::try_from(row)?));
+                }
+            }
+            Ok((seq, records))
+        })
     }
 
     /// Up to `limit` providers (any status) with ids above `after_id`, by id: for streaming exports.

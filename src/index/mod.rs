@@ -74,11 +74,9 @@ fn shown(p: &Provider) -> Option<LonLat> {
     (p.data.status == crate::model::Status::Active).then(|| p.public_point()).flatten()
 }
 
-fn log_left_out(records: &[Provider]) {
-    let left_out = records
-        .iter()
-        .filter(|p| p.data.status == crate::model::Status::Active && shown(p).is_none())
-        .count();
+fn log_left_out<'a>(records: impl Iterator<Item = &'a Provider>) {
+    let left_out =
+        records.filter(|p| p.data.status == crate::model::Status::Active && shown(p).is_none()).count();
     if left_out > 0 {
         tracing::error!(left_out, "confidential providers without a public point");
     }
@@ -86,11 +84,12 @@ fn log_left_out(records: &[Provider]) {
 
 impl Snapshot {
     /// Builds a snapshot; inactive providers are dropped here, so nothing downstream sees them.
-    pub fn build(version: u64, mut records: Vec<Provider>) -> Snapshot {
-        log_left_out(&records);
+    pub fn build(version: u64, records: Vec<impl Into<Arc<Provider>>>) -> Snapshot {
+        let mut records: Vec<Arc<Provider>> = records.into_iter().map(Into::into).collect();
+        log_left_out(records.iter().map(|p| &**p));
         records.sort_by_key(|p| p.id);
         let (records, points): (Vec<Arc<Provider>>, Vec<LonLat>) =
-            records.into_iter().filter_map(|p| shown(&p).map(|at| (Arc::new(p), at))).unzip();
+            records.into_iter().filter_map(|p| shown(&p).map(|at| (p, at))).unzip();
         Snapshot::assemble(version, records, points, None)
     }
 
@@ -102,7 +101,7 @@ impl Snapshot {
         changed.reverse();
         changed.sort_by_key(|p| p.id);
         changed.dedup_by_key(|p| p.id);
-        log_left_out(&changed);
+        log_left_out(changed.iter());
         let n = self.records.len();
         let mut records = Vec::with_capacity(n + changed.len());
         let mut points = Vec::with_capacity(n + changed.len());
@@ -428,7 +427,7 @@ pub struct LiveIndex {
 
 impl LiveIndex {
     /// `version` is the change sequence the records are current at.
-    pub fn new(version: u64, records: Vec<Provider>) -> LiveIndex {
+    pub fn new(version: u64, records: Vec<impl Into<Arc<Provider>>>) -> LiveIndex {
         LiveIndex {
             current: ArcSwap::from_pointee(Snapshot::build(version, records)),
             publishing: Mutex::new(()),
@@ -475,7 +474,7 @@ impl LiveIndex {
 /// What a publisher read for the next snapshot, with the change sequence it is current at.
 pub enum Loaded {
     /// Every active provider.
-    Everything(u64, Vec<Provider>),
+    Everything(u64, Vec<Arc<Provider>>),
     /// The providers (any status) written since the published snapshot's version.
     Changes(u64, Vec<Provider>),
 }

@@ -21,6 +21,7 @@ pub use replica::ReplicaStatus;
 use crate::audit_queue::AuditQueue;
 use crate::db::{Db, DbError, Since};
 use crate::index::{LiveIndex, Loaded, Snapshot};
+use crate::model::Provider;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -66,7 +67,7 @@ impl Service {
     /// A service for one command that serves no reads (tokens, export): its snapshot stays
     /// empty, so opening it costs nothing however large the directory.
     pub fn without_snapshot(db: Db) -> Service {
-        Service::with_index(db, LiveIndex::new(0, Vec::new()))
+        Service::with_index(db, LiveIndex::new(0, Vec::<Provider>::new()))
     }
 
     fn with_index(db: Db, index: LiveIndex) -> Service {
