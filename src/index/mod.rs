@@ -45,7 +45,18 @@ pub struct Snapshot {
     filtered: Mutex<Vec<(String, Lazy)>>,
     /// Who is open at the instants asked about, with trees of their own.
     open: OpenSets,
+    /// Trees of the providers in some posting lists, for filters whose providers are far from
+    /// where they are asked about; most recently used last.
+    candidate_trees: Mutex<Vec<(String, LazyTree)>>,
 }
+
+/// A tree built by the first request that needs it.
+type LazyTree = Arc<OnceLock<Arc<RTree<TreePoint>>>>;
+
+/// Candidate trees a snapshot keeps at most, and while they hold at most this share of the
+/// snapshot's providers (32 bytes each).
+const CANDIDATE_TREES_KEPT: usize = 4;
+const CANDIDATE_TREES_SHARE: usize = 2;
 
 /// A cluster index built by the first request that needs it.
 type Lazy = Arc<OnceLock<Arc<ClusterIndex>>>;
@@ -195,6 +206,7 @@ impl Snapshot {
             category_bits,
             filtered: Mutex::new(Vec::new()),
             open: OpenSets::new(),
+            candidate_trees: Mutex::new(Vec::new()),
         }
     }
 
@@ -320,6 +332,48 @@ impl Snapshot {
             kept.remove(0);
         }
         index
+    }
+
+    /// The tree of the `size` providers `candidates` lists, named `key`: built on first use
+    /// (callers asking for the same key share one build) and kept while the kept ones stay
+    /// small. A walk of it finds a filter's nearest however far away they are.
+    pub fn candidate_tree(
+        &self,
+        key: &str,
+        size: usize,
+        candidates: impl FnOnce() -> Vec<u32>,
+    ) -> Arc<RTree<TreePoint>> {
+        let cell = {
+            let mut kept = self.candidate_trees.lock().unwrap_or_else(PoisonError::into_inner);
+            let entry = match kept.iter().position(|(k, _)| k == key) {
+                Some(i) => kept.remove(i),
+                None => (key.to_string(), Arc::new(OnceLock::new())),
+            };
+            kept.push(entry.clone());
+            let size_of = |kept: &[(String, LazyTree)]| -> usize {
+                kept.iter().filter_map(|(_, t)| t.get()).map(|t| t.size()).sum::<usize>() + size
+            };
+            while kept.len() > 1
+                && (kept.len() > CANDIDATE_TREES_KEPT
+                    || size_of(&kept[..kept.len() - 1]) * CANDIDATE_TREES_SHARE > self.len().max(1))
+            {
+                kept.remove(0);
+            }
+            entry.1
+        };
+        cell.get_or_init(|| {
+            let slots = candidates();
+            Arc::new(RTree::bulk_load(
+                slots.iter().map(|&s| TreePoint::new(self.points[s as usize].to_xyz(), s)).collect(),
+            ))
+        })
+        .clone()
+    }
+
+    /// The candidate tree named `key`, if a query has built it (and it is still kept).
+    pub fn built_candidate_tree(&self, key: &str) -> Option<Arc<RTree<TreePoint>>> {
+        let kept = self.candidate_trees.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.iter().find(|(k, _)| k == key).and_then(|(_, t)| t.get()).cloned()
     }
 
     pub fn len(&self) -> usize {

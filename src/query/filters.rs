@@ -50,12 +50,31 @@ impl Filters {
     /// fewest entries: every provider these filters accept is in one of them. `None` when
     /// neither kind is given.
     fn shortest_lists<'s>(&self, snap: &'s Snapshot) -> Option<Vec<&'s [u32]>> {
+        self.shortest(snap).map(|(_, lists)| lists)
+    }
+
+    /// `shortest_lists`, and whether they are the categories' (else the languages').
+    fn shortest<'s>(&self, snap: &'s Snapshot) -> Option<(bool, Vec<&'s [u32]>)> {
         let categories: Vec<&[u32]> = self.categories.iter().map(|c| snap.postings.category(*c)).collect();
         let languages: Vec<&[u32]> = self.languages.iter().map(|l| snap.postings.language(l)).collect();
-        [categories, languages]
+        [(true, categories), (false, languages)]
             .into_iter()
-            .filter(|ls| !ls.is_empty())
-            .min_by_key(|ls| ls.iter().map(|l| l.len()).sum::<usize>())
+            .filter(|(_, ls)| !ls.is_empty())
+            .min_by_key(|(_, ls)| ls.iter().map(|l| l.len()).sum::<usize>())
+    }
+
+    /// A canonical name of the set `candidates` returns: equal for filters with the same
+    /// candidates however written or whatever else they filter on.
+    pub fn candidates_key(&self, snap: &Snapshot) -> Option<String> {
+        let (categories, _) = self.shortest(snap)?;
+        let mut names: Vec<&str> = if categories {
+            self.categories.iter().map(|c| c.slug()).collect()
+        } else {
+            self.languages.iter().map(String::as_str).collect()
+        };
+        names.sort_unstable();
+        names.dedup();
+        Some(format!("{}={}", if categories { "category" } else { "language" }, names.join(",")))
     }
 
     /// At most how many providers these filters can accept, from the posting lists (`None`

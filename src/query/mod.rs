@@ -81,9 +81,16 @@ pub fn nearest(
     // Otherwise a walk, which a filter whose providers are all far away (Gujarati near Delhi)
     // would run over most of the tree: it gives up after stepping over a sixteenth as many
     // entries as the filter has candidates (a step of the walk costs about 16 checks of a
-    // candidate, measured at 1M), and those are checked instead.
+    // candidate, measured at 1M), and walks a tree of just the candidates instead.
     let budget = bound.map_or(usize::MAX, |c| c / WALK_STEP_COST);
     let matcher = filters.nearest_matcher(snap);
+    // Once a far query has built the candidates' own tree, every query of that filter walks
+    // it: it holds every provider the filter can match and nothing else.
+    let key = bound.and_then(|_| filters.candidates_key(snap));
+    if let Some(tree) = key.as_deref().and_then(|key| snap.built_candidate_tree(key)) {
+        return nearest_in(snap, &tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
+            .unwrap_or_default();
+    }
     // With an open filter, the tree of just the open providers when it is built: the same
     // answers, without stepping over the closed ones.
     let walked = match matcher.open_tree() {
@@ -93,8 +100,11 @@ pub fn nearest(
         None => nearest_in(snap, &snap.tree, origin, k, max_distance_m, budget, |s| matcher.matches(s)),
     };
     walked.unwrap_or_else(|| {
-        let candidates = filters.candidates(snap).unwrap_or_default();
-        nearest_among(snap, &candidates, origin, k, max_distance_m, |s| matcher.matches(s))
+        // The candidates' own tree: built by the first query that needs it, kept for the next.
+        let (Some(key), Some(bound)) = (key, bound) else { return Vec::new() };
+        let tree = snap.candidate_tree(&key, bound, || filters.candidates(snap).unwrap_or_default());
+        nearest_in(snap, &tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
+            .unwrap_or_default()
     })
 }
 
