@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-BIN=$PWD/target/release/bellmap
+BIN=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/bellmap
 WORK=${1:-$(mktemp -d)}
 cd "$WORK"
 DB=sqlite://$WORK/bench.db

@@ -19,7 +19,7 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
         }
         Command::Import { file, dry_run, fix, geocode } => {
             let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let service = Service::open(Db::open(database_url)?)?;
+            let service = Service::for_writes(Db::open(database_url)?);
             let source = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let report = service.import(
                 bytes,

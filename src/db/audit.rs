@@ -39,6 +39,38 @@ pub(super) fn write_audit(
         .execute(conn)
 }
 
+/// Audit rows of one action, each `(detail, records)`, written in multi-row inserts (as many
+/// rows as SQLite's limit on bound variables allows in each).
+pub(super) fn write_audits(
+    conn: &mut AnyConnection,
+    actor: &str,
+    action: &str,
+    entries: &[(String, i64)],
+) -> QueryResult<()> {
+    let at = now_text();
+    for chunk in entries.chunks(1000) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(detail, records)| {
+                (
+                    audit_log::at.eq(&at),
+                    audit_log::actor.eq(actor),
+                    audit_log::action.eq(action),
+                    audit_log::detail.eq(detail),
+                    audit_log::records.eq(records),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(audit_log::table).values(values);
+        // The derived connection cannot batch inserts; each backend can.
+        match conn {
+            AnyConnection::Sqlite(c) => insert.execute(c)?,
+            AnyConnection::Postgres(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
 impl Db {
     /// Records one action outside any other transaction.
     pub fn audit(&self, actor: &str, action: &str, detail: &str, records: i64) -> Result<(), DbError> {

@@ -6,12 +6,10 @@ use super::schema::{imports, provider_versions, providers};
 use super::{AnyConnection, write_transaction};
 use super::{Db, DbError, audit::write_audit, public_points};
 use crate::model::{ImportMode, OnError, ProviderData};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-
-/// SQLite allows at most 32,766 bound variables per statement; each provider row binds 35.
-const INSERT_BATCH: usize = 500;
 
 /// Who imports what, for the history and the audit log.
 #[derive(Debug, Clone)]
@@ -103,11 +101,17 @@ impl Db {
         finish: impl FnOnce(&R, WriteCounts, i64) -> Option<String>,
     ) -> Result<(WriteCounts, Option<i64>, R), DbError> {
         let mut conn = self.pool.get()?;
+        let sqlite = matches!(*conn, AnyConnection::Sqlite(_));
+        if sqlite {
+            conn.batch_execute(&format!(
+                "PRAGMA cache_size = -{IMPORT_CACHE_KIB}; PRAGMA temp_store = MEMORY"
+            ))?;
+        }
         let mut fed: Option<R> = None;
         // IMMEDIATE takes the write lock up front, so concurrent imports queue instead of failing.
         let result = write_transaction::<_, RollBack<DbError>, _>(&mut conn, |conn| {
             let import_id = insert_import(conn, meta, None)?;
-            let mut sink = ImportSink::new(conn, import_id, meta);
+            let mut sink = ImportSink::new(conn, import_id, meta)?;
             let out = feed(&mut sink);
             let counts = sink.finish()?;
             let report = finish(&out, counts, import_id);
@@ -130,6 +134,11 @@ impl Db {
             }
             Ok((counts, Some(import_id)))
         });
+        if sqlite {
+            conn.batch_execute(&format!(
+                "PRAGMA cache_size = -{DEFAULT_CACHE_KIB}; PRAGMA temp_store = DEFAULT"
+            ))?;
+        }
         let (counts, id) = match result {
             Ok(done) => done,
             Err(RollBack::DryRun(counts)) => (counts, None),
@@ -271,6 +280,15 @@ impl Db {
     }
 }
 
+/// SQLite's page cache for an import's connection, in KiB: a large import touches far more
+/// pages than the default 2 MiB hold, and each dirty page pushed out mid-transaction is written
+/// to the WAL then, and again when it is touched again. The import also keeps its statement
+/// journals (what a multi-row INSERT would undo if it failed half-way) in memory
+/// (`temp_store = MEMORY`) instead of a temporary file each statement writes to.
+const IMPORT_CACHE_KIB: i64 = 256 * 1024;
+/// SQLite's default, restored when the import is done (the connection goes back to the pool).
+const DEFAULT_CACHE_KIB: i64 = 2000;
+
 fn corrupt(e: serde_json::Error) -> RevertError {
     RevertError::Db(DbError::Open(format!("stored version is not valid JSON: {e}")))
 }
@@ -310,6 +328,63 @@ fn record_version(
         .execute(conn)
 }
 
+/// Rows per multi-row INSERT of providers: SQLite allows at most 32,766 bound variables per
+/// statement, and a provider row binds 35.
+const INSERT_BATCH: usize = 500;
+/// Rows per multi-row INSERT of versions (4 variables each): a whole batch.
+const VERSIONS_BATCH: usize = IMPORT_BATCH;
+
+/// Inserts the rows `values` yields into `table`, `chunk` rows per statement, running `body`
+/// on each chunk's insert statement, bound to `insert`: a fixed-size array for full chunks (so
+/// diesel prepares the statement once and caches it), a vector for a last, shorter one.
+macro_rules! insert_chunked {
+    ($table:expr, $chunk:expr, $values:expr, |$insert:ident| $body:block) => {{
+        let mut values = $values.peekable();
+        while values.peek().is_some() {
+            let chunk: Vec<_> = values.by_ref().take($chunk).collect();
+            match <Box<[_; $chunk]>>::try_from(chunk.into_boxed_slice()) {
+                Ok(full) => {
+                    let $insert = diesel::insert_into($table).values(full);
+                    $body
+                }
+                Err(rest) => {
+                    let $insert = diesel::insert_into($table).values(rest.into_vec());
+                    $body
+                }
+            }
+        }
+    }};
+}
+
+/// A version to record: the provider, its row before (none when the import created it) and
+/// after.
+struct Version {
+    provider_id: i64,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// Inserts the versions of one batch in multi-row statements.
+fn record_versions(conn: &mut AnyConnection, import_id: i64, versions: Vec<Version>) -> QueryResult<()> {
+    // Owned values: a cached statement's type must be 'static.
+    let values = versions.into_iter().map(|v| {
+        (
+            provider_versions::import_id.eq(import_id),
+            provider_versions::provider_id.eq(v.provider_id),
+            provider_versions::before_json.eq(v.before),
+            provider_versions::after_json.eq(v.after),
+        )
+    });
+    // The derived connection cannot batch inserts of optional columns; each backend can.
+    insert_chunked!(provider_versions::table, VERSIONS_BATCH, values, |insert| {
+        match &mut *conn {
+            AnyConnection::Sqlite(c) => insert.execute(c)?,
+            AnyConnection::Postgres(c) => insert.execute(c)?,
+        };
+    });
+    Ok(())
+}
+
 /// Records rows to write during an import and writes them a batch at a time, so memory holds
 /// one batch plus the set of external ids seen.
 pub struct ImportSink<'c> {
@@ -319,6 +394,10 @@ pub struct ImportSink<'c> {
     /// Who imports, for the audit rows of drawn public points.
     actor: String,
     now: String,
+    /// The providers table held no row when the import began: every record is new (the parser
+    /// refuses a file that repeats an external id, and the unique index would refuse it too),
+    /// so no batch looks up existing rows.
+    into_empty: bool,
     batch: Vec<ProviderData>,
     seen: HashSet<String>,
     counts: WriteCounts,
@@ -330,18 +409,21 @@ pub struct ImportSink<'c> {
 const IMPORT_BATCH: usize = 1000;
 
 impl<'c> ImportSink<'c> {
-    fn new(conn: &'c mut AnyConnection, import_id: i64, meta: &ImportMeta) -> Self {
-        ImportSink {
+    fn new(conn: &'c mut AnyConnection, import_id: i64, meta: &ImportMeta) -> QueryResult<Self> {
+        let into_empty = !diesel::select(diesel::dsl::exists(providers::table.select(providers::id)))
+            .get_result::<bool>(conn)?;
+        Ok(ImportSink {
             conn,
             import_id,
             mode: meta.mode,
             actor: meta.actor.clone(),
             now: now_text(),
+            into_empty,
             batch: Vec::with_capacity(IMPORT_BATCH),
             seen: HashSet::new(),
             counts: WriteCounts::default(),
             error: None,
-        }
+        })
     }
 
     /// Queues one validated record; writes when a batch is full.
@@ -360,20 +442,33 @@ impl<'c> ImportSink<'c> {
         if let Err(e) = self.write_batch(&batch) {
             self.error.get_or_insert(e);
         }
+        self.batch = batch;
+        self.batch.clear();
+    }
+
+    /// The stored rows of `records`' external ids (none when the table was empty to begin
+    /// with).
+    fn existing(&mut self, records: &[ProviderData]) -> QueryResult<HashMap<String, ProviderRow>> {
+        if self.into_empty {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
+        Ok(providers::table
+            .filter(providers::external_id.eq_any(&ids))
+            .select(ProviderRow::as_select())
+            .load::<ProviderRow>(self.conn)?
+            .into_iter()
+            .map(|r| (r.fields.external_id.clone(), r))
+            .collect())
     }
 
     fn write_batch(&mut self, records: &[ProviderData]) -> QueryResult<()> {
+        let existing = self.existing(records)?;
         let conn = &mut *self.conn;
-        let ids: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
-        let existing: HashMap<String, ProviderRow> = providers::table
-            .filter(providers::external_id.eq_any(&ids))
-            .select(ProviderRow::as_select())
-            .load::<ProviderRow>(conn)?
-            .into_iter()
-            .map(|r| (r.fields.external_id.clone(), r))
-            .collect();
         let now = &self.now;
         let mut new_rows = Vec::new();
+        let mut versions = Vec::new();
+        let mut draws = Vec::new();
         for record in records {
             let fields = ProviderFields::from(record);
             if self.mode == ImportMode::Replace {
@@ -392,9 +487,13 @@ impl<'c> ImportSink<'c> {
                             providers::updated_at.eq(now),
                         ))
                         .execute(conn)?;
-                    record_version(conn, self.import_id, Some(old), &after)?;
+                    versions.push(Version {
+                        provider_id: old.id,
+                        before: Some(to_json(old)),
+                        after: Some(to_json(&after)),
+                    });
                     if let Some(rule) = drawn {
-                        public_points::audit_draw(conn, &self.actor, old.id, rule)?;
+                        draws.push((old.id, rule));
                     }
                     self.counts.updated += 1;
                 }
@@ -413,34 +512,33 @@ impl<'c> ImportSink<'c> {
             }
         }
         self.counts.created += new_rows.len();
-        for chunk in new_rows.chunks_mut(INSERT_BATCH) {
-            let values: Vec<_> = chunk
-                .iter()
-                .map(|(r, _)| {
-                    (
-                        r.fields.clone(),
-                        providers::drawn_lat.eq(r.drawn_lat),
-                        providers::drawn_lon.eq(r.drawn_lon),
-                        providers::created_at.eq(now),
-                        providers::updated_at.eq(now),
-                    )
-                })
-                .collect();
-            let insert = diesel::insert_into(providers::table).values(&values).returning(providers::id);
-            // The derived connection cannot batch inserts of optional columns; each backend can.
-            let ids: Vec<i64> = match &mut *conn {
-                AnyConnection::Sqlite(c) => insert.get_results(c)?,
-                AnyConnection::Postgres(c) => insert.get_results(c)?,
-            };
-            for (id, (after, drawn)) in ids.into_iter().zip(chunk.iter_mut()) {
-                after.id = id;
-                record_version(conn, self.import_id, None, after)?;
-                if let Some(rule) = drawn {
-                    public_points::audit_draw(conn, &self.actor, id, rule)?;
-                }
+        let values = new_rows.iter().map(|(r, _)| {
+            (
+                r.fields.clone(),
+                providers::drawn_lat.eq(r.drawn_lat),
+                providers::drawn_lon.eq(r.drawn_lon),
+                providers::created_at.eq(now.clone()),
+                providers::updated_at.eq(now.clone()),
+            )
+        });
+        let mut ids: Vec<i64> = Vec::with_capacity(new_rows.len());
+        // The derived connection cannot batch inserts of optional columns; each backend can.
+        insert_chunked!(providers::table, INSERT_BATCH, values, |insert| {
+            let insert = insert.returning(providers::id);
+            ids.extend(match &mut *conn {
+                AnyConnection::Sqlite(c) => insert.get_results::<i64>(c)?,
+                AnyConnection::Postgres(c) => insert.get_results::<i64>(c)?,
+            });
+        });
+        for (id, (after, drawn)) in ids.into_iter().zip(new_rows.iter_mut()) {
+            after.id = id;
+            versions.push(Version { provider_id: id, before: None, after: Some(to_json(after)) });
+            if let Some(rule) = drawn {
+                draws.push((id, *rule));
             }
         }
-        Ok(())
+        record_versions(conn, self.import_id, versions)?;
+        public_points::audit_draws(conn, &self.actor, &draws)
     }
 
     /// Writes the last batch; under `Replace`, deactivates active providers the file lacked.
@@ -480,5 +578,121 @@ impl<'c> ImportSink<'c> {
                 self.counts.deactivated += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::schema::audit_log;
+
+    fn upsert() -> ImportMeta {
+        ImportMeta {
+            actor: "test".into(),
+            source: "t.csv".into(),
+            mode: ImportMode::Upsert,
+            on_error: OnError::Abort,
+        }
+    }
+
+    /// Imports `csv` (valid) in one committed import; returns its counts and id, and whether it
+    /// took the path for an empty table.
+    fn import(db: &Db, csv: &str) -> (WriteCounts, i64, bool) {
+        let parsed = crate::ingest::parse_csv(csv.as_bytes());
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let (counts, id, into_empty) = db
+            .import(
+                &upsert(),
+                |sink| {
+                    let into_empty = sink.into_empty;
+                    parsed.rows.into_iter().for_each(|r| sink.push(r.data));
+                    into_empty
+                },
+                |_, _, _| Some("{}".into()),
+            )
+            .unwrap();
+        (counts, id.expect("committed"), into_empty)
+    }
+
+    fn stored(db: &Db) -> Vec<ProviderRow> {
+        let mut conn = db.pool.get().unwrap();
+        providers::table.order(providers::id).select(ProviderRow::as_select()).load(&mut conn).unwrap()
+    }
+
+    /// The versions an import kept, by provider id.
+    fn versions(db: &Db, import_id: i64) -> Vec<(i64, Option<String>, Option<String>)> {
+        let mut conn = db.pool.get().unwrap();
+        provider_versions::table
+            .filter(provider_versions::import_id.eq(import_id))
+            .order(provider_versions::provider_id)
+            .select((
+                provider_versions::provider_id,
+                provider_versions::before_json,
+                provider_versions::after_json,
+            ))
+            .load(&mut conn)
+            .unwrap()
+    }
+
+    fn draws(db: &Db) -> usize {
+        let mut conn = db.pool.get().unwrap();
+        let actions: Vec<String> = audit_log::table.select(audit_log::action).load(&mut conn).unwrap();
+        actions.iter().filter(|a| *a == "public_point.draw").count()
+    }
+
+    /// An import into an empty table (no lookups of existing rows) writes what the ordinary
+    /// path writes for the same file into a table that already holds another record: the same
+    /// rows, a version per row from which revert restores exactly, the same audited draws.
+    #[test]
+    fn an_import_into_an_empty_table_writes_what_the_lookup_path_writes() {
+        let mut csv = Vec::new();
+        // More than one batch, and a last chunk shorter than a full multi-row insert.
+        crate::sample::write_sample_csv(&mut csv, IMPORT_BATCH + 234, 11).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let empty = Db::open(&dir.path().join("empty.db").display().to_string()).unwrap();
+        let other = Db::open(&dir.path().join("other.db").display().to_string()).unwrap();
+        let header = csv.lines().next().unwrap();
+        let first = csv.lines().nth(1).unwrap().replacen("sample-", "earlier-", 1);
+        let (_, _, was_empty) = import(&other, &format!("{header}\n{first}\n"));
+        assert!(was_empty);
+        let before_other = stored(&other);
+
+        let (fast, fast_id, fast_path) = import(&empty, &csv);
+        let (slow, slow_id, slow_path) = import(&other, &csv);
+        assert!(fast_path && !slow_path, "each database took the path meant for it");
+        let n = IMPORT_BATCH + 234;
+        assert_eq!(fast, WriteCounts { created: n, ..Default::default() });
+        assert_eq!(fast, slow);
+
+        let fast_rows = stored(&empty);
+        let slow_rows: Vec<ProviderRow> = stored(&other).into_iter().skip(1).collect();
+        assert_eq!(fast_rows.len(), n);
+        for (a, b) in fast_rows.iter().zip(&slow_rows) {
+            assert_eq!(a.fields, b.fields);
+            // Drawn points are random; both drew one exactly for the confidential rows.
+            assert_eq!(a.drawn().is_some(), b.drawn().is_some(), "{}", a.fields.external_id);
+            assert_eq!(a.drawn().is_some(), a.fields.confidential && a.fields.public_lat.is_none());
+        }
+        let confidential = fast_rows.iter().filter(|r| r.drawn().is_some()).count();
+        assert!(confidential > 0, "the sample has confidential rows");
+        assert_eq!(draws(&empty), confidential);
+        assert_eq!(draws(&other), confidential + before_other.iter().filter(|r| r.drawn().is_some()).count());
+
+        for (db, id, rows) in [(&empty, fast_id, &fast_rows), (&other, slow_id, &slow_rows)] {
+            let kept = versions(db, id);
+            assert_eq!(kept.len(), n);
+            for ((provider_id, before, after), row) in kept.iter().zip(rows.iter()) {
+                assert_eq!(*provider_id, row.id);
+                assert_eq!(*before, None, "created rows had no state before");
+                let after: ProviderRow = serde_json::from_str(after.as_deref().unwrap()).unwrap();
+                assert_eq!(&after, row, "the version is the row as written");
+            }
+        }
+
+        assert_eq!(empty.revert_import(fast_id, "test").unwrap().1, n);
+        assert_eq!(other.revert_import(slow_id, "test").unwrap().1, n);
+        assert!(stored(&empty).is_empty());
+        assert_eq!(stored(&other), before_other, "only the earlier record is left, as it was");
     }
 }

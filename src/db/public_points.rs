@@ -4,7 +4,7 @@
 //! than the minimum distance (or the stored point no longer fits the rule) or an admin asks, and
 //! every draw is audited. The rule itself is `crate::public_point`.
 
-use super::audit::write_audit;
+use super::audit::{write_audit, write_audits};
 use super::changes::{self, Wrote};
 use super::rows::ProviderRow;
 use super::schema::providers;
@@ -47,6 +47,13 @@ pub(super) fn settle(before: Option<&ProviderRow>, new: &mut ProviderRow) -> Opt
 
 pub(super) fn audit_draw(conn: &mut AnyConnection, actor: &str, id: i64, rule: &str) -> QueryResult<usize> {
     write_audit(conn, actor, "public_point.draw", &format!("provider {id}: public point drawn ({rule})"), 1)
+}
+
+/// Audits the draws `(provider id, rule)` of one import batch, in multi-row inserts.
+pub(super) fn audit_draws(conn: &mut AnyConnection, actor: &str, draws: &[(i64, &str)]) -> QueryResult<()> {
+    let entries: Vec<(String, i64)> =
+        draws.iter().map(|(id, rule)| (format!("provider {id}: public point drawn ({rule})"), 1)).collect();
+    write_audits(conn, actor, "public_point.draw", &entries)
 }
 
 fn store(conn: &mut AnyConnection, row: &ProviderRow) -> QueryResult<usize> {

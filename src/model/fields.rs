@@ -180,8 +180,29 @@ pub fn split_list(raw: &str) -> impl Iterator<Item = &str> {
 /// OpenStreetMap `opening_hours` syntax, e.g. `Mo-Fr 09:00-17:00` or `24/7`.
 pub fn parse_hours(raw: &str) -> Result<String, String> {
     let s = raw.trim();
-    opening_hours_syntax::parse(s).map(|_| s.to_string()).map_err(|_| {
+    valid_hours(s).then(|| s.to_string()).ok_or_else(|| {
         format!("'{s}' is not in OpenStreetMap opening_hours format (examples: '24/7', 'Mo-Fr 09:00-17:00; Sa 10:00-14:00')")
+    })
+}
+
+/// Whether `s` parses as opening_hours. A directory repeats a few hours strings across many
+/// rows, and parsing one costs about as much as the rest of its row, so each thread remembers
+/// the answers for the last distinct strings it saw (up to `HOURS_REMEMBERED`).
+fn valid_hours(s: &str) -> bool {
+    const HOURS_REMEMBERED: usize = 1024;
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, bool>> = Default::default();
+    }
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(valid) = seen.get(s) {
+            return *valid;
+        }
+        let valid = opening_hours_syntax::parse(s).is_ok();
+        if seen.len() >= HOURS_REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(s.to_string(), valid);
+        valid
     })
 }
 

@@ -4,8 +4,15 @@ use super::{ImportRecord, Service, ServiceError};
 use crate::db::{ImportMeta, WriteCounts};
 pub use crate::ingest::{Code, Fix, GeocodedRow, RowProblem, Via};
 use crate::ingest::{ParsedFile, ReadOptions, parse_csv_reading};
+use crate::model::ProviderData;
 use crate::model::{Geocode, ImportMode, OnError};
 use serde::Serialize;
+use std::sync::mpsc;
+
+/// Rows handed from the reading thread to the writing one at a time.
+const ROWS_PER_BATCH: usize = 1000;
+/// Batches the reader may be ahead of the writer (bounds the memory of rows in flight).
+const BATCHES_AHEAD: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -92,10 +99,31 @@ impl Service {
         let (counts, import_id, _) = self.db.import(
             &meta,
             |sink| {
-                parse_csv_reading(&bytes, &read, &mut |row, problems_so_far| {
-                    if !(abort && problems_so_far > 0) {
-                        sink.push(row.data);
+                // The file is read and validated on a thread of its own while this one writes
+                // what it has read so far; rows go across in batches, a few batches ahead at most.
+                std::thread::scope(|scope| {
+                    let (rows, received) = mpsc::sync_channel::<Vec<ProviderData>>(BATCHES_AHEAD);
+                    let (bytes, read) = (&bytes, &read);
+                    let reader = scope.spawn(move || {
+                        let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
+                        let parsed = parse_csv_reading(bytes, read, &mut |row, problems_so_far| {
+                            if !(abort && problems_so_far > 0) {
+                                batch.push(row.data);
+                                if batch.len() == ROWS_PER_BATCH {
+                                    // A send fails only when the writer is gone (it panicked).
+                                    let full =
+                                        std::mem::replace(&mut batch, Vec::with_capacity(ROWS_PER_BATCH));
+                                    let _ = rows.send(full);
+                                }
+                            }
+                        });
+                        let _ = rows.send(batch);
+                        parsed
+                    });
+                    for batch in received {
+                        batch.into_iter().for_each(|row| sink.push(row));
                     }
+                    reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
                 })
             },
             |parsed, counts, id| {

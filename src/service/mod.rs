@@ -46,6 +46,8 @@ pub struct Service {
     contact: contact::ContactLog,
     /// Where snapshots are read from when not the primary (`DATABASE_READ_URL`).
     replica: Option<replica::Replica>,
+    /// false for a command that writes and exits: it never builds a snapshot.
+    publishes: bool,
 }
 
 impl Service {
@@ -70,6 +72,13 @@ impl Service {
         Service::with_index(db, LiveIndex::new(0, Vec::<Provider>::new()))
     }
 
+    /// A service for one command that writes and exits (the CLI import): it loads no snapshot
+    /// and builds none after its writes, which running servers pick up through the change
+    /// sequence as they do any other process's.
+    pub fn for_writes(db: Db) -> Service {
+        Service { publishes: false, ..Service::without_snapshot(db) }
+    }
+
     fn with_index(db: Db, index: LiveIndex) -> Service {
         let audit = AuditQueue::start(db.clone());
         Service {
@@ -79,6 +88,7 @@ impl Service {
             write_lock: Mutex::new(()),
             contact: contact::ContactLog::new(),
             replica: None,
+            publishes: true,
         }
     }
 
@@ -100,6 +110,9 @@ impl Service {
     /// past the published version: after this process's own writes, and when polled, after
     /// writes by any other process on the same database (the CLI, another instance).
     pub fn refresh(&self) -> Result<bool, ServiceError> {
+        if !self.publishes {
+            return Ok(false);
+        }
         let seq = self.db.change_seq()?;
         if let Some(replica) = &self.replica {
             return self.refresh_from_replica(replica, seq as u64);
