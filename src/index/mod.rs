@@ -2,6 +2,7 @@
 //! their public points on the unit sphere and their clusters per zoom, published atomically.
 
 pub mod clusters;
+mod kept;
 pub mod open;
 pub mod postings;
 
@@ -9,6 +10,7 @@ use crate::hours;
 use crate::model::{Category, LonLat, Provider, ProviderId};
 use arc_swap::ArcSwap;
 use clusters::{ClusterIndex, category_bits};
+use kept::Kept;
 use open::{OpenSet, OpenSets};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -41,25 +43,18 @@ pub struct Snapshot {
     pub postings: postings::Postings,
     /// Each record's categories as bits, for building clusters.
     category_bits: Arc<[u16]>,
-    /// Clusters of filtered subsets, made on first use; most recently used last.
-    filtered: Mutex<Vec<(String, Lazy)>>,
+    /// Clusters of filtered subsets, made on first use.
+    filtered: Kept<ClusterIndex>,
     /// Who is open at the instants asked about, with trees of their own.
     open: OpenSets,
-    /// Trees of the providers in some posting lists, for filters whose providers are far from
-    /// where they are asked about; most recently used last.
-    candidate_trees: Mutex<Vec<(String, LazyTree)>>,
+    /// Trees of the providers in some posting lists, for rare filters and filters whose
+    /// providers are far from where they are asked about.
+    candidate_trees: Kept<RTree<TreePoint>>,
 }
 
-/// A tree built by the first request that needs it.
-type LazyTree = Arc<OnceLock<Arc<RTree<TreePoint>>>>;
-
-/// Candidate trees a snapshot keeps at most, and while they hold at most this share of the
-/// snapshot's providers (32 bytes each).
+/// Candidate trees a snapshot keeps at most, while together they hold at most half its
+/// providers (32 bytes each).
 const CANDIDATE_TREES_KEPT: usize = 4;
-const CANDIDATE_TREES_SHARE: usize = 2;
-
-/// A cluster index built by the first request that needs it.
-type Lazy = Arc<OnceLock<Arc<ClusterIndex>>>;
 
 /// Filtered cluster indexes a snapshot keeps at most...
 const FILTERED_KEPT: usize = 16;
@@ -183,6 +178,7 @@ impl Snapshot {
         let points: Arc<[LonLat]> = points.into();
         let clusters = clusters_in_background(points.clone(), category_bits.clone());
         let built_at = OffsetDateTime::now_utc();
+        let n = records.len();
         // Zones from the public points, like every other decision of the snapshot.
         let kept = previous.as_ref().map(|prev| (&prev.snap.hours, prev.kept));
         let hours = hours::Table::build_keeping(kept, &records, &points, built_at.unix_timestamp());
@@ -204,9 +200,9 @@ impl Snapshot {
             clusters,
             postings,
             category_bits,
-            filtered: Mutex::new(Vec::new()),
+            filtered: Kept::new(FILTERED_KEPT, FILTERED_KEPT_SIZE * n.max(1), ClusterIndex::len),
             open: OpenSets::new(),
-            candidate_trees: Mutex::new(Vec::new()),
+            candidate_trees: Kept::new(CANDIDATE_TREES_KEPT, n / 2, RTree::size),
         }
     }
 
@@ -307,73 +303,27 @@ impl Snapshot {
         if key.is_empty() {
             return self.clusters();
         }
-        let cell = {
-            let mut kept = self.filtered.lock().unwrap_or_else(PoisonError::into_inner);
-            let entry = match kept.iter().position(|(k, _)| k == key) {
-                Some(i) => kept.remove(i),
-                None => (key.to_string(), Arc::new(OnceLock::new())),
-            };
-            kept.push(entry.clone());
-            entry.1
-        };
-        let index = cell
-            .get_or_init(|| {
-                let slots = (0..self.records.len() as u32).filter(|s| keep(*s));
-                Arc::new(ClusterIndex::build(&self.points, &self.category_bits, slots))
-            })
-            .clone();
-        let mut kept = self.filtered.lock().unwrap_or_else(PoisonError::into_inner);
-        let size = |kept: &[(String, Lazy)]| -> usize {
-            kept.iter().filter_map(|(_, c)| c.get()).map(|c| c.len()).sum()
-        };
-        while kept.len() > 1
-            && (kept.len() > FILTERED_KEPT || size(&kept) > FILTERED_KEPT_SIZE * self.records.len().max(1))
-        {
-            kept.remove(0);
-        }
-        index
+        self.filtered.get_or_build(key, || {
+            let slots = (0..self.records.len() as u32).filter(|s| keep(*s));
+            ClusterIndex::build(&self.points, &self.category_bits, slots)
+        })
     }
 
-    /// The tree of the `size` providers `candidates` lists, named `key`: built on first use
-    /// (callers asking for the same key share one build) and kept while the kept ones stay
-    /// small. A walk of it finds a filter's nearest however far away they are.
-    pub fn candidate_tree(
-        &self,
-        key: &str,
-        size: usize,
-        candidates: impl FnOnce() -> Vec<u32>,
-    ) -> Arc<RTree<TreePoint>> {
-        let cell = {
-            let mut kept = self.candidate_trees.lock().unwrap_or_else(PoisonError::into_inner);
-            let entry = match kept.iter().position(|(k, _)| k == key) {
-                Some(i) => kept.remove(i),
-                None => (key.to_string(), Arc::new(OnceLock::new())),
-            };
-            kept.push(entry.clone());
-            let size_of = |kept: &[(String, LazyTree)]| -> usize {
-                kept.iter().filter_map(|(_, t)| t.get()).map(|t| t.size()).sum::<usize>() + size
-            };
-            while kept.len() > 1
-                && (kept.len() > CANDIDATE_TREES_KEPT
-                    || size_of(&kept[..kept.len() - 1]) * CANDIDATE_TREES_SHARE > self.len().max(1))
-            {
-                kept.remove(0);
-            }
-            entry.1
-        };
-        cell.get_or_init(|| {
+    /// The tree of the providers `candidates` lists, named `key`: built on first use and kept
+    /// while the kept ones stay small. A walk of it finds a filter's nearest however far away
+    /// they are.
+    pub fn candidate_tree(&self, key: &str, candidates: impl FnOnce() -> Vec<u32>) -> Arc<RTree<TreePoint>> {
+        self.candidate_trees.get_or_build(key, || {
             let slots = candidates();
-            Arc::new(RTree::bulk_load(
+            RTree::bulk_load(
                 slots.iter().map(|&s| TreePoint::new(self.points[s as usize].to_xyz(), s)).collect(),
-            ))
+            )
         })
-        .clone()
     }
 
     /// The candidate tree named `key`, if a query has built it (and it is still kept).
     pub fn built_candidate_tree(&self, key: &str) -> Option<Arc<RTree<TreePoint>>> {
-        let kept = self.candidate_trees.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.iter().find(|(k, _)| k == key).and_then(|(_, t)| t.get()).cloned()
+        self.candidate_trees.get(key)
     }
 
     pub fn len(&self) -> usize {

@@ -29,6 +29,11 @@ impl Filters {
 
     /// Everything but the open filter.
     fn matches_record(&self, snap: &Snapshot, slot: u32) -> bool {
+        // Without record filters the record is never read: a walk would miss the cache on
+        // each one it steps over.
+        if self.categories.is_empty() && self.languages.is_empty() && self.open_24_7.is_none() {
+            return true;
+        }
         let p: &ProviderData = &snap.records[slot as usize].data;
         (self.categories.is_empty() || self.categories.iter().any(|c| p.has_category(*c)))
             && (self.languages.is_empty() || self.languages.iter().any(|l| p.languages.contains(l)))
@@ -92,10 +97,10 @@ impl Filters {
         Some(slots)
     }
 
-    /// The candidates when they are few enough that checking each beats a nearest walk for
-    /// `k`: to find k of c matches among n providers a walk steps over about k·n/c entries
-    /// (more when the matches are far away), a scan costs c, so the scan is taken while
-    /// c² ≤ 4·k·n.
+    /// The candidates when they are few enough that nearest for `k` gives them a tree of their
+    /// own at once (a build costs about what checking each of them once would): to find k of c
+    /// matches among n providers a walk steps over about k·n/c entries (more when the matches
+    /// are far away), so that is while c² ≤ 4·k·n.
     pub fn rare_candidates(&self, snap: &Snapshot, k: usize) -> Option<Vec<u32>> {
         let c = self.candidate_bound(snap)?;
         scan_beats_walk(c, k, snap.len()).then(|| self.candidates(snap)).flatten()

@@ -71,12 +71,17 @@ pub fn nearest(
     if k == 0 {
         return Vec::new();
     }
-    // A rare filter: every provider it can match, checked one by one (same answers).
     let bound = filters.candidate_bound(snap);
-    if bound.is_some_and(|c| filters::scan_beats_walk(c, k, snap.len())) {
+    let key = bound.and_then(|_| filters.candidates_key(snap));
+    // A rare filter: a tree of just the providers it can match, built by its first query (which
+    // costs about what checking each of them once would) and kept for the next ones.
+    if let (Some(c), Some(key)) = (bound, key.as_deref())
+        && filters::scan_beats_walk(c, k, snap.len())
+    {
         let matcher = filters.matcher(snap);
-        let candidates = filters.candidates(snap).unwrap_or_default();
-        return nearest_among(snap, &candidates, origin, k, max_distance_m, |s| matcher.matches(s));
+        let tree = snap.candidate_tree(key, || filters.candidates(snap).unwrap_or_default());
+        return nearest_in(snap, &tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
+            .unwrap_or_default();
     }
     // Otherwise a walk, which a filter whose providers are all far away (Gujarati near Delhi)
     // would run over most of the tree: it gives up after stepping over a sixteenth as many
@@ -86,7 +91,6 @@ pub fn nearest(
     let matcher = filters.nearest_matcher(snap);
     // Once a far query has built the candidates' own tree, every query of that filter walks
     // it: it holds every provider the filter can match and nothing else.
-    let key = bound.and_then(|_| filters.candidates_key(snap));
     if let Some(tree) = key.as_deref().and_then(|key| snap.built_candidate_tree(key)) {
         return nearest_in(snap, &tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
             .unwrap_or_default();
@@ -101,8 +105,8 @@ pub fn nearest(
     };
     walked.unwrap_or_else(|| {
         // The candidates' own tree: built by the first query that needs it, kept for the next.
-        let (Some(key), Some(bound)) = (key, bound) else { return Vec::new() };
-        let tree = snap.candidate_tree(&key, bound, || filters.candidates(snap).unwrap_or_default());
+        let Some(key) = key else { return Vec::new() };
+        let tree = snap.candidate_tree(&key, || filters.candidates(snap).unwrap_or_default());
         nearest_in(snap, &tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
             .unwrap_or_default()
     })
@@ -148,31 +152,6 @@ fn nearest_in(
     sort_by_distance(&mut hits);
     hits.truncate(k);
     Some(hits)
-}
-
-/// `nearest` over just `candidates`, by distance to each.
-fn nearest_among(
-    snap: &Snapshot,
-    candidates: &[u32],
-    origin: LonLat,
-    k: usize,
-    max_distance_m: Option<f64>,
-    keep: impl Fn(u32) -> bool,
-) -> Vec<Hit> {
-    let mut hits: Vec<Hit> = candidates
-        .iter()
-        .filter(|s| {
-            visit();
-            keep(**s)
-        })
-        .filter_map(|&slot| {
-            let d = origin.distance_m(snap.points[slot as usize]);
-            max_distance_m.is_none_or(|m| d <= m).then_some(Hit { slot, distance_m: Some(shown(d)) })
-        })
-        .collect();
-    sort_by_distance(&mut hits);
-    hits.truncate(k);
-    hits
 }
 
 /// The clusters of the providers `filters` accept (built on first use for a filter).
