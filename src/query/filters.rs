@@ -68,10 +68,11 @@ impl Filters {
             .min_by_key(|(_, ls)| ls.iter().map(|l| l.len()).sum::<usize>())
     }
 
-    /// A canonical name of the set `candidates` returns: equal for filters with the same
+    /// At most how many providers these filters can accept (see `candidate_bound`), and a
+    /// canonical name of the set `candidates` returns: equal for filters with the same
     /// candidates however written or whatever else they filter on.
-    pub fn candidates_key(&self, snap: &Snapshot) -> Option<String> {
-        let (categories, _) = self.shortest(snap)?;
+    pub fn candidate_set(&self, snap: &Snapshot) -> Option<(usize, String)> {
+        let (categories, lists) = self.shortest(snap)?;
         let mut names: Vec<&str> = if categories {
             self.categories.iter().map(|c| c.slug()).collect()
         } else {
@@ -79,13 +80,14 @@ impl Filters {
         };
         names.sort_unstable();
         names.dedup();
-        Some(format!("{}={}", if categories { "category" } else { "language" }, names.join(",")))
+        let kind = if categories { "category" } else { "language" };
+        Some((lists.iter().map(|l| l.len()).sum(), format!("{kind}={}", names.join(","))))
     }
 
     /// At most how many providers these filters can accept, from the posting lists (`None`
     /// without a category or language filter).
     pub fn candidate_bound(&self, snap: &Snapshot) -> Option<usize> {
-        self.shortest_lists(snap).map(|ls| ls.iter().map(|l| l.len()).sum())
+        self.candidate_set(snap).map(|(bound, _)| bound)
     }
 
     /// Every slot these filters can accept (a superset: other filters still apply), in slot

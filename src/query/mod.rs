@@ -71,29 +71,32 @@ pub fn nearest(
     if k == 0 {
         return Vec::new();
     }
-    let bound = filters.candidate_bound(snap);
-    let key = bound.and_then(|_| filters.candidates_key(snap));
+    // Every provider a category or language filter can match: how many at most, and the name
+    // their own tree is kept under.
+    let candidates = filters.candidate_set(snap);
+    let candidate_tree =
+        |key: &str| snap.candidate_tree(key, || filters.candidates(snap).unwrap_or_default());
+    let walk_all = |tree: &RTree<TreePoint>, matcher: &Matcher| {
+        nearest_in(snap, tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
+            .unwrap_or_default()
+    };
     // A rare filter: a tree of just the providers it can match, built by its first query (which
     // costs about what checking each of them once would) and kept for the next ones.
-    if let (Some(c), Some(key)) = (bound, key.as_deref())
-        && filters::scan_beats_walk(c, k, snap.len())
+    if let Some((c, key)) = &candidates
+        && filters::scan_beats_walk(*c, k, snap.len())
     {
-        let matcher = filters.matcher(snap);
-        let tree = snap.candidate_tree(key, || filters.candidates(snap).unwrap_or_default());
-        return nearest_in(snap, &tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
-            .unwrap_or_default();
+        return walk_all(&candidate_tree(key), &filters.matcher(snap));
     }
     // Otherwise a walk, which a filter whose providers are all far away (Gujarati near Delhi)
     // would run over most of the tree: it gives up after stepping over a sixteenth as many
     // entries as the filter has candidates (a step of the walk costs about 16 checks of a
     // candidate, measured at 1M), and walks a tree of just the candidates instead.
-    let budget = bound.map_or(usize::MAX, |c| c / WALK_STEP_COST);
+    let budget = candidates.as_ref().map_or(usize::MAX, |(c, _)| c / WALK_STEP_COST);
     let matcher = filters.nearest_matcher(snap);
     // Once a far query has built the candidates' own tree, every query of that filter walks
     // it: it holds every provider the filter can match and nothing else.
-    if let Some(tree) = key.as_deref().and_then(|key| snap.built_candidate_tree(key)) {
-        return nearest_in(snap, &tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
-            .unwrap_or_default();
+    if let Some(tree) = candidates.as_ref().and_then(|(_, key)| snap.built_candidate_tree(key)) {
+        return walk_all(&tree, &matcher);
     }
     // With an open filter, the tree of just the open providers when it is built: the same
     // answers, without stepping over the closed ones.
@@ -103,12 +106,10 @@ pub fn nearest(
         }
         None => nearest_in(snap, &snap.tree, origin, k, max_distance_m, budget, |s| matcher.matches(s)),
     };
-    walked.unwrap_or_else(|| {
-        // The candidates' own tree: built by the first query that needs it, kept for the next.
-        let Some(key) = key else { return Vec::new() };
-        let tree = snap.candidate_tree(&key, || filters.candidates(snap).unwrap_or_default());
-        nearest_in(snap, &tree, origin, k, max_distance_m, usize::MAX, |s| matcher.matches(s))
-            .unwrap_or_default()
+    walked.unwrap_or_else(|| match &candidates {
+        // A walk gives up only with a budget, so only with candidates.
+        Some((_, key)) => walk_all(&candidate_tree(key), &matcher),
+        None => Vec::new(),
     })
 }
 
