@@ -6,7 +6,7 @@
 
 use bellmap::http::clusters::viewport;
 use bellmap::index::Snapshot;
-use bellmap::index::clusters::{ClusterIndex, category_bits, unproject};
+use bellmap::index::clusters::{ClusterIndex, unproject};
 use bellmap::model::LonLat;
 use bellmap::query::{BoundingBox, Filters};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -39,7 +39,7 @@ fn screen(centre: LonLat, zoom: u8, width: f64, height: f64) -> BoundingBox {
 
 fn benches(c: &mut Criterion) {
     let snap = snapshot();
-    let bits: Vec<u16> = snap.records.iter().map(|p| category_bits(&p.data.categories)).collect();
+    let bits: Vec<u16> = snap.records.iter().map(|p| p.category_bits()).collect();
 
     let mut build = c.benchmark_group("clusters_build");
     build.sample_size(10).measurement_time(Duration::from_secs(30));

@@ -45,7 +45,7 @@ fn benches(c: &mut Criterion) {
 
     // The schedules' share of the build, measured alone (the snapshot above built them too).
     let started = Instant::now();
-    let table = Table::build(&snap.records, &snap.points, now);
+    let table = Table::build(snap.len(), |s| snap.record(s as u32).hours_of(), &snap.points, now);
     let always_or_none = (0..snap.len() as u32).filter(|s| snap.hours.next_change(*s, now).is_none()).count();
     eprintln!(
         "hours table: {} distinct schedules compiled in {:.1?} ({} providers are 24/7 or have no hours)",
@@ -103,7 +103,7 @@ fn benches(c: &mut Criterion) {
 
     // The same comparison interleaved: criterion runs the variants one after another, and on a
     // shared machine the baseline itself drifts by tens of percent between them.
-    let cold = Snapshot::build(1, snap.records.iter().map(|p| (**p).clone()).collect());
+    let cold = Snapshot::build(1, snap.records.iter().map(|p| p.to_provider()));
     cold.set_open_trees(false);
     // The providers open at night as a snapshot of their own: what a walk over just them costs
     // with no filter at all, the floor for any open-now index.
@@ -111,8 +111,8 @@ fn benches(c: &mut Criterion) {
         1,
         (0..snap.len() as u32)
             .filter(|s| night.matches(&snap, *s))
-            .map(|s| (*snap.records[s as usize]).clone())
-            .collect(),
+            .map(|s| snap.record(s).to_provider())
+            .collect::<Vec<_>>(),
     );
     let rounds = std::env::var("BELLMAP_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
     interleaved(

@@ -43,8 +43,8 @@ fn filter_near(snap: &Snapshot, share: f64) -> (Filters, String, f64) {
         })
         .collect();
     let mut languages = std::collections::HashMap::<&str, usize>::new();
-    for p in &snap.records {
-        for l in &p.data.languages {
+    for p in snap.records.iter() {
+        for l in p.languages().iter() {
             *languages.entry(l).or_default() += 1;
         }
     }
@@ -121,7 +121,7 @@ fn benches(c: &mut Criterion) {
         let snap = Snapshot::build(1, records);
         // One record renamed and moved 2 km: the snapshot an admin's edit publishes, then with
         // its clusters (built after it is published).
-        let mut edited = (*snap.records[snap.len() / 2]).clone();
+        let mut edited = snap.record(snap.len() as u32 / 2).to_provider();
         edited.data.name.push_str(" (renamed)");
         let at = *edited.data.location.reveal();
         edited.data.location = LonLat { lon: at.lon + 0.02, lat: at.lat }.into();

@@ -101,19 +101,40 @@ struct Compiled {
 /// (only when the hours name holidays) and the point (only when they name sun events).
 type Key<'a> = (&'a str, &'static str, Option<Country>, Option<(u64, u64)>);
 
+/// What a provider's schedule is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct HoursOf<'a> {
+    pub hours: Option<&'a str>,
+    pub open_24_7: bool,
+    /// ISO 3166-1 alpha-2: whose public holidays `PH` means.
+    pub country: &'a str,
+}
+
+impl<'a> HoursOf<'a> {
+    pub fn of(p: &'a Provider) -> HoursOf<'a> {
+        HoursOf { hours: p.data.hours.as_deref(), open_24_7: p.data.open_24_7, country: &p.data.country }
+    }
+}
+
 impl Table {
-    /// Compiles the schedules of `records`, whose public points are `points` (same order),
-    /// with a precomputed window around `now`.
-    pub fn build(records: &[Arc<Provider>], points: &[LonLat], now: UnixTime) -> Table {
-        Table::build_keeping(None, records, points, now)
+    /// Compiles the schedules of `len` records, `of(slot)` giving what each one's hours are
+    /// made from and `points` their public points, with a precomputed window around `now`.
+    pub fn build<'a>(
+        len: usize,
+        of: impl Fn(usize) -> HoursOf<'a> + Sync,
+        points: &[LonLat],
+        now: UnixTime,
+    ) -> Table {
+        Table::build_keeping(None, len, of, points, now)
     }
 
     /// As `build`, but a slot `s` with `kept[s] == Some(old)` (its record and point unchanged
     /// since `previous` gave them slot `old`) keeps its schedule, so only new and changed
     /// records are looked up and compiled.
-    pub fn build_keeping(
+    pub fn build_keeping<'a>(
         previous: Option<(&Table, &[Option<u32>])>,
-        records: &[Arc<Provider>],
+        len: usize,
+        of: impl Fn(usize) -> HoursOf<'a> + Sync,
         points: &[LonLat],
         now: UnixTime,
     ) -> Table {
@@ -121,9 +142,9 @@ impl Table {
             Some((table, _)) => table.schedules.clone(),
             None => vec![Arc::new(Schedule::Unknown), Arc::new(Schedule::Always)],
         };
-        let mut of_slot = vec![UNKNOWN; records.len()];
+        let mut of_slot = vec![UNKNOWN; len];
         let mut todo = Vec::new();
-        for slot in 0..records.len() {
+        for slot in 0..len {
             match previous.and_then(|(table, kept)| Some(table.of_slot[kept[slot]? as usize])) {
                 Some(id) => of_slot[slot] = id,
                 None => todo.push(slot),
@@ -134,11 +155,10 @@ impl Table {
         let start = now - now.rem_euclid(60) - WINDOW_BEFORE_S;
         let end = start + WINDOW_BEFORE_S + WINDOW_AFTER_S;
         let mut unreadable = 0usize;
-        let zones = zones(&todo, records, points);
+        let zones = zones(&todo, &of, points);
         for (&slot, zone) in todo.iter().zip(zones) {
-            let (p, at) = (&records[slot], points[slot]);
-            let d = &p.data;
-            let Some(raw) = needs_zone(p) else {
+            let (d, at) = (of(slot), points[slot]);
+            let Some(raw) = needs_zone(d) else {
                 of_slot[slot] = if d.open_24_7 || d.hours.is_some() { ALWAYS } else { UNKNOWN };
                 continue;
             };
@@ -230,16 +250,20 @@ impl Schedule {
 }
 
 /// The hours of a provider that are evaluated in its time zone: not 24/7 nor `open_24_7`.
-fn needs_zone(p: &Provider) -> Option<&str> {
-    let raw = p.data.hours.as_deref()?.trim();
-    (!p.data.open_24_7 && raw != "24/7").then_some(raw)
+fn needs_zone(d: HoursOf<'_>) -> Option<&str> {
+    let raw = d.hours?.trim();
+    (!d.open_24_7 && raw != "24/7").then_some(raw)
 }
 
 /// The time zone of each record in `slots` whose hours need one, from its public point. The
 /// lookup is most of the table's build time, so it runs on a few threads.
-fn zones(slots: &[usize], records: &[Arc<Provider>], points: &[LonLat]) -> Vec<Option<Tz>> {
+fn zones<'a>(
+    slots: &[usize],
+    of: &(impl Fn(usize) -> HoursOf<'a> + Sync),
+    points: &[LonLat],
+) -> Vec<Option<Tz>> {
     let zone = |&slot: &usize| {
-        needs_zone(&records[slot])?;
+        needs_zone(of(slot))?;
         let at = points[slot];
         Coordinates::new(at.lat, at.lon).map(|c| *TzLocation::from_coords(c).get_timezone())
     };
@@ -394,8 +418,7 @@ mod tests {
 
     fn table(providers: &[Provider]) -> Table {
         let points: Vec<LonLat> = providers.iter().map(|p| p.public_point().unwrap()).collect();
-        let records: Vec<Arc<Provider>> = providers.iter().cloned().map(Arc::new).collect();
-        Table::build(&records, &points, BUILT.unix_timestamp())
+        Table::build(providers.len(), |s| HoursOf::of(&providers[s]), &points, BUILT.unix_timestamp())
     }
 
     fn t(at: OffsetDateTime) -> UnixTime {

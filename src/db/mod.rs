@@ -16,7 +16,6 @@ use diesel::r2d2::{ManageConnection, Pool, R2D2Connection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use rows::ProviderRow;
 use schema::{change_sequence, providers};
-use std::sync::Arc;
 
 pub use audit::AuditEntry;
 pub use changes::{MARKED_MAX, Since};
@@ -333,15 +332,14 @@ impl Db {
     /// Every provider with status active, by id, with the change sequence they are current at:
     /// both are read in one transaction, so the rows are exactly those of that sequence.
     /// Rows are read a page at a time and converted as they come: a million rows loaded at
-    /// once would hold two copies of everything (rows and records) at the peak.
-    pub fn load_active(&self) -> Result<(i64, Vec<Arc<Provider>>), DbError> {
+    /// once would hold two copies of everything (rows and records) at the peak; `each` takes them
+    /// one at a time.
+    pub fn load_active(&self, mut each: impl FnMut(Provider)) -> Result<i64, DbError> {
         let mut conn = self.pool.get()?;
         conn.transaction::<_, DbError, _>(|conn| {
             read_snapshot(conn)?;
             let seq = changes::current(conn)?;
             let active = providers::table.filter(providers::status.eq("active"));
-            let count: i64 = active.count().get_result(conn)?;
-            let mut records = Vec::with_capacity(count as usize);
             let mut after = 0i64;
             loop {
                 let page: Vec<ProviderRow> = active
@@ -353,10 +351,10 @@ impl Db {
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 for row in page {
-                    records.push(Arc::new(Provider::try_from(row)?));
+                    each(Provider::try_from(row)?);
                 }
             }
-            Ok((seq, records))
+            Ok(seq)
         })
     }
 

@@ -138,19 +138,19 @@ pub fn viewport(
     for item in &items {
         features.push(match item.node {
             Node::Provider(slot) => {
-                let p = &snap.records[slot as usize];
+                let p = snap.record(slot);
                 let at = snap.points[slot as usize];
                 let properties = Properties::Provider {
                     cluster: false,
-                    id: p.id.0,
-                    name: &p.data.name,
-                    categories: &p.data.categories,
-                    confidential: p.data.confidential,
+                    id: p.id().0,
+                    name: p.name(),
+                    categories: p.categories(),
+                    confidential: p.confidential(),
                     location_precision: p.public_precision().as_str(),
-                    open_24_7: p.data.open_24_7,
+                    open_24_7: p.open_24_7(),
                     open_now: snap.hours.state(slot, when).as_bool(),
                 };
-                Feature::new(Id::Provider(p.id.0), Point::new(at.lon, at.lat), properties)
+                Feature::new(Id::Provider(p.id().0), Point::new(at.lon, at.lat), properties)
             }
             Node::Cluster(id) => {
                 let cluster = index.cluster(id).ok_or_else(|| {

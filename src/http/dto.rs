@@ -5,9 +5,10 @@ use super::places::PlaceDto;
 use crate::emergency::Emergency;
 use crate::hours::{self, UnixTime};
 use crate::index::Snapshot;
+use crate::index::records::{Languages, PhoneRef};
 use crate::model::Role;
 use crate::model::fields::format_date;
-use crate::model::{Category, Phone, Provider, Status, Wheelchair};
+use crate::model::{Category, Phone, Status, Wheelchair};
 use crate::query::Hit;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
@@ -198,7 +199,7 @@ pub struct ProviderDto<'a> {
     pub name: &'a str,
     pub organization: Option<&'a str>,
     pub description: Option<&'a str>,
-    pub categories: &'a [Category],
+    pub categories: &'static [Category],
     /// WGS84 degrees. For a confidential provider this is its public (approximate) point.
     pub lat: f64,
     pub lon: f64,
@@ -217,15 +218,20 @@ pub struct ProviderDto<'a> {
     pub postal_code: Option<&'a str>,
     /// ISO 3166-1 alpha-2.
     pub country: &'a str,
-    pub phone: Option<&'a Phone>,
-    pub hotline: Option<&'a Phone>,
-    pub sms: Option<&'a Phone>,
+    #[schema(value_type = Option<Phone>)]
+    pub phone: Option<PhoneRef<'a>>,
+    #[schema(value_type = Option<Phone>)]
+    pub hotline: Option<PhoneRef<'a>>,
+    #[schema(value_type = Option<Phone>)]
+    pub sms: Option<PhoneRef<'a>>,
     /// Withheld (null) for confidential providers, except for caseworker and admin tokens.
-    pub intake_phone: Option<&'a Phone>,
+    #[schema(value_type = Option<Phone>)]
+    pub intake_phone: Option<PhoneRef<'a>>,
     pub email: Option<&'a str>,
     pub website: Option<&'a str>,
     /// ISO 639 codes.
-    pub languages: &'a [String],
+    #[schema(value_type = Vec<String>)]
+    pub languages: Languages<'a>,
     /// OpenStreetMap opening_hours syntax.
     pub hours: Option<&'a str>,
     pub open_24_7: bool,
@@ -273,57 +279,56 @@ impl<'a> ProviderDto<'a> {
         at: UnixTime,
         fields: Fields,
     ) -> ProviderDto<'a> {
-        let p: &Provider = &snap.records[slot as usize];
+        let p = snap.record(slot);
         let point = snap.points[slot as usize];
-        let d = &p.data;
-        let secret = d.confidential;
+        let secret = p.confidential();
         let admin = role == Some(Role::Admin);
-        let open = |v: &'a Option<String>| if secret && !admin { None } else { v.as_deref() };
+        let open = |v: Option<&'a str>| if secret && !admin { None } else { v };
         let exact = |v: f64| (secret && admin).then_some(v);
         ProviderDto {
-            id: p.id.0,
-            name: &d.name,
-            organization: d.organization.as_deref(),
-            description: d.description.as_deref(),
-            categories: &d.categories,
+            id: p.id().0,
+            name: p.name(),
+            organization: p.organization(),
+            description: p.description(),
+            categories: p.categories(),
             lat: point.lat,
             lon: point.lon,
             location_precision: p.public_precision().as_str(),
             confidential: secret,
-            address: open(d.address.reveal()),
-            locality: open(&d.locality),
-            district: d.district.as_deref(),
-            state: d.state.as_deref(),
-            postal_code: open(d.postal_code.reveal()),
-            country: &d.country,
-            phone: d.phone.as_ref(),
-            hotline: d.hotline.as_ref(),
-            sms: d.sms.as_ref(),
-            intake_phone: if secret && role.is_none() { None } else { d.intake_phone.reveal().as_ref() },
-            email: d.email.as_deref(),
-            website: d.website.as_deref(),
-            languages: &d.languages,
-            hours: d.hours.as_deref(),
-            open_24_7: d.open_24_7,
+            address: open(*p.address().reveal()),
+            locality: open(p.locality()),
+            district: p.district(),
+            state: p.state(),
+            postal_code: open(*p.postal_code().reveal()),
+            country: p.country(),
+            phone: p.phone(),
+            hotline: p.hotline(),
+            sms: p.sms(),
+            intake_phone: if secret && role.is_none() { None } else { *p.intake_phone().reveal() },
+            email: p.email(),
+            website: p.website(),
+            languages: p.languages(),
+            hours: p.hours(),
+            open_24_7: p.open_24_7(),
             open_now: if fields.has(Member::OpenNow) { snap.hours.state(slot, at).as_bool() } else { None },
             next_change: if fields.has(Member::NextChange) {
                 snap.hours.next_change(slot, at).map(NextChange::from)
             } else {
                 None
             },
-            eligibility: d.eligibility.as_deref(),
-            cost: d.cost.as_deref(),
-            wheelchair: d.wheelchair,
-            verified_on: d.verified_on.filter(|_| fields.has(Member::VerifiedOn)).map(format_date),
-            status: d.status,
+            eligibility: p.eligibility(),
+            cost: p.cost(),
+            wheelchair: p.wheelchair(),
+            verified_on: p.verified_on().filter(|_| fields.has(Member::VerifiedOn)).map(format_date),
+            status: p.status(),
             updated_at: if fields.has(Member::UpdatedAt) {
-                p.updated_at.format(&Rfc3339).unwrap_or_default()
+                p.updated_at().format(&Rfc3339).unwrap_or_default()
             } else {
                 String::new()
             },
             contact_note: secret.then_some(CONFIDENTIAL_NOTE),
-            exact_lat: exact(d.location.reveal().lat),
-            exact_lon: exact(d.location.reveal().lon),
+            exact_lat: exact(p.location().reveal().lat),
+            exact_lon: exact(p.location().reveal().lon),
             distance_m,
             fields,
         }
@@ -393,7 +398,7 @@ impl<'a> ProviderDto<'a> {
         k.value(M::IntakePhone, &self.intake_phone)?;
         k.text(M::Email, self.email)?;
         k.text(M::Website, self.website)?;
-        k.value(M::Languages, self.languages)?;
+        k.value(M::Languages, &self.languages)?;
         k.text(M::Hours, self.hours)?;
         k.value(M::Open247, &self.open_24_7)?;
         k.value(M::OpenNow, &self.open_now)?;
@@ -728,8 +733,8 @@ mod tests {
 
     /// An admin's view of a confidential provider with a distance: every member present.
     fn full() -> ProviderDto<'static> {
-        let phone = Box::leak(Box::new(Phone { display: "181".into(), e164: None }));
-        let langs = Box::leak(Box::new(vec!["hi".to_string()]));
+        let phone = PhoneRef { display: "181", e164: None };
+        let langs = Languages(Some("hi"));
         ProviderDto {
             id: 7,
             name: "A",

@@ -5,13 +5,15 @@ pub mod clusters;
 mod kept;
 pub mod open;
 pub mod postings;
+pub mod records;
 
 use crate::hours;
-use crate::model::{Category, LonLat, Provider, ProviderId};
+use crate::model::{Category, LonLat, Provider, ProviderId, Status};
 use arc_swap::ArcSwap;
-use clusters::{ClusterIndex, category_bits};
+use clusters::ClusterIndex;
 use kept::Kept;
 use open::{OpenSet, OpenSets};
+use records::{Packer, Record, Records, View};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 use std::collections::HashMap;
@@ -28,8 +30,8 @@ pub struct Snapshot {
     /// database); cursors and cluster ids carry it so a page never mixes two snapshots.
     pub version: u64,
     pub built_at: OffsetDateTime,
-    /// Active providers sorted by id, shared with the snapshots later small changes make.
-    pub records: Vec<Arc<Provider>>,
+    /// Active providers sorted by id, packed; shared with the snapshots later small changes make.
+    pub records: Records,
     /// Each record's public point (the only point public answers may use), by slot.
     pub points: Arc<[LonLat]>,
     /// Shared with background builds of open-now trees.
@@ -77,26 +79,49 @@ struct Previous<'a> {
 /// point. A confidential record without a stored public point is never shown anywhere, rather
 /// than near its door (the store gives every one a point; this is the last line).
 fn shown(p: &Provider) -> Option<LonLat> {
-    (p.data.status == crate::model::Status::Active).then(|| p.public_point()).flatten()
+    (p.data.status == Status::Active).then(|| p.public_point()).flatten()
 }
 
-fn log_left_out<'a>(records: impl Iterator<Item = &'a Provider>) {
-    let left_out =
-        records.filter(|p| p.data.status == crate::model::Status::Active && shown(p).is_none()).count();
+fn log_left_out(left_out: usize) {
     if left_out > 0 {
         tracing::error!(left_out, "confidential providers without a public point");
     }
 }
 
+/// The providers of a new snapshot, packed as they are read; inactive providers are dropped
+/// here, so nothing downstream sees them.
+#[derive(Default)]
+pub struct Loader {
+    packer: Packer,
+    shown: Vec<(Arc<Record>, LonLat)>,
+    left_out: usize,
+}
+
+impl Loader {
+    pub fn push(&mut self, p: Provider) {
+        match shown(&p) {
+            Some(at) => self.shown.push((self.packer.pack(&p), at)),
+            None => self.left_out += usize::from(p.data.status == Status::Active),
+        }
+    }
+}
+
 impl Snapshot {
-    /// Builds a snapshot; inactive providers are dropped here, so nothing downstream sees them.
-    pub fn build(version: u64, records: Vec<impl Into<Arc<Provider>>>) -> Snapshot {
-        let mut records: Vec<Arc<Provider>> = records.into_iter().map(Into::into).collect();
-        log_left_out(records.iter().map(|p| &**p));
-        records.sort_by_key(|p| p.id);
-        let (records, points): (Vec<Arc<Provider>>, Vec<LonLat>) =
-            records.into_iter().filter_map(|p| shown(&p).map(|at| (p, at))).unzip();
-        Snapshot::assemble(version, records, points, None)
+    /// Builds a snapshot of `providers` (any order, any status).
+    pub fn build(version: u64, providers: impl IntoIterator<Item = Provider>) -> Snapshot {
+        let mut loader = Loader::default();
+        providers.into_iter().for_each(|p| loader.push(p));
+        Snapshot::load(version, loader)
+    }
+
+    /// Builds the snapshot of what `loader` read.
+    pub fn load(version: u64, mut loader: Loader) -> Snapshot {
+        log_left_out(loader.left_out);
+        if !loader.shown.is_sorted_by_key(|(r, _)| r.id()) {
+            loader.shown.sort_by_key(|(r, _)| r.id());
+        }
+        let (items, points): (Vec<Arc<Record>>, Vec<LonLat>) = loader.shown.into_iter().unzip();
+        Snapshot::assemble(version, loader.packer.finish(items), points, None)
     }
 
     /// The snapshot of change `version`: this one with `changed` (every provider written since,
@@ -107,7 +132,9 @@ impl Snapshot {
         changed.reverse();
         changed.sort_by_key(|p| p.id);
         changed.dedup_by_key(|p| p.id);
-        log_left_out(changed.iter());
+        log_left_out(
+            changed.iter().filter(|p| p.data.status == Status::Active && shown(p).is_none()).count(),
+        );
         let n = self.records.len();
         let mut records = Vec::with_capacity(n + changed.len());
         let mut points = Vec::with_capacity(n + changed.len());
@@ -116,15 +143,15 @@ impl Snapshot {
         let mut old = 0;
         let mut keep_until =
             |id: Option<ProviderId>, records: &mut Vec<_>, points: &mut Vec<_>, kept: &mut Vec<_>| {
-                while old < n && id.is_none_or(|id| self.records[old].id < id) {
+                while old < n && id.is_none_or(|id| self.records.id(old) < id) {
                     new_slot[old] = Some(records.len() as u32);
                     kept.push(Some(old as u32));
-                    records.push(self.records[old].clone());
+                    records.push(self.records.shared(old));
                     points.push(self.points[old]);
                     old += 1;
                 }
                 // The changed record replaces its old self, or leaves.
-                if id.is_some_and(|id| old < n && self.records[old].id == id) {
+                if id.is_some_and(|id| old < n && self.records.id(old) == id) {
                     old += 1;
                 }
             };
@@ -132,29 +159,29 @@ impl Snapshot {
             keep_until(Some(p.id), &mut records, &mut points, &mut kept);
             if let Some(at) = shown(&p) {
                 kept.push(None);
-                records.push(Arc::new(p));
+                records.push(self.records.pack(&p));
                 points.push(at);
             }
         }
         keep_until(None, &mut records, &mut points, &mut kept);
         let previous = Previous { snap: self, kept: &kept, new_slot: &new_slot };
-        Snapshot::assemble(version, records, points, Some(previous))
+        Snapshot::assemble(version, self.records.with_items(records), points, Some(previous))
     }
 
     fn assemble(
         version: u64,
-        records: Vec<Arc<Provider>>,
+        records: Records,
         points: Vec<LonLat>,
         previous: Option<Previous<'_>>,
     ) -> Snapshot {
         let started = std::time::Instant::now();
-        let added: Vec<(u32, &Provider)> = match &previous {
+        let added: Vec<(u32, View<'_>)> = match &previous {
             Some(prev) => prev
                 .kept
                 .iter()
                 .enumerate()
                 .filter(|(_, k)| k.is_none())
-                .map(|(s, _)| (s as u32, &*records[s]))
+                .map(|(s, _)| (s as u32, records.get(s as u32)))
                 .collect(),
             None => Vec::new(),
         };
@@ -174,14 +201,15 @@ impl Snapshot {
             Some(prev) => prev.snap.postings.renumbered(prev.new_slot, &added),
             None => postings::Postings::build(&records),
         };
-        let category_bits: Arc<[u16]> = records.iter().map(|p| category_bits(&p.data.categories)).collect();
+        let category_bits: Arc<[u16]> = records.iter().map(View::category_bits).collect();
         let points: Arc<[LonLat]> = points.into();
         let clusters = clusters_in_background(points.clone(), category_bits.clone());
         let built_at = OffsetDateTime::now_utc();
         let n = records.len();
         // Zones from the public points, like every other decision of the snapshot.
         let kept = previous.as_ref().map(|prev| (&prev.snap.hours, prev.kept));
-        let hours = hours::Table::build_keeping(kept, &records, &points, built_at.unix_timestamp());
+        let of = |slot: usize| records.get(slot as u32).hours_of();
+        let hours = hours::Table::build_keeping(kept, n, of, &points, built_at.unix_timestamp());
         tracing::debug!(
             version,
             providers = records.len(),
@@ -214,10 +242,13 @@ impl Snapshot {
         if self.len() != other.len() {
             return Some(format!("{} records, against {}", self.len(), other.len()));
         }
-        if let Some(slot) = (0..self.len()).find(|&s| *self.records[s] != *other.records[s]) {
+        if let Some(slot) = (0..self.len() as u32)
+            .find(|&s| self.records.get(s).to_provider() != other.records.get(s).to_provider())
+        {
             return Some(format!(
                 "the records in slot {slot}: {:?}, against {:?}",
-                self.records[slot].id, other.records[slot].id
+                self.records.get(slot).id(),
+                other.records.get(slot).id()
             ));
         }
         if self.points != other.points {
@@ -304,7 +335,7 @@ impl Snapshot {
             return self.clusters();
         }
         self.filtered.get_or_build(key, || {
-            let slots = (0..self.records.len() as u32).filter(|s| keep(*s));
+            let slots = (0..self.len() as u32).filter(|s| keep(*s));
             ClusterIndex::build(&self.points, &self.category_bits, slots)
         })
     }
@@ -335,14 +366,19 @@ impl Snapshot {
     }
 
     pub fn slot_of(&self, id: ProviderId) -> Option<u32> {
-        self.records.binary_search_by_key(&id, |p| p.id).ok().map(|slot| slot as u32)
+        self.records.slot_of(id)
+    }
+
+    /// The record in `slot`.
+    pub fn record(&self, slot: u32) -> View<'_> {
+        self.records.get(slot)
     }
 
     /// Active providers per category.
     pub fn category_counts(&self) -> HashMap<Category, usize> {
         let mut counts = HashMap::new();
-        for p in &self.records {
-            for c in &p.data.categories {
+        for p in self.records.iter() {
+            for c in p.categories() {
                 *counts.entry(*c).or_insert(0) += 1;
             }
         }
@@ -352,7 +388,7 @@ impl Snapshot {
 
 /// A copy of the previous snapshot's tree with the gone and changed records taken out, every
 /// other entry renumbered to its new slot, and the new and changed records put in.
-fn edited_tree(prev: &Previous<'_>, added: &[(u32, &Provider)], points: &[LonLat]) -> RTree<TreePoint> {
+fn edited_tree(prev: &Previous<'_>, added: &[(u32, View<'_>)], points: &[LonLat]) -> RTree<TreePoint> {
     let mut tree = (*prev.snap.tree).clone();
     for (old, new) in prev.new_slot.iter().enumerate() {
         if new.is_none() {
@@ -430,12 +466,8 @@ pub struct LiveIndex {
 }
 
 impl LiveIndex {
-    /// `version` is the change sequence the records are current at.
-    pub fn new(version: u64, records: Vec<impl Into<Arc<Provider>>>) -> LiveIndex {
-        LiveIndex {
-            current: ArcSwap::from_pointee(Snapshot::build(version, records)),
-            publishing: Mutex::new(()),
-        }
+    pub fn new(snapshot: Snapshot) -> LiveIndex {
+        LiveIndex { current: ArcSwap::from_pointee(snapshot), publishing: Mutex::new(()) }
     }
 
     pub fn load(&self) -> Arc<Snapshot> {
@@ -462,8 +494,8 @@ impl LiveIndex {
         }
         let current = self.load();
         let next = match load(&current)? {
-            Loaded::Everything(version, records) if version > current.version => {
-                Snapshot::build(version, records)
+            Loaded::Everything(version, loader) if version > current.version => {
+                Snapshot::load(version, loader)
             }
             Loaded::Changes(version, rows) if version > current.version => {
                 current.with_changes(version, rows)
@@ -478,7 +510,7 @@ impl LiveIndex {
 /// What a publisher read for the next snapshot, with the change sequence it is current at.
 pub enum Loaded {
     /// Every active provider.
-    Everything(u64, Vec<Arc<Provider>>),
+    Everything(u64, Loader),
     /// The providers (any status) written since the published snapshot's version.
     Changes(u64, Vec<Provider>),
 }

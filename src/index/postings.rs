@@ -2,9 +2,9 @@
 //! answered from these lists instead of a tree walk that would step over everything nearer than
 //! its first match (a 0.1 % language far from the query point was a 0.6 s walk at 1M).
 
-use crate::model::{Category, Provider};
+use super::records::{Records, View};
+use crate::model::Category;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Postings {
@@ -14,22 +14,29 @@ pub struct Postings {
 
 impl Postings {
     /// The lists of `records` (by slot), each in slot order.
-    pub fn build(records: &[Arc<Provider>]) -> Postings {
+    pub fn build(records: &Records) -> Postings {
         let mut p = Postings::default();
         for (slot, r) in records.iter().enumerate() {
-            for c in &r.data.categories {
-                p.categories.entry(*c).or_default().push(slot as u32);
-            }
-            for l in &r.data.languages {
-                p.languages.entry(l.clone()).or_default().push(slot as u32);
-            }
+            p.add(slot as u32, r);
         }
         p
     }
 
+    fn add(&mut self, slot: u32, r: View<'_>) {
+        for c in r.categories() {
+            self.categories.entry(*c).or_default().push(slot);
+        }
+        for l in r.languages().iter() {
+            match self.languages.get_mut(l) {
+                Some(list) => list.push(slot),
+                None => drop(self.languages.insert(l.to_string(), vec![slot])),
+            }
+        }
+    }
+
     /// These lists after a small change: each kept slot renumbered by `new_slot` (`None` when
     /// its record is gone or changed), then `added` (new slots, with their records) put in.
-    pub fn renumbered(&self, new_slot: &[Option<u32>], added: &[(u32, &Provider)]) -> Postings {
+    pub fn renumbered(&self, new_slot: &[Option<u32>], added: &[(u32, View<'_>)]) -> Postings {
         let renumber =
             |list: &Vec<u32>| -> Vec<u32> { list.iter().filter_map(|&s| new_slot[s as usize]).collect() };
         let mut p = Postings {
@@ -39,14 +46,9 @@ impl Postings {
         let mut touched_categories = HashSet::new();
         let mut touched_languages = HashSet::new();
         for &(slot, r) in added {
-            for c in &r.data.categories {
-                p.categories.entry(*c).or_default().push(slot);
-                touched_categories.insert(*c);
-            }
-            for l in &r.data.languages {
-                p.languages.entry(l.clone()).or_default().push(slot);
-                touched_languages.insert(l.clone());
-            }
+            p.add(slot, r);
+            touched_categories.extend(r.categories());
+            touched_languages.extend(r.languages().iter().map(str::to_string));
         }
         // Renumbering keeps order; the added slots fall anywhere in it.
         for c in touched_categories {

@@ -3,7 +3,7 @@
 use crate::hours::UnixTime;
 use crate::index::Snapshot;
 use crate::index::open::OpenSet;
-use crate::model::{Category, ProviderData};
+use crate::model::Category;
 use rstar::RTree;
 use std::sync::Arc;
 
@@ -34,10 +34,10 @@ impl Filters {
         if self.categories.is_empty() && self.languages.is_empty() && self.open_24_7.is_none() {
             return true;
         }
-        let p: &ProviderData = &snap.records[slot as usize].data;
+        let p = snap.record(slot);
         (self.categories.is_empty() || self.categories.iter().any(|c| p.has_category(*c)))
-            && (self.languages.is_empty() || self.languages.iter().any(|l| p.languages.contains(l)))
-            && self.open_24_7.is_none_or(|want| p.open_24_7 == want)
+            && (self.languages.is_empty() || self.languages.iter().any(|l| p.languages().contains(l)))
+            && self.open_24_7.is_none_or(|want| p.open_24_7() == want)
     }
 
     /// These filters ready for walks over `snap`: the open set of `open_at` is looked up once,

@@ -133,7 +133,7 @@ fn rare_filters_are_answered_from_their_providers_alone_and_equal_a_scan() {
     let mut languages: Vec<(usize, String)> = snap
         .records
         .iter()
-        .flat_map(|p| p.data.languages.clone())
+        .flat_map(|p| p.languages().iter().map(str::to_string).collect::<Vec<_>>())
         .fold(std::collections::HashMap::<String, usize>::new(), |mut m, l| {
             *m.entry(l).or_default() += 1;
             m
@@ -181,8 +181,11 @@ fn a_filter_whose_providers_are_far_gives_up_the_walk_and_equals_a_scan() {
     // candidates are checked; either way the answer is the scan's.
     let mut filters: Vec<Filters> =
         Category::ALL.into_iter().map(|c| Filters { categories: vec![c], ..Filters::default() }).collect();
-    let languages: std::collections::BTreeSet<String> =
-        snap.records.iter().flat_map(|p| p.data.languages.clone()).collect();
+    let languages: std::collections::BTreeSet<String> = snap
+        .records
+        .iter()
+        .flat_map(|p| p.languages().iter().map(str::to_string).collect::<Vec<_>>())
+        .collect();
     filters.extend(languages.into_iter().map(|l| Filters { languages: vec![l], ..Filters::default() }));
     let mut gave_up = 0;
     for f in filters.iter().filter(|f| f.rare_candidates(&snap, 10).is_none()) {
@@ -208,8 +211,11 @@ fn a_filtered_nearest_looks_at_a_bounded_number_of_entries() {
     let visited = || VISITED.with(|v| v.replace(0));
     let mut filters: Vec<Filters> =
         Category::ALL.into_iter().map(|c| Filters { categories: vec![c], ..Filters::default() }).collect();
-    let languages: std::collections::BTreeSet<String> =
-        snap.records.iter().flat_map(|p| p.data.languages.clone()).collect();
+    let languages: std::collections::BTreeSet<String> = snap
+        .records
+        .iter()
+        .flat_map(|p| p.languages().iter().map(str::to_string).collect::<Vec<_>>())
+        .collect();
     filters.extend(languages.into_iter().map(|l| Filters { languages: vec![l], ..Filters::default() }));
     let k = 10;
     let mut rare_seen = 0;

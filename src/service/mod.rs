@@ -20,7 +20,7 @@ pub use replica::ReplicaStatus;
 
 use crate::audit_queue::AuditQueue;
 use crate::db::{Db, DbError, Since};
-use crate::index::{LiveIndex, Loaded, Snapshot};
+use crate::index::{LiveIndex, Loaded, Loader, Snapshot};
 use crate::model::Provider;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -31,10 +31,17 @@ fn read_since(db: &Db, current: &Snapshot) -> Result<Loaded, DbError> {
     Ok(match db.changed_since(current.version as i64)? {
         Since::Rows { seq, rows } => Loaded::Changes(seq as u64, rows),
         Since::Reload => {
-            let (seq, records) = db.load_active()?;
-            Loaded::Everything(seq as u64, records)
+            let (seq, loader) = read_active(db)?;
+            Loaded::Everything(seq, loader)
         }
     })
+}
+
+/// Every active provider, packed as it is read, and the change sequence they are current at.
+fn read_active(db: &Db) -> Result<(u64, Loader), DbError> {
+    let mut loader = Loader::default();
+    let seq = db.load_active(|p| loader.push(p))?;
+    Ok((seq as u64, loader))
 }
 
 /// The application's write side. Readers use `index` and never wait.
@@ -54,9 +61,9 @@ impl Service {
     /// Loads every active provider from `db` into a fresh live index.
     pub fn open(db: Db) -> Result<Service, ServiceError> {
         let started = std::time::Instant::now();
-        let (version, records) = db.load_active()?;
+        let (version, loader) = read_active(&db)?;
         let loaded = started.elapsed();
-        let index = LiveIndex::new(version as u64, records);
+        let index = LiveIndex::new(Snapshot::load(version, loader));
         tracing::info!(
             providers = index.load().len(),
             load_ms = loaded.as_millis() as u64,
@@ -69,7 +76,7 @@ impl Service {
     /// A service for one command that serves no reads (tokens, export): its snapshot stays
     /// empty, so opening it costs nothing however large the directory.
     pub fn without_snapshot(db: Db) -> Service {
-        Service::with_index(db, LiveIndex::new(0, Vec::<Provider>::new()))
+        Service::with_index(db, LiveIndex::new(Snapshot::build(0, Vec::<Provider>::new())))
     }
 
     /// A service for one command that writes and exits (the CLI import): it loads no snapshot

@@ -11,7 +11,7 @@
 
 use super::{Service, ServiceError};
 use crate::db::Db;
-use crate::index::{LiveIndex, Loaded};
+use crate::index::{LiveIndex, Loaded, Snapshot};
 use std::sync::Weak;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -44,9 +44,8 @@ impl Service {
     /// writes and is polled.
     pub fn open_with_replica(primary: Db, replica: Db) -> Result<Service, ServiceError> {
         let primary_seq = primary.change_seq()? as u64;
-        let (version, records) = replica.load_active()?;
-        let version = version as u64;
-        let mut service = Service::with_index(primary, LiveIndex::new(version, records));
+        let (version, loader) = super::read_active(&replica)?;
+        let mut service = Service::with_index(primary, LiveIndex::new(Snapshot::load(version, loader)));
         service.replica = Some(Replica {
             db: replica,
             primary_seq: AtomicU64::new(primary_seq),

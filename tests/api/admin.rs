@@ -53,7 +53,7 @@ impl Admin {
     }
 
     fn active_names(&self) -> Vec<String> {
-        self.app.service.index().load().records.iter().map(|p| p.data.name.clone()).collect()
+        self.app.service.index().load().records.iter().map(|p| p.name().to_string()).collect()
     }
 }
 

@@ -19,7 +19,8 @@ const CSV: &str = "external_id,name,categories,lat,lon,country,confidential,hour
 /// Asserts `app`'s published snapshot equals one built from every active row.
 fn assert_current(app: &TestApp, what: &str) {
     let published = app.service.index().load();
-    let (seq, rows) = app.db().load_active().unwrap();
+    let mut rows = Vec::new();
+    let seq = app.db().load_active(|p| rows.push(p)).unwrap();
     assert_eq!(published.version, seq as u64, "{what}: the published version is the store's");
     assert_eq!(published.difference(&Snapshot::build(seq as u64, rows)), None, "{what}");
 }
@@ -34,7 +35,7 @@ fn written_since(app: &TestApp, version: u64) -> Option<Vec<i64>> {
 
 fn id_of(app: &TestApp, external_id: &str) -> i64 {
     let snap = app.service.index().load();
-    snap.records.iter().find(|p| p.data.external_id == external_id).map(|p| p.id.0).unwrap()
+    snap.records.iter().find(|p| p.external_id() == external_id).map(|p| p.id().0).unwrap()
 }
 
 #[tokio::test]
