@@ -136,7 +136,7 @@ pub fn viewport(
     let when = filters.open_at.unwrap_or_else(now);
     let mut features: Vec<ViewFeature> = Vec::with_capacity(items.len());
     for item in &items {
-        features.push(match item.node {
+        features.push(match item.node() {
             Node::Provider(slot) => {
                 let p = snap.record(slot);
                 let at = snap.points[slot as usize];

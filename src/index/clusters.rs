@@ -34,14 +34,33 @@ pub fn unproject([x, y]: [f64; 2]) -> LonLat {
     LonLat { lon: (x - 0.5) * 360.0, lat }
 }
 
-/// One item of a level.
+/// One item of a level: 24 bytes (a level of a million items is 24 MB, and the top levels
+/// hold nearly every provider).
 #[derive(Debug, Clone, Copy)]
 pub struct Item {
     /// Projected position (see `project`): a provider's public point, or a cluster's weighted centre.
     pub xy: [f64; 2],
     /// Providers below this item.
     pub count: u32,
-    pub node: Node,
+    /// A slot, or a cluster id with `CLUSTER` set.
+    node: u32,
+}
+
+/// Marks a cluster id in `Item::node`: slots and cluster ids stay below it.
+const CLUSTER: u32 = 1 << 31;
+
+impl Item {
+    fn new(xy: [f64; 2], count: u32, node: Node) -> Item {
+        let node = match node {
+            Node::Provider(slot) => slot,
+            Node::Cluster(id) => id | CLUSTER,
+        };
+        Item { xy, count, node }
+    }
+
+    pub fn node(&self) -> Node {
+        if self.node & CLUSTER == 0 { Node::Provider(self.node) } else { Node::Cluster(self.node & !CLUSTER) }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +108,8 @@ impl ClusterIndex {
     /// Clusters the providers in `slots`; `points[slot]` is a provider's public point and
     /// `category_bits[slot]` its categories (see `category_bits`).
     pub fn build(points: &[LonLat], category_bits: &[u16], slots: impl Iterator<Item = u32>) -> ClusterIndex {
-        let mut leaves: Vec<Item> = slots
-            .map(|slot| Item { xy: project(points[slot as usize]), count: 1, node: Node::Provider(slot) })
-            .collect();
+        let mut leaves: Vec<Item> =
+            slots.map(|slot| Item::new(project(points[slot as usize]), 1, Node::Provider(slot))).collect();
         let len = leaves.len();
         kd_sort(&mut leaves, 0);
         let mut index =
@@ -147,7 +165,7 @@ impl ClusterIndex {
             let members = &self.children
                 [cluster.first_child as usize..(cluster.first_child + cluster.child_count) as usize];
             for m in members {
-                match level[*m as usize].node {
+                match level[*m as usize].node() {
                     Node::Provider(slot) => out.push(slot),
                     Node::Cluster(inner) => stack.push(inner),
                 }
@@ -187,7 +205,7 @@ impl ClusterIndex {
                 wx += it.xy[0] * f64::from(it.count);
                 wy += it.xy[1] * f64::from(it.count);
                 count += it.count;
-                match it.node {
+                match it.node() {
                     Node::Provider(slot) => {
                         let bits = category_bits[slot as usize];
                         for (c, n) in categories.iter_mut().enumerate() {
@@ -210,7 +228,7 @@ impl ClusterIndex {
             });
             self.children.extend_from_slice(&members);
             let c = f64::from(count);
-            out.push(Item { xy: [wx / c, wy / c], count, node: Node::Cluster(id) });
+            out.push(Item::new([wx / c, wy / c], count, Node::Cluster(id)));
         }
         out
     }
@@ -312,7 +330,7 @@ mod tests {
     }
 
     fn leaves_of(index: &ClusterIndex, item: &Item) -> Vec<u32> {
-        match item.node {
+        match item.node() {
             Node::Provider(slot) => vec![slot],
             Node::Cluster(id) => index.leaves(id),
         }
@@ -337,7 +355,7 @@ mod tests {
                         *n += u32::from(bits[*s as usize] >> c & 1);
                     }
                 }
-                if let Node::Cluster(id) = item.node {
+                if let Node::Cluster(id) = item.node() {
                     let cluster = index.cluster(id).unwrap();
                     assert_eq!(cluster.categories, expect, "zoom {zoom}: category counts add up");
                     assert!(cluster.zoom >= zoom, "a cluster shows from the zoom it was made at up");
@@ -361,7 +379,7 @@ mod tests {
         let index = ClusterIndex::build(&points, &bits, 0..points.len() as u32);
         for zoom in [0u8, 4, 9, 14, 18] {
             for item in index.level(zoom) {
-                let Node::Cluster(id) = item.node else { continue };
+                let Node::Cluster(id) = item.node() else { continue };
                 let cluster = index.cluster(id).unwrap();
                 let deeper = index.level(cluster.expansion_zoom());
                 let mut parts: Vec<u32> = Vec::new();
@@ -423,6 +441,16 @@ mod tests {
                     .collect();
                 assert_eq!(got, want);
             }
+        }
+    }
+
+    #[test]
+    fn items_are_24_bytes_and_keep_their_node() {
+        assert_eq!(std::mem::size_of::<Item>(), 24);
+        for node in
+            [Node::Provider(0), Node::Provider(CLUSTER - 1), Node::Cluster(0), Node::Cluster(CLUSTER - 1)]
+        {
+            assert_eq!(Item::new([0.5, 0.5], 1, node).node(), node);
         }
     }
 

@@ -12,7 +12,6 @@ use crate::model::{
 };
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use time::{Date, OffsetDateTime};
 
@@ -128,7 +127,7 @@ pub struct Record {
 #[derive(Default)]
 pub struct Dictionary {
     values: Vec<Arc<str>>,
-    ids: HashMap<Arc<str>, u32>,
+    ids: foldhash::HashMap<Arc<str>, u32>,
 }
 
 impl Dictionary {

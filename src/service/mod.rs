@@ -38,10 +38,32 @@ fn read_since(db: &Db, current: &Snapshot) -> Result<Loaded, DbError> {
 }
 
 /// Every active provider, packed as it is read, and the change sequence they are current at.
+/// Rows are read and decoded on this thread and packed on another, so a start-up's two halves
+/// of the work run on two cores.
 fn read_active(db: &Db) -> Result<(u64, Loader), DbError> {
-    let mut loader = Loader::default();
-    let seq = db.load_active(|p| loader.push(p))?;
-    Ok((seq as u64, loader))
+    const PAGE: usize = 1_000;
+    let (send, pages) = std::sync::mpsc::sync_channel::<Vec<Provider>>(16);
+    std::thread::scope(|s| {
+        let packer = s.spawn(move || {
+            let mut loader = Loader::default();
+            for page in pages {
+                page.into_iter().for_each(|p| loader.push(p));
+            }
+            loader
+        });
+        let mut page = Vec::with_capacity(PAGE);
+        let seq = db.load_active(|p| {
+            page.push(p);
+            if page.len() == PAGE {
+                // The packer only stops early by panicking, which the join below passes on.
+                let _ = send.send(std::mem::replace(&mut page, Vec::with_capacity(PAGE)));
+            }
+        });
+        let _ = send.send(page);
+        drop(send);
+        let loader = packer.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        Ok((seq? as u64, loader))
+    })
 }
 
 /// The application's write side. Readers use `index` and never wait.
