@@ -103,7 +103,8 @@ fn benches(c: &mut Criterion) {
 
     // The same comparison interleaved: criterion runs the variants one after another, and on a
     // shared machine the baseline itself drifts by tens of percent between them.
-    let cold = Snapshot::build(1, snap.records.iter().map(|p| p.to_provider()));
+    let providers = bellmap::sample::providers(size(), 7);
+    let cold = Snapshot::build(1, providers.clone());
     cold.set_open_trees(false);
     // The providers open at night as a snapshot of their own: what a walk over just them costs
     // with no filter at all, the floor for any open-now index.
@@ -111,7 +112,8 @@ fn benches(c: &mut Criterion) {
         1,
         (0..snap.len() as u32)
             .filter(|s| night.matches(&snap, *s))
-            .map(|s| snap.record(s).to_provider())
+            .map(|s| snap.record(s).id())
+            .filter_map(|id| providers.binary_search_by_key(&id, |p| p.id).ok().map(|i| providers[i].clone()))
             .collect::<Vec<_>>(),
     );
     let rounds = std::env::var("BELLMAP_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);

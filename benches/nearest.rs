@@ -118,10 +118,12 @@ fn benches(c: &mut Criterion) {
                 BatchSize::LargeInput,
             )
         });
-        let snap = Snapshot::build(1, records);
+        let snap = Snapshot::build(1, records.clone());
         // One record renamed and moved 2 km: the snapshot an admin's edit publishes, then with
         // its clusters (built after it is published).
-        let mut edited = snap.record(snap.len() as u32 / 2).to_provider();
+        let middle = snap.record(snap.len() as u32 / 2).id();
+        let mut edited = records.iter().find(|p| p.id == middle).expect("a record of the snapshot").clone();
+        drop(records);
         edited.data.name.push_str(" (renamed)");
         let at = *edited.data.location.reveal();
         edited.data.location = LonLat { lon: at.lon + 0.02, lat: at.lat }.into();

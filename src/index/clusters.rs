@@ -123,6 +123,13 @@ impl ClusterIndex {
         index
     }
 
+    /// Bytes on the heap (allocator overhead aside).
+    pub fn heap_bytes(&self) -> usize {
+        self.levels.iter().map(|l| l.capacity() * size_of::<Item>()).sum::<usize>()
+            + self.clusters.capacity() * size_of::<Cluster>()
+            + self.children.capacity() * size_of::<u32>()
+    }
+
     /// Providers indexed.
     pub fn len(&self) -> usize {
         self.len

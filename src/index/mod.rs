@@ -201,7 +201,17 @@ impl Snapshot {
             Some(prev) => prev.snap.postings.renumbered(prev.new_slot, &added),
             None => postings::Postings::build(&records),
         };
-        let category_bits: Arc<[u16]> = records.iter().map(View::category_bits).collect();
+        // A kept record's bits are the previous snapshot's: reading a million records again
+        // would miss the cache on each.
+        let category_bits: Arc<[u16]> = match &previous {
+            Some(prev) => (0..records.len())
+                .map(|s| match prev.kept[s] {
+                    Some(old) => prev.snap.category_bits[old as usize],
+                    None => records.get(s as u32).category_bits(),
+                })
+                .collect(),
+            None => records.iter().map(View::category_bits).collect(),
+        };
         let points: Arc<[LonLat]> = points.into();
         let clusters = clusters_in_background(points.clone(), category_bits.clone());
         let built_at = OffsetDateTime::now_utc();
@@ -242,9 +252,7 @@ impl Snapshot {
         if self.len() != other.len() {
             return Some(format!("{} records, against {}", self.len(), other.len()));
         }
-        if let Some(slot) = (0..self.len() as u32)
-            .find(|&s| self.records.get(s).to_provider() != other.records.get(s).to_provider())
-        {
+        if let Some(slot) = (0..self.len() as u32).find(|&s| self.records.get(s) != other.records.get(s)) {
             return Some(format!(
                 "the records in slot {slot}: {:?}, against {:?}",
                 self.records.get(slot).id(),
@@ -289,6 +297,30 @@ impl Snapshot {
         (0..=clusters::MAX_ZOOM)
             .find(|&z| level(&mine, z) != level(&theirs, z))
             .map(|z| format!("clusters at zoom {z}"))
+    }
+
+    /// What each structure of the snapshot holds on the heap, in bytes (allocator overhead
+    /// aside; clusters once built): the parts of a server's memory that grow with providers.
+    pub fn heap_bytes(&self) -> Vec<(&'static str, usize)> {
+        fn nodes(parent: &rstar::ParentNode<TreePoint>) -> usize {
+            let children = parent.children();
+            size_of_val(children)
+                + children
+                    .iter()
+                    .map(|c| match c {
+                        rstar::RTreeNode::Parent(p) => nodes(p),
+                        rstar::RTreeNode::Leaf(_) => 0,
+                    })
+                    .sum::<usize>()
+        }
+        vec![
+            ("records", self.records.heap_bytes()),
+            ("r-tree", nodes(self.tree.root())),
+            ("points and category bits", self.len() * (size_of::<LonLat>() + size_of::<u16>())),
+            ("postings", self.postings.heap_bytes()),
+            ("hours", self.len() * size_of::<u32>()),
+            ("clusters", self.clusters.get().map_or(0, |c| c.heap_bytes())),
+        ]
     }
 
     /// The clusters of every provider: waits for the build the snapshot started, if it is

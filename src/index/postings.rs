@@ -62,6 +62,12 @@ impl Postings {
         p
     }
 
+    /// Bytes on the heap (allocator overhead and the maps' own tables aside).
+    pub fn heap_bytes(&self) -> usize {
+        let lists = self.categories.values().chain(self.languages.values());
+        lists.map(|l| l.capacity() * size_of::<u32>()).sum()
+    }
+
     pub fn category(&self, c: Category) -> &[u32] {
         self.categories.get(&c).map_or(&[], Vec::as_slice)
     }

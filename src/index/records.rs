@@ -7,8 +7,7 @@
 use super::clusters::category_bits;
 use crate::hours::HoursOf;
 use crate::model::{
-    Category, Confidential, LocationPrecision, LonLat, Phone, Provider, ProviderData, ProviderId, Status,
-    Wheelchair,
+    Category, Confidential, LocationPrecision, LonLat, Phone, Provider, ProviderId, Status, Wheelchair,
 };
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
@@ -18,7 +17,6 @@ use time::{Date, OffsetDateTime};
 /// The text members of a record, in the order its own text holds them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Text {
-    ExternalId,
     Name,
     Organization,
     Description,
@@ -49,7 +47,6 @@ const TEXTS: usize = Text::Cost as usize + 1;
 
 /// Every text member, by its index.
 const TEXT_ORDER: [Text; TEXTS] = [
-    Text::ExternalId,
     Text::Name,
     Text::Organization,
     Text::Description,
@@ -100,14 +97,13 @@ impl Text {
 const ABSENT: u32 = u32::MAX;
 const SHARED: u32 = 1 << 31;
 
-/// One provider, packed. Read it through [`View`], which knows the dictionary.
+/// One provider, packed: what answers show of it. Read it through [`View`], which knows the
+/// dictionary. The public point is the snapshot's (`Snapshot::points`); the external id,
+/// creation time and the stored public points it was worked out from are only in the store.
 #[derive(Debug)]
 pub struct Record {
     id: ProviderId,
     location: Confidential<LonLat>,
-    public_location: Option<LonLat>,
-    drawn_public: Option<LonLat>,
-    created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     verified_on: Option<Date>,
     /// Bit `i` for `Category::ALL[i]`.
@@ -179,7 +175,6 @@ fn pack(p: &Provider, mut shared: impl FnMut(&str) -> Option<u32>) -> Record {
     let (sms, sms_e164) = split(&d.sms);
     let (intake, intake_e164) = split(d.intake_phone.reveal());
     let values: [Option<&str>; TEXTS] = [
-        Some(&d.external_id),
         Some(&d.name),
         d.organization.as_deref(),
         d.description.as_deref(),
@@ -220,9 +215,6 @@ fn pack(p: &Provider, mut shared: impl FnMut(&str) -> Option<u32>) -> Record {
     Record {
         id: p.id,
         location: Confidential::new(*d.location.reveal()),
-        public_location: d.public_location,
-        drawn_public: p.drawn_public,
-        created_at: p.created_at,
         updated_at: p.updated_at,
         verified_on: d.verified_on,
         categories: category_bits(&d.categories),
@@ -262,6 +254,20 @@ impl Records {
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = View<'_>> {
         self.items.iter().map(|record| View { record, dictionary: &self.dictionary })
+    }
+
+    /// Bytes on the heap: the slot list, each record (with its `Arc` counts) and its own
+    /// text, and the dictionary (allocator overhead aside).
+    pub fn heap_bytes(&self) -> usize {
+        let own: usize = self.items.iter().map(|r| r.own.reveal().len()).sum();
+        let d = &self.dictionary;
+        let values: usize = d.values.iter().map(|v| v.len() + 16).sum();
+        self.items.capacity() * size_of::<Arc<Record>>()
+            + self.items.len() * (size_of::<Record>() + 16)
+            + own
+            + values
+            + d.values.capacity() * size_of::<Arc<str>>()
+            + d.ids.capacity() * (size_of::<(Arc<str>, u32)>() + 1)
     }
 
     /// The slot of the record with this id.
@@ -329,12 +335,6 @@ pub struct PhoneRef<'a> {
     pub e164: Option<&'a str>,
 }
 
-impl PhoneRef<'_> {
-    pub fn to_phone(self) -> Phone {
-        Phone { display: self.display.to_string(), e164: self.e164.map(str::to_string) }
-    }
-}
-
 /// A record's language codes, borrowed (joined by ';'): serialised as a list of strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Languages<'a>(pub Option<&'a str>);
@@ -380,10 +380,6 @@ impl<'a> View<'a> {
 
     pub fn id(self) -> ProviderId {
         self.record.id
-    }
-
-    pub fn external_id(self) -> &'a str {
-        self.text(Text::ExternalId).unwrap_or_default()
     }
 
     pub fn name(self) -> &'a str {
@@ -518,52 +514,74 @@ impl<'a> View<'a> {
         self.record.updated_at
     }
 
-    /// The provider this record was packed from, member for member.
-    pub fn to_provider(self) -> Provider {
-        let owned = |v: Option<&str>| v.map(str::to_string);
-        Provider {
-            id: self.record.id,
-            data: ProviderData {
-                external_id: self.external_id().to_string(),
-                name: self.name().to_string(),
-                organization: owned(self.organization()),
-                description: owned(self.description()),
-                categories: self.categories().to_vec(),
-                location: self.record.location,
-                location_precision: self.record.precision,
-                public_location: self.record.public_location,
-                confidential: self.record.confidential,
-                address: owned(*self.address().reveal()).into(),
-                locality: owned(self.locality()),
-                district: owned(self.district()),
-                state: owned(self.state()),
-                postal_code: owned(*self.postal_code().reveal()).into(),
-                country: self.country().to_string(),
-                phone: self.phone().map(PhoneRef::to_phone),
-                hotline: self.hotline().map(PhoneRef::to_phone),
-                sms: self.sms().map(PhoneRef::to_phone),
-                intake_phone: self.intake_phone().reveal().map(PhoneRef::to_phone).into(),
-                email: owned(self.email()),
-                website: owned(self.website()),
-                languages: self.languages().iter().map(str::to_string).collect(),
-                hours: owned(self.hours()),
-                open_24_7: self.record.open_24_7,
-                eligibility: owned(self.eligibility()),
-                cost: owned(self.cost()),
-                wheelchair: self.record.wheelchair,
-                verified_on: self.record.verified_on,
-                status: self.record.status,
-            },
-            drawn_public: self.record.drawn_public,
-            created_at: self.record.created_at,
-            updated_at: self.record.updated_at,
-        }
+    /// Whether this record holds what `p` would be packed into: every member an answer shows.
+    pub fn holds(self, p: &Provider) -> bool {
+        let mut packer = Packer::default();
+        let other = packer.pack(p);
+        let dictionary = packer.dictionary;
+        self == View { record: &other, dictionary: &dictionary }
+    }
+}
+
+impl PartialEq for View<'_> {
+    /// Equal members, however each is stored (shared or own).
+    fn eq(&self, o: &View<'_>) -> bool {
+        let (a, b) = (self.record, o.record);
+        a.id == b.id
+            && a.location == b.location
+            && a.updated_at == b.updated_at
+            && a.verified_on == b.verified_on
+            && a.categories == b.categories
+            && a.confidential == b.confidential
+            && a.open_24_7 == b.open_24_7
+            && a.precision == b.precision
+            && a.wheelchair == b.wheelchair
+            && a.status == b.status
+            && TEXT_ORDER.iter().all(|&m| self.text(m) == o.text(m))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every member of `view` is `p`'s, read the way answers read it.
+    fn assert_members(view: View<'_>, p: &Provider) {
+        let d = &p.data;
+        let phone = |x: &Option<Phone>| x.as_ref().map(|x| (x.display.clone(), x.e164.clone()));
+        let phone_ref = |x: Option<PhoneRef>| x.map(|x| (x.display.to_string(), x.e164.map(str::to_string)));
+        assert_eq!(view.id(), p.id);
+        assert_eq!(view.name(), d.name);
+        assert_eq!(view.organization(), d.organization.as_deref());
+        assert_eq!(view.description(), d.description.as_deref());
+        assert_eq!(view.categories(), d.categories);
+        assert_eq!(view.location(), d.location);
+        assert_eq!(view.location_precision(), d.location_precision);
+        assert_eq!(view.public_precision(), p.public_precision());
+        assert_eq!(view.confidential(), d.confidential);
+        assert_eq!(*view.address().reveal(), d.address.reveal().as_deref());
+        assert_eq!(view.locality(), d.locality.as_deref());
+        assert_eq!(view.district(), d.district.as_deref());
+        assert_eq!(view.state(), d.state.as_deref());
+        assert_eq!(*view.postal_code().reveal(), d.postal_code.reveal().as_deref());
+        assert_eq!(view.country(), d.country);
+        assert_eq!(phone_ref(view.phone()), phone(&d.phone));
+        assert_eq!(phone_ref(view.hotline()), phone(&d.hotline));
+        assert_eq!(phone_ref(view.sms()), phone(&d.sms));
+        assert_eq!(phone_ref(*view.intake_phone().reveal()), phone(d.intake_phone.reveal()));
+        assert_eq!(view.email(), d.email.as_deref());
+        assert_eq!(view.website(), d.website.as_deref());
+        assert_eq!(view.languages().iter().collect::<Vec<_>>(), d.languages);
+        assert_eq!(view.hours(), d.hours.as_deref());
+        assert_eq!(view.open_24_7(), d.open_24_7);
+        assert_eq!(view.eligibility(), d.eligibility.as_deref());
+        assert_eq!(view.cost(), d.cost.as_deref());
+        assert_eq!(view.wheelchair(), d.wheelchair);
+        assert_eq!(view.verified_on(), d.verified_on);
+        assert_eq!(view.status(), d.status);
+        assert_eq!(view.updated_at(), p.updated_at);
+        assert!(view.holds(p));
+    }
 
     #[test]
     fn every_sample_provider_unpacks_to_itself_with_its_own_dictionary_or_an_older_one() {
@@ -572,12 +590,12 @@ mod tests {
         let items = providers[..1_500].iter().map(|p| packer.pack(p)).collect();
         let first = packer.finish(items);
         for (p, view) in providers.iter().zip(first.iter()) {
-            assert_eq!(view.to_provider(), *p);
+            assert_members(view, p);
         }
         // Later records against the first half's dictionary: some values are not in it.
         for p in &providers[1_500..] {
             let items = vec![first.pack(p)];
-            assert_eq!(first.with_items(items).get(0).to_provider(), *p);
+            assert_members(first.with_items(items).get(0), p);
         }
     }
 
@@ -594,7 +612,11 @@ mod tests {
         let items = vec![packer.pack(&p), packer.pack(&p)];
         let records = packer.finish(items);
         let view = records.get(1);
-        assert_eq!(view.to_provider(), p);
+        assert_members(view, &p);
+        assert!(view == records.get(0), "equal however stored");
+        let mut renamed = p.clone();
+        renamed.data.name.push('!');
+        assert!(!view.holds(&renamed));
         assert_eq!(view.organization(), None);
         assert_eq!(view.description(), Some(""));
         assert_eq!(view.languages().iter().collect::<Vec<_>>(), ["hi", "en"]);

@@ -86,8 +86,14 @@ impl Service {
         let (version, loader) = read_active(&db)?;
         let loaded = started.elapsed();
         let index = LiveIndex::new(Snapshot::load(version, loader));
+        let mb = |part: &str| {
+            let bytes = index.load().heap_bytes().iter().find(|(name, _)| *name == part).map_or(0, |p| p.1);
+            bytes / 1_000_000
+        };
         tracing::info!(
             providers = index.load().len(),
+            records_mb = mb("records"),
+            tree_mb = mb("r-tree"),
             load_ms = loaded.as_millis() as u64,
             build_ms = (started.elapsed() - loaded).as_millis() as u64,
             "snapshot loaded"

@@ -34,8 +34,7 @@ fn written_since(app: &TestApp, version: u64) -> Option<Vec<i64>> {
 }
 
 fn id_of(app: &TestApp, external_id: &str) -> i64 {
-    let snap = app.service.index().load();
-    snap.records.iter().find(|p| p.external_id() == external_id).map(|p| p.id().0).unwrap()
+    app.db().load_all().unwrap().iter().find(|p| p.data.external_id == external_id).map(|p| p.id.0).unwrap()
 }
 
 #[tokio::test]
