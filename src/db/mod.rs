@@ -335,6 +335,22 @@ impl Db {
     /// once would hold two copies of everything (rows and records) at the peak; `each` takes them
     /// one at a time.
     pub fn load_active(&self, mut each: impl FnMut(Provider)) -> Result<i64, DbError> {
+        let mut corrupt = None;
+        let seq = self.load_active_pages(|page| {
+            for p in page.providers() {
+                match p {
+                    Ok(p) => each(p),
+                    Err(e) if corrupt.is_none() => corrupt = Some(e),
+                    Err(_) => {}
+                }
+            }
+        })?;
+        corrupt.map_or(Ok(seq), Err)
+    }
+
+    /// `load_active` a page of rows at a time, unconverted: the caller may convert them on
+    /// another thread while the next page is read.
+    pub fn load_active_pages(&self, mut each: impl FnMut(ActiveRows)) -> Result<i64, DbError> {
         let mut conn = self.pool.get()?;
         conn.transaction::<_, DbError, _>(|conn| {
             read_snapshot(conn)?;
@@ -350,9 +366,7 @@ impl Db {
                     .load(conn)?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
-                for row in page {
-                    each(Provider::try_from(row)?);
-                }
+                each(ActiveRows(page));
             }
             Ok(seq)
         })
@@ -376,6 +390,15 @@ impl Db {
         let rows: Vec<ProviderRow> =
             providers::table.order(providers::id).select(ProviderRow::as_select()).load(&mut conn)?;
         rows.into_iter().map(|r| Provider::try_from(r).map_err(DbError::from)).collect()
+    }
+}
+
+/// A page of active rows as read (see `Db::load_active_pages`).
+pub struct ActiveRows(Vec<ProviderRow>);
+
+impl ActiveRows {
+    pub fn providers(self) -> impl Iterator<Item = Result<Provider, DbError>> {
+        self.0.into_iter().map(|row| Provider::try_from(row).map_err(DbError::from))
     }
 }
 
@@ -473,6 +496,29 @@ mod tests {
             .unwrap();
         let err = Db::open_replica(&url).err().expect("one migration behind is refused");
         assert!(matches!(&err, DbError::ReplicaBehind(m) if m.contains(&newest)), "{err}");
+    }
+
+    /// A row the store cannot read back fails a snapshot load, naming its column, whether the
+    /// rows are converted as read or on the service's packing thread; nothing is half loaded.
+    #[test]
+    fn a_corrupt_active_row_fails_the_load_and_names_its_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("corrupt.db").display());
+        let service = crate::service::Service::open(Db::open(&url).unwrap()).unwrap();
+        service.seed_if_empty(crate::app::SAMPLE_CSV).unwrap().expect("an empty database is seeded");
+        let db = Db::open(&url).unwrap();
+        let mut read = 0;
+        db.load_active(|_| read += 1).unwrap();
+        assert!(read > 2_000, "the sample loads: {read}");
+        db.pool
+            .get()
+            .unwrap()
+            .batch_execute("UPDATE providers SET categories = 'bogus' WHERE id = (SELECT MAX(id) FROM providers WHERE status = 'active')")
+            .unwrap();
+        let err = db.load_active(|_| {}).expect_err("a corrupt row fails the load");
+        assert!(matches!(&err, DbError::Corrupt(c) if c.column == "categories"), "{err}");
+        let err = crate::service::Service::open(db).err().expect("and the service does not start on it");
+        assert!(err.to_string().contains("categories"), "{err}");
     }
 
     #[test]

@@ -483,7 +483,13 @@ fn build_cluster_jobs() {
         };
         if let Some(cell) = job.cell.upgrade() {
             cell.get_or_init(|| {
-                Arc::new(ClusterIndex::build(&job.points, &job.bits, 0..job.points.len() as u32))
+                let index = ClusterIndex::build(&job.points, &job.bits, 0..job.points.len() as u32);
+                tracing::debug!(
+                    providers = index.len(),
+                    heap_mb = index.heap_bytes() / 1_000_000,
+                    "clusters built"
+                );
+                Arc::new(index)
             });
         }
     }

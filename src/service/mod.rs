@@ -19,7 +19,7 @@ pub use providers::ProviderEdit;
 pub use replica::ReplicaStatus;
 
 use crate::audit_queue::AuditQueue;
-use crate::db::{Db, DbError, Since};
+use crate::db::{ActiveRows, Db, DbError, Since};
 use crate::index::{LiveIndex, Loaded, Loader, Snapshot};
 use crate::model::Provider;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,31 +38,27 @@ fn read_since(db: &Db, current: &Snapshot) -> Result<Loaded, DbError> {
 }
 
 /// Every active provider, packed as it is read, and the change sequence they are current at.
-/// Rows are read and decoded on this thread and packed on another, so a start-up's two halves
-/// of the work run on two cores.
+/// Rows are read from the database on this thread and converted and packed on another, so a
+/// start-up's two halves of the work run on two cores.
 fn read_active(db: &Db) -> Result<(u64, Loader), DbError> {
-    const PAGE: usize = 1_000;
-    let (send, pages) = std::sync::mpsc::sync_channel::<Vec<Provider>>(16);
+    let (send, pages) = std::sync::mpsc::sync_channel::<ActiveRows>(2);
     std::thread::scope(|s| {
         let packer = s.spawn(move || {
             let mut loader = Loader::default();
             for page in pages {
-                page.into_iter().for_each(|p| loader.push(p));
+                for p in page.providers() {
+                    loader.push(p?);
+                }
             }
-            loader
+            Ok::<_, DbError>(loader)
         });
-        let mut page = Vec::with_capacity(PAGE);
-        let seq = db.load_active(|p| {
-            page.push(p);
-            if page.len() == PAGE {
-                // The packer only stops early by panicking, which the join below passes on.
-                let _ = send.send(std::mem::replace(&mut page, Vec::with_capacity(PAGE)));
-            }
+        // A send fails only once the packer has stopped on a corrupt row, which the join reports.
+        let seq = db.load_active_pages(|page| {
+            let _ = send.send(page);
         });
-        let _ = send.send(page);
         drop(send);
         let loader = packer.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        Ok((seq? as u64, loader))
+        Ok((seq? as u64, loader?))
     })
 }
 
@@ -86,14 +82,15 @@ impl Service {
         let (version, loader) = read_active(&db)?;
         let loaded = started.elapsed();
         let index = LiveIndex::new(Snapshot::load(version, loader));
-        let mb = |part: &str| {
-            let bytes = index.load().heap_bytes().iter().find(|(name, _)| *name == part).map_or(0, |p| p.1);
-            bytes / 1_000_000
-        };
+        let heap: Vec<String> = index
+            .load()
+            .heap_bytes()
+            .iter()
+            .map(|(part, bytes)| format!("{part} {}", bytes / 1_000_000))
+            .collect();
         tracing::info!(
             providers = index.load().len(),
-            records_mb = mb("records"),
-            tree_mb = mb("r-tree"),
+            heap_mb = heap.join(", "),
             load_ms = loaded.as_millis() as u64,
             build_ms = (started.elapsed() - loaded).as_millis() as u64,
             "snapshot loaded"
