@@ -73,11 +73,41 @@ fn store(conn: &mut AnyConnection, row: &ProviderRow) -> QueryResult<usize> {
 /// Runs at every start, after the migrations, in one transaction; returns how many it drew.
 pub(super) fn draw_missing(conn: &mut AnyConnection, actor: &str) -> QueryResult<usize> {
     write_transaction(conn, |conn| {
-        let rows: Vec<ProviderRow> = providers::table
+        // Every start runs this: the points alone say which rows need work (nearly always
+        // none), so the rest of a row is read only for those, not for each admin-placed one.
+        type Points = (i64, f64, f64, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+        let points: Vec<Points> = providers::table
             .filter(providers::confidential.eq(true))
             .filter(providers::drawn_lat.is_null().or(providers::public_lat.is_not_null()))
-            .select(ProviderRow::as_select())
+            .select((
+                providers::id,
+                providers::lat,
+                providers::lon,
+                providers::public_lat,
+                providers::public_lon,
+                providers::drawn_lat,
+                providers::drawn_lon,
+            ))
             .load(conn)?;
+        let ids: Vec<i64> = points
+            .into_iter()
+            .filter(|&(_, lat, lon, public_lat, public_lon, drawn_lat, drawn_lon)| {
+                let admin = public_lat.zip(public_lon).map(|(lat, lon)| LonLat { lon, lat });
+                drawn_lat.zip(drawn_lon).is_none()
+                    || admin.is_some_and(|p| p.distance_m(LonLat { lon, lat }) < MIN_M)
+            })
+            .map(|(id, ..)| id)
+            .collect();
+        let mut rows: Vec<ProviderRow> = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            rows.extend(
+                providers::table
+                    .filter(providers::id.eq_any(chunk))
+                    .order(providers::id)
+                    .select(ProviderRow::as_select())
+                    .load::<ProviderRow>(conn)?,
+            );
+        }
         let mut drawn = 0;
         for mut row in rows {
             let admin =
