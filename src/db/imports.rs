@@ -363,26 +363,24 @@ fn record_version(
 }
 
 /// Rows per multi-row INSERT of providers: SQLite allows at most 32,766 bound variables per
-/// statement, and a provider row binds 35.
-const INSERT_BATCH: usize = 500;
+/// statement, and a provider row binds 35 (900 rows bind 31,500): as few statements to run as
+/// the limit allows.
+const INSERT_BATCH: usize = 900;
 /// Rows per multi-row INSERT of versions (4 variables each): a whole batch.
 const VERSIONS_BATCH: usize = IMPORT_BATCH;
 
-/// Inserts the rows `values` yields into `table`, `chunk` rows per statement, running `body`
-/// on each chunk's insert statement, bound to `insert`: a fixed-size array for full chunks (so
-/// diesel prepares the statement once and caches it), a vector for a last, shorter one.
+/// Runs `body` on the rows `values` yields, `chunk` rows at a time, bound to `rows`: a
+/// fixed-size array for full chunks (so diesel prepares a multi-row insert of them once and
+/// caches it), a vector for a last, shorter one.
 macro_rules! insert_chunked {
-    ($table:expr, $chunk:expr, $values:expr, |$insert:ident| $body:block) => {{
+    ($chunk:expr, $values:expr, |$rows:ident| $body:block) => {{
         let mut values = $values.peekable();
         while values.peek().is_some() {
             let chunk: Vec<_> = values.by_ref().take($chunk).collect();
             match <Box<[_; $chunk]>>::try_from(chunk.into_boxed_slice()) {
-                Ok(full) => {
-                    let $insert = diesel::insert_into($table).values(full);
-                    $body
-                }
+                Ok($rows) => $body,
                 Err(rest) => {
-                    let $insert = diesel::insert_into($table).values(rest.into_vec());
+                    let $rows = rest.into_vec();
                     $body
                 }
             }
@@ -410,13 +408,22 @@ fn record_versions(conn: &mut AnyConnection, import_id: i64, versions: Vec<Versi
         )
     });
     // The derived connection cannot batch inserts of optional columns; each backend can.
-    insert_chunked!(provider_versions::table, VERSIONS_BATCH, values, |insert| {
+    insert_chunked!(VERSIONS_BATCH, values, |rows| {
+        let insert = diesel::insert_into(provider_versions::table).values(rows);
         match &mut *conn {
             AnyConnection::Sqlite(c) => insert.execute(c)?,
             AnyConnection::Postgres(c) => insert.execute(c)?,
         };
     });
     Ok(())
+}
+
+/// The error of a multi-row insert that left out `count` rows a constraint refused.
+fn refused(count: usize) -> diesel::result::Error {
+    diesel::result::Error::DatabaseError(
+        diesel::result::DatabaseErrorKind::Unknown,
+        Box::new(format!("{count} new provider row(s) refused by a constraint of the providers table")),
+    )
 }
 
 /// Records the providers an import created, `ids` with their rows' `digests` in the same
@@ -492,8 +499,9 @@ pub struct ImportSink<'c> {
     error: Option<diesel::result::Error>,
 }
 
-/// Records looked up and written per batch (SQLite binds one variable per looked-up id).
-const IMPORT_BATCH: usize = 1000;
+/// Records looked up and written per batch (SQLite binds one variable per looked-up id): two
+/// full multi-row inserts when every record is new.
+const IMPORT_BATCH: usize = 2 * INSERT_BATCH;
 
 impl<'c> ImportSink<'c> {
     fn new(conn: &'c mut AnyConnection, import_id: i64, meta: &ImportMeta) -> QueryResult<Self> {
@@ -525,12 +533,10 @@ impl<'c> ImportSink<'c> {
     }
 
     fn flush(&mut self) {
-        let batch = std::mem::take(&mut self.batch);
-        if let Err(e) = self.write_batch(&batch) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(IMPORT_BATCH));
+        if let Err(e) = self.write_batch(batch) {
             self.error.get_or_insert(e);
         }
-        self.batch = batch;
-        self.batch.clear();
     }
 
     /// The stored rows of `records`' external ids (none when the table was empty to begin
@@ -549,18 +555,18 @@ impl<'c> ImportSink<'c> {
             .collect())
     }
 
-    fn write_batch(&mut self, records: &[ProviderData]) -> QueryResult<()> {
-        let existing = self.existing(records)?;
+    fn write_batch(&mut self, records: Vec<ProviderData>) -> QueryResult<()> {
+        let existing = self.existing(&records)?;
         let conn = &mut *self.conn;
         let now = &self.now;
         let mut new_rows = Vec::new();
         let mut versions = Vec::new();
         let mut draws = Vec::new();
         for record in records {
-            let fields = ProviderFields::from(record);
             if self.mode == ImportMode::Replace {
                 self.seen.insert(record.external_id.clone());
             }
+            let fields = ProviderFields::from(record);
             match existing.get(&fields.external_id) {
                 Some(old) if old.fields == fields => self.counts.unchanged += 1,
                 Some(old) => {
@@ -603,11 +609,13 @@ impl<'c> ImportSink<'c> {
         // import, and no record the state before it), and the draw to audit once its id is known.
         let mut digests = Vec::with_capacity(new_rows.len());
         let mut rules = Vec::with_capacity(new_rows.len());
+        let mut external_ids = Vec::with_capacity(new_rows.len());
         let values: Vec<_> = new_rows
             .into_iter()
             .map(|(r, drawn)| {
                 digests.push(row_digest(&r));
                 rules.push(drawn);
+                external_ids.push(r.fields.external_id.clone());
                 (
                     r.fields,
                     providers::drawn_lat.eq(r.drawn_lat),
@@ -617,15 +625,35 @@ impl<'c> ImportSink<'c> {
                 )
             })
             .collect();
-        let mut ids: Vec<i64> = Vec::with_capacity(values.len());
+        // Each row's id, found by its external id (unique): neither backend promises to return
+        // the rows of a multi-row INSERT in the order of its VALUES.
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(values.len());
         // The derived connection cannot batch inserts of optional columns; each backend can.
-        insert_chunked!(providers::table, INSERT_BATCH, values.into_iter(), |insert| {
-            let insert = insert.returning(providers::id);
-            ids.extend(match &mut *conn {
-                AnyConnection::Sqlite(c) => insert.get_results::<i64>(c)?,
-                AnyConnection::Postgres(c) => insert.get_results::<i64>(c)?,
-            });
+        // On SQLite, OR IGNORE: a multi-row INSERT that may abort on a constraint makes SQLite
+        // keep a statement journal (a copy of every page the statement changes, to undo just
+        // the statement), which cost the import about a sixth of its time. No constraint can
+        // fail here (the ids are new, and the parser refuses a file that repeats one); should
+        // one ever, the row is left out, the count of rows returned says so, and the whole
+        // import fails and rolls back, as the aborted statement made it do before.
+        insert_chunked!(INSERT_BATCH, values.into_iter(), |rows| {
+            let sent = rows.len();
+            let returned = (providers::id, providers::external_id);
+            let written = match &mut *conn {
+                AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(providers::table)
+                    .values(rows)
+                    .returning(returned)
+                    .get_results::<(i64, String)>(c)?,
+                AnyConnection::Postgres(c) => diesel::insert_into(providers::table)
+                    .values(rows)
+                    .returning(returned)
+                    .get_results::<(i64, String)>(c)?,
+            };
+            if written.len() != sent {
+                return Err(refused(sent - written.len()));
+            }
+            ids.extend(written.into_iter().map(|(id, external_id)| (external_id, id)));
         });
+        let ids: Vec<i64> = external_ids.iter().map(|e| ids[e]).collect();
         for (id, rule) in ids.iter().zip(rules) {
             if let Some(rule) = rule {
                 draws.push((*id, rule));
@@ -863,5 +891,45 @@ mod tests {
         assert_eq!(stored(&db), seeded);
         assert_eq!(db.revert_import(seed_id, "test").unwrap().1, 10);
         assert!(stored(&db).is_empty());
+    }
+
+    /// Should a constraint refuse a created row (here a row with the same external id written
+    /// inside the import, after it found the table empty), the import fails and writes nothing,
+    /// on SQLite too, where the insert leaves refused rows out instead of aborting: in a full
+    /// multi-row insert and in the last, shorter one.
+    #[test]
+    fn a_created_row_a_constraint_refuses_fails_the_whole_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db").display().to_string()).unwrap();
+        let mut csv = Vec::new();
+        crate::sample::write_sample_csv(&mut csv, INSERT_BATCH + 10, 3).unwrap();
+        let parsed = crate::ingest::parse_csv(&csv);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let seq = db.change_seq().unwrap();
+        for taken in [17, INSERT_BATCH + 3] {
+            let taken = ProviderFields::from(&parsed.rows[taken].data);
+            let rows = parsed.rows.clone();
+            let result = db.import(
+                &upsert(),
+                |sink| {
+                    assert!(sink.into_empty);
+                    diesel::insert_into(providers::table)
+                        .values((
+                            taken,
+                            providers::created_at.eq(now_text()),
+                            providers::updated_at.eq(now_text()),
+                        ))
+                        .execute(sink.conn)
+                        .unwrap();
+                    rows.into_iter().for_each(|r| sink.push(r.data));
+                },
+                |_, _, _| Some("{}".into()),
+            );
+            let Err(err) = result else { panic!("the import must fail") };
+            assert!(err.to_string().contains("1 new provider row(s) refused"), "{err}");
+            assert!(stored(&db).is_empty(), "nothing is written");
+            assert_eq!(db.list_imports(0, 10).unwrap().1, 0, "no history entry either");
+            assert_eq!(db.change_seq().unwrap(), seq);
+        }
     }
 }
