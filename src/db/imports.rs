@@ -653,7 +653,10 @@ impl<'c> ImportSink<'c> {
             }
             ids.extend(written.into_iter().map(|(id, external_id)| (external_id, id)));
         });
-        let ids: Vec<i64> = external_ids.iter().map(|e| ids[e]).collect();
+        let ids: Vec<i64> = external_ids
+            .iter()
+            .map(|e| ids.get(e).copied().ok_or_else(|| refused(1)))
+            .collect::<Result<_, _>>()?;
         for (id, rule) in ids.iter().zip(rules) {
             if let Some(rule) = rule {
                 draws.push((*id, rule));
@@ -828,13 +831,10 @@ mod tests {
         let mut csv = Vec::new();
         crate::sample::write_sample_csv(&mut csv, 30, 5).unwrap();
         let csv = String::from_utf8(csv).unwrap();
-        let header = csv.lines().next().unwrap();
         let first: String = csv.lines().take(11).map(|l| format!("{l}\n")).collect();
         let (_, seed_id, _) = import(&db, &first);
         let seeded = stored(&db);
-        let all: String =
-            std::iter::once(header).chain(csv.lines().skip(1)).map(|l| format!("{l}\n")).collect();
-        let (counts, id, _) = import(&db, &all);
+        let (counts, id, _) = import(&db, &csv);
         assert_eq!(counts, WriteCounts { created: 20, unchanged: 10, ..Default::default() });
         let rows = stored(&db);
         let created: Vec<&ProviderRow> = rows.iter().skip(10).collect();
