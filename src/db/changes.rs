@@ -24,7 +24,7 @@ pub const MARKED_MAX: usize = 10_000;
 pub(super) enum Wrote<'a> {
     /// These providers.
     Rows(&'a [i64]),
-    /// The `count` providers import `id` kept versions of.
+    /// The `count` providers import `id` kept versions of or created.
     Import { id: i64, count: usize },
     /// Rows that cannot be listed (deleted ones) or too many: every server reloads.
     Everything,
@@ -50,8 +50,11 @@ pub(super) fn bump(conn: &mut AnyConnection, wrote: Wrote<'_>) -> QueryResult<i6
                 .filter(provider_versions::import_id.eq(id))
                 .select(provider_versions::provider_id)
                 .load(conn)?;
+            // The records it created are not among the versions: runs of ids.
+            let created: Vec<i64> =
+                super::imports::created_by(conn, id)?.into_iter().map(|(id, _)| id).collect();
             // A bound variable per id: chunks stay far below either backend's limit.
-            for ids in kept.chunks(1_000) {
+            for ids in kept.chunks(1_000).chain(created.chunks(1_000)) {
                 diesel::update(providers::table)
                     .set(providers::change_seq.eq(seq))
                     .filter(providers::id.eq_any(ids))

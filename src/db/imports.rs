@@ -1,8 +1,8 @@
 //! Imports in one transaction, their history with reports, and exact reverts.
 
 use super::changes::{self, Wrote};
-use super::rows::{ProviderFields, ProviderRow, now_text};
-use super::schema::{imports, provider_versions, providers};
+use super::rows::{DIGEST_LEN, ProviderFields, ProviderRow, now_text, row_digest};
+use super::schema::{created_runs, imports, provider_versions, providers};
 use super::{AnyConnection, write_transaction};
 use super::{Db, DbError, audit::write_audit, public_points};
 use crate::model::{ImportMode, OnError, ProviderData};
@@ -181,13 +181,7 @@ impl Db {
                 let after: Option<ProviderRow> =
                     after.map(|a| serde_json::from_str(&a)).transpose().map_err(corrupt)?;
                 if current != after {
-                    let later: Option<i64> = provider_versions::table
-                        .filter(provider_versions::provider_id.eq(provider_id))
-                        .filter(provider_versions::import_id.gt(id))
-                        .select(provider_versions::import_id)
-                        .order(provider_versions::import_id.desc())
-                        .first(conn)
-                        .optional()?;
+                    let later = later_import(conn, provider_id, id)?;
                     let external_id = current.or(after).map(|r| r.fields.external_id).unwrap_or_default();
                     conflicts.push(RevertConflict { provider_id, external_id, changed_by_import: later });
                     continue;
@@ -201,6 +195,35 @@ impl Db {
                     drawn = public_points::settle(current.as_ref(), row);
                 }
                 plan.push((provider_id, current, before, drawn));
+            }
+            // A record the import created must still be there with the digest of the row it
+            // wrote. Read a run of ids at a time: the records of one run are neighbours.
+            let created = created_by(conn, id)?;
+            for run in created.chunk_by(|a, b| b.0 == a.0 + 1) {
+                let (first, last) = (run[0].0, run[run.len() - 1].0);
+                let mut current: HashMap<i64, ProviderRow> = providers::table
+                    .filter(providers::id.between(first, last))
+                    .select(ProviderRow::as_select())
+                    .load(conn)?
+                    .into_iter()
+                    .map(|r| (r.id, r))
+                    .collect();
+                for (provider_id, digest) in run {
+                    let current = current.remove(provider_id);
+                    if current.as_ref().map(row_digest) != Some(*digest) {
+                        let later = later_import(conn, *provider_id, id)?;
+                        // A record deleted since (by hand: nothing else deletes a record an
+                        // import created and which that import still lists) has no name left.
+                        let external_id = current.map(|r| r.fields.external_id).unwrap_or_default();
+                        conflicts.push(RevertConflict {
+                            provider_id: *provider_id,
+                            external_id,
+                            changed_by_import: later,
+                        });
+                        continue;
+                    }
+                    plan.push((*provider_id, current, None, None));
+                }
             }
             if !conflicts.is_empty() {
                 return Err(RevertError::Conflict { import: id, conflicts });
@@ -289,6 +312,17 @@ const IMPORT_CACHE_KIB: i64 = 256 * 1024;
 /// SQLite's default, restored when the import is done (the connection goes back to the pool).
 const DEFAULT_CACHE_KIB: i64 = 2000;
 
+/// The last import after `id` that kept a version of provider `provider_id`.
+fn later_import(conn: &mut AnyConnection, provider_id: i64, id: i64) -> QueryResult<Option<i64>> {
+    provider_versions::table
+        .filter(provider_versions::provider_id.eq(provider_id))
+        .filter(provider_versions::import_id.gt(id))
+        .select(provider_versions::import_id)
+        .order(provider_versions::import_id.desc())
+        .first(conn)
+        .optional()
+}
+
 fn corrupt(e: serde_json::Error) -> RevertError {
     RevertError::Db(DbError::Open(format!("stored version is not valid JSON: {e}")))
 }
@@ -329,26 +363,24 @@ fn record_version(
 }
 
 /// Rows per multi-row INSERT of providers: SQLite allows at most 32,766 bound variables per
-/// statement, and a provider row binds 35.
-const INSERT_BATCH: usize = 500;
+/// statement, and a provider row binds 35 (900 rows bind 31,500): as few statements to run as
+/// the limit allows.
+const INSERT_BATCH: usize = 900;
 /// Rows per multi-row INSERT of versions (4 variables each): a whole batch.
 const VERSIONS_BATCH: usize = IMPORT_BATCH;
 
-/// Inserts the rows `values` yields into `table`, `chunk` rows per statement, running `body`
-/// on each chunk's insert statement, bound to `insert`: a fixed-size array for full chunks (so
-/// diesel prepares the statement once and caches it), a vector for a last, shorter one.
+/// Runs `body` on the rows `values` yields, `chunk` rows at a time, bound to `rows`: a
+/// fixed-size array for full chunks (so diesel prepares a multi-row insert of them once and
+/// caches it), a vector for a last, shorter one.
 macro_rules! insert_chunked {
-    ($table:expr, $chunk:expr, $values:expr, |$insert:ident| $body:block) => {{
+    ($chunk:expr, $values:expr, |$rows:ident| $body:block) => {{
         let mut values = $values.peekable();
         while values.peek().is_some() {
             let chunk: Vec<_> = values.by_ref().take($chunk).collect();
             match <Box<[_; $chunk]>>::try_from(chunk.into_boxed_slice()) {
-                Ok(full) => {
-                    let $insert = diesel::insert_into($table).values(full);
-                    $body
-                }
+                Ok($rows) => $body,
                 Err(rest) => {
-                    let $insert = diesel::insert_into($table).values(rest.into_vec());
+                    let $rows = rest.into_vec();
                     $body
                 }
             }
@@ -376,13 +408,75 @@ fn record_versions(conn: &mut AnyConnection, import_id: i64, versions: Vec<Versi
         )
     });
     // The derived connection cannot batch inserts of optional columns; each backend can.
-    insert_chunked!(provider_versions::table, VERSIONS_BATCH, values, |insert| {
+    insert_chunked!(VERSIONS_BATCH, values, |rows| {
+        let insert = diesel::insert_into(provider_versions::table).values(rows);
         match &mut *conn {
             AnyConnection::Sqlite(c) => insert.execute(c)?,
             AnyConnection::Postgres(c) => insert.execute(c)?,
         };
     });
     Ok(())
+}
+
+/// The error of a multi-row insert that left out `count` rows a constraint refused.
+fn refused(count: usize) -> diesel::result::Error {
+    diesel::result::Error::DatabaseError(
+        diesel::result::DatabaseErrorKind::Unknown,
+        Box::new(format!("{count} new provider row(s) refused by a constraint of the providers table")),
+    )
+}
+
+/// Records the providers an import created, `ids` with their rows' `digests` in the same
+/// order: one row of `created_runs` per run of consecutive ids.
+fn record_created(
+    conn: &mut AnyConnection,
+    import_id: i64,
+    ids: &[i64],
+    digests: &[[u8; DIGEST_LEN]],
+) -> QueryResult<()> {
+    let mut start = 0;
+    while start < ids.len() {
+        let mut end = start + 1;
+        while end < ids.len() && ids[end] == ids[end - 1] + 1 {
+            end += 1;
+        }
+        diesel::insert_into(created_runs::table)
+            .values((
+                created_runs::import_id.eq(import_id),
+                created_runs::first_id.eq(ids[start]),
+                created_runs::last_id.eq(ids[end - 1]),
+                created_runs::digests.eq(digests[start..end].concat()),
+            ))
+            .execute(conn)?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// The providers import `id` created, by id, each with the digest of its row as written.
+pub(super) fn created_by(conn: &mut AnyConnection, id: i64) -> QueryResult<Vec<(i64, [u8; DIGEST_LEN])>> {
+    let runs: Vec<(i64, i64, Vec<u8>)> = created_runs::table
+        .filter(created_runs::import_id.eq(id))
+        .order(created_runs::id)
+        .select((created_runs::first_id, created_runs::last_id, created_runs::digests))
+        .load(conn)?;
+    let mut created = Vec::new();
+    for (first, last, digests) in runs {
+        let count = (last - first + 1) as usize;
+        if digests.len() != count * DIGEST_LEN {
+            return Err(diesel::result::Error::DeserializationError(
+                format!(
+                    "created_runs of import {id}: {} digest bytes for ids {first}..={last}",
+                    digests.len()
+                )
+                .into(),
+            ));
+        }
+        for (provider_id, digest) in (first..=last).zip(digests.chunks_exact(DIGEST_LEN)) {
+            created.push((provider_id, digest.try_into().expect("chunks of DIGEST_LEN")));
+        }
+    }
+    Ok(created)
 }
 
 /// Records rows to write during an import and writes them a batch at a time, so memory holds
@@ -405,8 +499,9 @@ pub struct ImportSink<'c> {
     error: Option<diesel::result::Error>,
 }
 
-/// Records looked up and written per batch (SQLite binds one variable per looked-up id).
-const IMPORT_BATCH: usize = 1000;
+/// Records looked up and written per batch (SQLite binds one variable per looked-up id): two
+/// full multi-row inserts when every record is new.
+const IMPORT_BATCH: usize = 2 * INSERT_BATCH;
 
 impl<'c> ImportSink<'c> {
     fn new(conn: &'c mut AnyConnection, import_id: i64, meta: &ImportMeta) -> QueryResult<Self> {
@@ -438,12 +533,10 @@ impl<'c> ImportSink<'c> {
     }
 
     fn flush(&mut self) {
-        let batch = std::mem::take(&mut self.batch);
-        if let Err(e) = self.write_batch(&batch) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(IMPORT_BATCH));
+        if let Err(e) = self.write_batch(batch) {
             self.error.get_or_insert(e);
         }
-        self.batch = batch;
-        self.batch.clear();
     }
 
     /// The stored rows of `records`' external ids (none when the table was empty to begin
@@ -462,18 +555,18 @@ impl<'c> ImportSink<'c> {
             .collect())
     }
 
-    fn write_batch(&mut self, records: &[ProviderData]) -> QueryResult<()> {
-        let existing = self.existing(records)?;
+    fn write_batch(&mut self, records: Vec<ProviderData>) -> QueryResult<()> {
+        let existing = self.existing(&records)?;
         let conn = &mut *self.conn;
         let now = &self.now;
         let mut new_rows = Vec::new();
         let mut versions = Vec::new();
         let mut draws = Vec::new();
         for record in records {
-            let fields = ProviderFields::from(record);
             if self.mode == ImportMode::Replace {
                 self.seen.insert(record.external_id.clone());
             }
+            let fields = ProviderFields::from(record);
             match existing.get(&fields.external_id) {
                 Some(old) if old.fields == fields => self.counts.unchanged += 1,
                 Some(old) => {
@@ -512,31 +605,64 @@ impl<'c> ImportSink<'c> {
             }
         }
         self.counts.created += new_rows.len();
-        let values = new_rows.iter().map(|(r, _)| {
-            (
-                r.fields.clone(),
-                providers::drawn_lat.eq(r.drawn_lat),
-                providers::drawn_lon.eq(r.drawn_lon),
-                providers::created_at.eq(now.clone()),
-                providers::updated_at.eq(now.clone()),
-            )
-        });
-        let mut ids: Vec<i64> = Vec::with_capacity(new_rows.len());
+        // What revert needs of a created record: its digest (the row is all the state after the
+        // import, and no record the state before it), and the draw to audit once its id is known.
+        let mut digests = Vec::with_capacity(new_rows.len());
+        let mut rules = Vec::with_capacity(new_rows.len());
+        let mut external_ids = Vec::with_capacity(new_rows.len());
+        let values: Vec<_> = new_rows
+            .into_iter()
+            .map(|(r, drawn)| {
+                digests.push(row_digest(&r));
+                rules.push(drawn);
+                external_ids.push(r.fields.external_id.clone());
+                (
+                    r.fields,
+                    providers::drawn_lat.eq(r.drawn_lat),
+                    providers::drawn_lon.eq(r.drawn_lon),
+                    providers::created_at.eq(r.created_at),
+                    providers::updated_at.eq(r.updated_at),
+                )
+            })
+            .collect();
+        // Each row's id, found by its external id (unique): neither backend promises to return
+        // the rows of a multi-row INSERT in the order of its VALUES.
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(values.len());
         // The derived connection cannot batch inserts of optional columns; each backend can.
-        insert_chunked!(providers::table, INSERT_BATCH, values, |insert| {
-            let insert = insert.returning(providers::id);
-            ids.extend(match &mut *conn {
-                AnyConnection::Sqlite(c) => insert.get_results::<i64>(c)?,
-                AnyConnection::Postgres(c) => insert.get_results::<i64>(c)?,
-            });
+        // On SQLite, OR IGNORE: a multi-row INSERT that may abort on a constraint makes SQLite
+        // keep a statement journal (a copy of every page the statement changes, to undo just
+        // the statement), which cost the import about a sixth of its time. No constraint can
+        // fail here (the ids are new, and the parser refuses a file that repeats one); should
+        // one ever, the row is left out, the count of rows returned says so, and the whole
+        // import fails and rolls back, as the aborted statement made it do before.
+        insert_chunked!(INSERT_BATCH, values.into_iter(), |rows| {
+            let sent = rows.len();
+            let returned = (providers::id, providers::external_id);
+            let written = match &mut *conn {
+                AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(providers::table)
+                    .values(rows)
+                    .returning(returned)
+                    .get_results::<(i64, String)>(c)?,
+                AnyConnection::Postgres(c) => diesel::insert_into(providers::table)
+                    .values(rows)
+                    .returning(returned)
+                    .get_results::<(i64, String)>(c)?,
+            };
+            if written.len() != sent {
+                return Err(refused(sent - written.len()));
+            }
+            ids.extend(written.into_iter().map(|(id, external_id)| (external_id, id)));
         });
-        for (id, (after, drawn)) in ids.into_iter().zip(new_rows.iter_mut()) {
-            after.id = id;
-            versions.push(Version { provider_id: id, before: None, after: Some(to_json(after)) });
-            if let Some(rule) = drawn {
-                draws.push((id, *rule));
+        let ids: Vec<i64> = external_ids
+            .iter()
+            .map(|e| ids.get(e).copied().ok_or_else(|| refused(1)))
+            .collect::<Result<_, _>>()?;
+        for (id, rule) in ids.iter().zip(rules) {
+            if let Some(rule) = rule {
+                draws.push((*id, rule));
             }
         }
+        record_created(conn, self.import_id, &ids, &digests)?;
         record_versions(conn, self.import_id, versions)?;
         public_points::audit_draws(conn, &self.actor, &draws)
     }
@@ -680,13 +806,12 @@ mod tests {
         assert_eq!(draws(&other), confidential + before_other.iter().filter(|r| r.drawn().is_some()).count());
 
         for (db, id, rows) in [(&empty, fast_id, &fast_rows), (&other, slow_id, &slow_rows)] {
-            let kept = versions(db, id);
-            assert_eq!(kept.len(), n);
-            for ((provider_id, before, after), row) in kept.iter().zip(rows.iter()) {
+            assert!(versions(db, id).is_empty(), "created rows keep no copy: no state before, the row after");
+            let created = created_by(&mut db.pool.get().unwrap(), id).unwrap();
+            assert_eq!(created.len(), n);
+            for ((provider_id, digest), row) in created.iter().zip(rows.iter()) {
                 assert_eq!(*provider_id, row.id);
-                assert_eq!(*before, None, "created rows had no state before");
-                let after: ProviderRow = serde_json::from_str(after.as_deref().unwrap()).unwrap();
-                assert_eq!(&after, row, "the version is the row as written");
+                assert_eq!(*digest, row_digest(row), "the digest is the row's as written");
             }
         }
 
@@ -694,5 +819,117 @@ mod tests {
         assert_eq!(other.revert_import(slow_id, "test").unwrap().1, n);
         assert!(stored(&empty).is_empty());
         assert_eq!(stored(&other), before_other, "only the earlier record is left, as it was");
+    }
+
+    /// A revert compares each record an import created with the digest of the row it wrote: any
+    /// column changed since, even one no route writes (here by hand), or the record gone, is a
+    /// conflict, and nothing is deleted; records left as written are deleted, and only they.
+    #[test]
+    fn reverting_a_creation_detects_any_later_change_to_a_created_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db").display().to_string()).unwrap();
+        let mut csv = Vec::new();
+        crate::sample::write_sample_csv(&mut csv, 30, 5).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        let first: String = csv.lines().take(11).map(|l| format!("{l}\n")).collect();
+        let (_, seed_id, _) = import(&db, &first);
+        let seeded = stored(&db);
+        let (counts, id, _) = import(&db, &csv);
+        assert_eq!(counts, WriteCounts { created: 20, unchanged: 10, ..Default::default() });
+        let rows = stored(&db);
+        let created: Vec<&ProviderRow> = rows.iter().skip(10).collect();
+
+        let mut conn = db.pool.get().unwrap();
+        // Only the seconds of created_at differ: a copy compared field by field would notice.
+        let (moved, gone) = (created[3].id, created[7].id);
+        let changed_at = created[3].created_at.replacen(":", ";", 1);
+        diesel::update(providers::table.find(moved))
+            .set(providers::created_at.eq(&changed_at))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::delete(providers::table.find(gone)).execute(&mut conn).unwrap();
+        drop(conn);
+        let Err(RevertError::Conflict { import, mut conflicts }) = db.revert_import(id, "test") else {
+            panic!("the revert must be refused")
+        };
+        assert_eq!(import, id);
+        conflicts.sort_by_key(|c| c.provider_id);
+        assert_eq!(
+            conflicts,
+            [
+                RevertConflict {
+                    provider_id: moved,
+                    external_id: created[3].fields.external_id.clone(),
+                    changed_by_import: None
+                },
+                RevertConflict { provider_id: gone, external_id: String::new(), changed_by_import: None },
+            ]
+        );
+        assert_eq!(stored(&db).len(), 29, "a refused revert deletes nothing");
+
+        // Put back as written: the revert deletes exactly the records the import created.
+        let mut conn = db.pool.get().unwrap();
+        diesel::update(providers::table.find(moved))
+            .set(providers::created_at.eq(&created[3].created_at))
+            .execute(&mut conn)
+            .unwrap();
+        let restored = created[7].clone();
+        diesel::insert_into(providers::table)
+            .values((
+                providers::id.eq(restored.id),
+                restored.fields.clone(),
+                providers::drawn_lat.eq(restored.drawn_lat),
+                providers::drawn_lon.eq(restored.drawn_lon),
+                providers::created_at.eq(&restored.created_at),
+                providers::updated_at.eq(&restored.updated_at),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        drop(conn);
+        assert_eq!(stored(&db), rows);
+        assert_eq!(db.revert_import(id, "test").unwrap().1, 20);
+        assert_eq!(stored(&db), seeded);
+        assert_eq!(db.revert_import(seed_id, "test").unwrap().1, 10);
+        assert!(stored(&db).is_empty());
+    }
+
+    /// Should a constraint refuse a created row (here a row with the same external id written
+    /// inside the import, after it found the table empty), the import fails and writes nothing,
+    /// on SQLite too, where the insert leaves refused rows out instead of aborting: in a full
+    /// multi-row insert and in the last, shorter one.
+    #[test]
+    fn a_created_row_a_constraint_refuses_fails_the_whole_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db").display().to_string()).unwrap();
+        let mut csv = Vec::new();
+        crate::sample::write_sample_csv(&mut csv, INSERT_BATCH + 10, 3).unwrap();
+        let parsed = crate::ingest::parse_csv(&csv);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        let seq = db.change_seq().unwrap();
+        for taken in [17, INSERT_BATCH + 3] {
+            let taken = ProviderFields::from(&parsed.rows[taken].data);
+            let rows = parsed.rows.clone();
+            let result = db.import(
+                &upsert(),
+                |sink| {
+                    assert!(sink.into_empty);
+                    diesel::insert_into(providers::table)
+                        .values((
+                            taken,
+                            providers::created_at.eq(now_text()),
+                            providers::updated_at.eq(now_text()),
+                        ))
+                        .execute(sink.conn)
+                        .unwrap();
+                    rows.into_iter().for_each(|r| sink.push(r.data));
+                },
+                |_, _, _| Some("{}".into()),
+            );
+            let Err(err) = result else { panic!("the import must fail") };
+            assert!(err.to_string().contains("1 new provider row(s) refused"), "{err}");
+            assert!(stored(&db).is_empty(), "nothing is written");
+            assert_eq!(db.list_imports(0, 10).unwrap().1, 0, "no history entry either");
+            assert_eq!(db.change_seq().unwrap(), seq);
+        }
     }
 }

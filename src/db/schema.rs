@@ -89,6 +89,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    created_runs (id) {
+        id -> BigInt,
+        import_id -> BigInt,
+        first_id -> BigInt,
+        last_id -> BigInt,
+        digests -> Binary,
+    }
+}
+
+diesel::table! {
     change_sequence (id) {
         id -> BigInt,
         seq -> BigInt,

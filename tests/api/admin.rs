@@ -258,6 +258,80 @@ async fn revert_restores_identical_records_and_refuses_twice_or_after_later_chan
     assert_problem(a.post("/v1/admin/imports/abc/revert").await, 400, Some("id")).await;
 }
 
+/// The records of an import that created some, by external id.
+fn ids_of(stored: &[bellmap::model::Provider], external_ids: &[&str]) -> Vec<i64> {
+    external_ids
+        .iter()
+        .map(|e| stored.iter().find(|p| p.data.external_id == *e).expect("stored").id.0)
+        .collect()
+}
+
+#[tokio::test]
+async fn revert_of_a_creation_deletes_exactly_what_it_created_unless_changed_since() {
+    let a = Admin::spawn(&rows(3, "seed")).await;
+    // More than one batch of created records (and runs of ids), beside untouched ones.
+    let first = a.import_ok("", &rows(2_345, "seed")).await;
+    assert_eq!((first["created"].as_u64(), first["unchanged"].as_u64()), (Some(2_342), Some(3)), "{first}");
+    let id = first["import_id"].as_i64().unwrap();
+    let after_first = a.stored();
+    let [edited, reimported] = ids_of(&after_first, &["p0005", "p2000"])[..] else { unreachable!() };
+
+    // An admin edits one created record, a later import another: reverting would lose both.
+    let res = a
+        .app
+        .client
+        .patch(a.app.url(&format!("/v1/admin/providers/{edited}")))
+        .bearer_auth(&a.token)
+        .json(&serde_json::json!({"name": "Sample 5 edited"}))
+        .send()
+        .await
+        .unwrap();
+    ok_json(res, "patch").await;
+    let csv = rows(2_345, "seed").replace("Sample 5 seed", "Sample 5 edited");
+    let later = a.import_ok("", &csv.replace("Sample 2000 seed", "Sample 2000 v2")).await;
+    let later_id = later["import_id"].as_i64().unwrap();
+    assert_eq!(later["updated"], 1, "{later}");
+    let conflict = assert_problem(a.post(&format!("/v1/admin/imports/{id}/revert")).await, 409, None).await;
+    let mut conflicts: Vec<(i64, String, Value)> = conflict["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["provider_id"].as_i64().unwrap(),
+                c["external_id"].as_str().unwrap().into(),
+                c["changed_by_import"].clone(),
+            )
+        })
+        .collect();
+    conflicts.sort_by_key(|c| c.0);
+    assert_eq!(
+        conflicts,
+        [(edited, "p0005".into(), Value::Null), (reimported, "p2000".into(), Value::from(later_id))],
+        "{conflict}"
+    );
+    assert_eq!(a.stored().len(), 2_345, "a refused revert deletes nothing");
+
+    // Once the later import is reverted, only the admin's edit stands in the way.
+    ok_json(a.post(&format!("/v1/admin/imports/{later_id}/revert")).await, "revert of the later import")
+        .await;
+    let conflict = assert_problem(a.post(&format!("/v1/admin/imports/{id}/revert")).await, 409, None).await;
+    assert_eq!(conflict["conflicts"].as_array().unwrap().len(), 1, "{conflict}");
+    assert_eq!(conflict["conflicts"][0]["provider_id"], edited);
+
+    // An import that only created records reverts to exactly the records before it.
+    let b = Admin::spawn(&rows(3, "seed")).await;
+    let seeded = b.stored();
+    let created = b.import_ok("", &rows(1_500, "seed")).await;
+    assert_eq!(created["created"], 1_497, "{created}");
+    let id = created["import_id"].as_i64().unwrap();
+    let reverted = ok_json(b.post(&format!("/v1/admin/imports/{id}/revert")).await, "revert").await;
+    assert_eq!(reverted["restored"], 1_497, "{reverted}");
+    assert_eq!(b.stored(), seeded, "the created records are gone, the others untouched");
+    let names: Vec<String> = seeded.iter().map(|p| p.data.name.clone()).collect();
+    assert_eq!(b.active_names(), names, "the snapshot shows it");
+}
+
 #[tokio::test]
 async fn history_and_audit_record_every_write() {
     let a = Admin::spawn(&rows(3, "seed")).await;
