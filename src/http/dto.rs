@@ -283,32 +283,38 @@ impl<'a> ProviderDto<'a> {
         let point = snap.points[slot as usize];
         let secret = p.confidential();
         let admin = role == Some(Role::Admin);
+        // Only the members written are looked up: a `fields=` answer reads a few of each record.
+        let want = |m: Member| fields.has(m);
         let open = |v: Option<&'a str>| if secret && !admin { None } else { v };
         let exact = |v: f64| (secret && admin).then_some(v);
         ProviderDto {
             id: p.id().0,
-            name: p.name(),
-            organization: p.organization(),
-            description: p.description(),
+            name: if want(Member::Name) { p.name() } else { "" },
+            organization: want(Member::Organization).then(|| p.organization()).flatten(),
+            description: want(Member::Description).then(|| p.description()).flatten(),
             categories: p.categories(),
             lat: point.lat,
             lon: point.lon,
             location_precision: p.public_precision().as_str(),
             confidential: secret,
-            address: open(*p.address().reveal()),
-            locality: open(p.locality()),
-            district: p.district(),
-            state: p.state(),
-            postal_code: open(*p.postal_code().reveal()),
-            country: p.country(),
-            phone: p.phone(),
-            hotline: p.hotline(),
-            sms: p.sms(),
-            intake_phone: if secret && role.is_none() { None } else { *p.intake_phone().reveal() },
-            email: p.email(),
-            website: p.website(),
-            languages: p.languages(),
-            hours: p.hours(),
+            address: want(Member::Address).then(|| open(*p.address().reveal())).flatten(),
+            locality: want(Member::Locality).then(|| open(p.locality())).flatten(),
+            district: want(Member::District).then(|| p.district()).flatten(),
+            state: want(Member::State).then(|| p.state()).flatten(),
+            postal_code: want(Member::PostalCode).then(|| open(*p.postal_code().reveal())).flatten(),
+            country: if want(Member::Country) { p.country() } else { "" },
+            phone: want(Member::Phone).then(|| p.phone()).flatten(),
+            hotline: want(Member::Hotline).then(|| p.hotline()).flatten(),
+            sms: want(Member::Sms).then(|| p.sms()).flatten(),
+            intake_phone: if secret && role.is_none() || !want(Member::IntakePhone) {
+                None
+            } else {
+                *p.intake_phone().reveal()
+            },
+            email: want(Member::Email).then(|| p.email()).flatten(),
+            website: want(Member::Website).then(|| p.website()).flatten(),
+            languages: if want(Member::Languages) { p.languages() } else { Languages(None) },
+            hours: want(Member::Hours).then(|| p.hours()).flatten(),
             open_24_7: p.open_24_7(),
             open_now: if fields.has(Member::OpenNow) { snap.hours.state(slot, at).as_bool() } else { None },
             next_change: if fields.has(Member::NextChange) {
@@ -316,8 +322,8 @@ impl<'a> ProviderDto<'a> {
             } else {
                 None
             },
-            eligibility: p.eligibility(),
-            cost: p.cost(),
+            eligibility: want(Member::Eligibility).then(|| p.eligibility()).flatten(),
+            cost: want(Member::Cost).then(|| p.cost()).flatten(),
             wheelchair: p.wheelchair(),
             verified_on: p.verified_on().filter(|_| fields.has(Member::VerifiedOn)).map(format_date),
             status: p.status(),
