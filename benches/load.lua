@@ -21,6 +21,10 @@ request = function()
     -- The same, with only what a list of results shows.
     return wrk.format("GET", string.format(
       "/v1/providers/nearest?lat=%.5f&lon=%.5f&k=10&fields=id,name,lat,lon,distance_m,phone", lat, lon))
+  elseif kind == "nearest_ids" then
+    -- Ids and distances only: what a PostGIS kNN query returns (benches/peers.sh).
+    return wrk.format("GET", string.format(
+      "/v1/providers/nearest?lat=%.5f&lon=%.5f&k=10&fields=id,distance_m", lat, lon))
   elseif kind == "viewport" then
     -- A city on a phone: about 20 km across, the first page of 100.
     return wrk.format("GET", string.format("/v1/providers?bbox=%.4f,%.4f,%.4f,%.4f&limit=100",
