@@ -185,34 +185,47 @@ impl Snapshot {
                 .collect(),
             None => Vec::new(),
         };
-        let tree = Arc::new(match &previous {
-            Some(prev)
-                if (added.len() + prev.new_slot.iter().filter(|s| s.is_none()).count()) * TREE_EDIT_SHARE
-                    <= prev.snap.len() =>
-            {
-                edited_tree(prev, &added, &points)
-            }
-            _ => RTree::bulk_load(
-                points.iter().enumerate().map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32)).collect(),
-            ),
-        });
-        let tree_done = started.elapsed();
-        let postings = match &previous {
-            Some(prev) => prev.snap.postings.renumbered(prev.new_slot, &added),
-            None => postings::Postings::build(&records),
-        };
-        // A kept record's bits are the previous snapshot's: reading a million records again
-        // would miss the cache on each.
-        let category_bits: Arc<[u16]> = match &previous {
-            Some(prev) => (0..records.len())
-                .map(|s| match prev.kept[s] {
-                    Some(old) => prev.snap.category_bits[old as usize],
-                    None => records.get(s as u32).category_bits(),
-                })
-                .collect(),
-            None => records.iter().map(View::category_bits).collect(),
-        };
         let points: Arc<[LonLat]> = points.into();
+        // The tree is built (or edited) on a thread of its own while this one makes the
+        // postings and category bits: a start-up's build has both cores to itself.
+        let (tree, tree_done, postings, category_bits) = std::thread::scope(|scope| {
+            let tree = scope.spawn(|| {
+                let tree = match &previous {
+                    Some(prev)
+                        if (added.len() + prev.new_slot.iter().filter(|s| s.is_none()).count())
+                            * TREE_EDIT_SHARE
+                            <= prev.snap.len() =>
+                    {
+                        edited_tree(prev, &added, &points)
+                    }
+                    _ => RTree::bulk_load(
+                        points
+                            .iter()
+                            .enumerate()
+                            .map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32))
+                            .collect(),
+                    ),
+                };
+                (Arc::new(tree), started.elapsed())
+            });
+            let postings = match &previous {
+                Some(prev) => prev.snap.postings.renumbered(prev.new_slot, &added),
+                None => postings::Postings::build(&records),
+            };
+            // A kept record's bits are the previous snapshot's: reading a million records again
+            // would miss the cache on each.
+            let category_bits: Arc<[u16]> = match &previous {
+                Some(prev) => (0..records.len())
+                    .map(|s| match prev.kept[s] {
+                        Some(old) => prev.snap.category_bits[old as usize],
+                        None => records.get(s as u32).category_bits(),
+                    })
+                    .collect(),
+                None => records.iter().map(View::category_bits).collect(),
+            };
+            let (tree, tree_done) = tree.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (tree, tree_done, postings, category_bits)
+        });
         let clusters = clusters_in_background(points.clone(), category_bits.clone());
         let built_at = OffsetDateTime::now_utc();
         let n = records.len();
