@@ -324,6 +324,20 @@ impl Db {
         Ok(())
     }
 
+    /// Whether PostgreSQL has planner statistics of the providers table (`None` on SQLite).
+    pub fn providers_analyzed(&self) -> Result<Option<bool>, DbError> {
+        let mut conn = self.pool.get()?;
+        if matches!(*conn, AnyConnection::Sqlite(_)) {
+            return Ok(None);
+        }
+        let analyzed: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "(SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL \
+             FROM pg_stat_user_tables WHERE relname = 'providers')",
+        ))
+        .get_result(&mut conn)?;
+        Ok(Some(analyzed))
+    }
+
     pub fn count_providers(&self) -> Result<i64, DbError> {
         let mut conn = self.pool.get()?;
         Ok(providers::table.count().get_result(&mut conn)?)
