@@ -83,10 +83,12 @@ echo "RSS after the load: $(rss) MiB"
 
 # Single-record edits: each PATCH returns once the snapshot with the change is published (the
 # service applies the written row to a copy of the snapshot before it answers), so its time is
-# the time to visibility; a public GET right after checks the new name is served.
+# the time to visibility; a public GET right after checks the new name is served. Each name is
+# new (the run's pid in it), so no edit is a no-op on a database an earlier run edited.
 EDITS="${BELLMAP_LOAD_EDITS:-20}"
 if [ "$EDITS" -gt 0 ]; then
-  TOKEN="$(DATABASE_URL="sqlite://$DB" "$BIN" token create --name load-bench --role admin 2>/dev/null)"
+  # Token names are unique and the database is reused: a name of this run's own.
+  TOKEN="$(DATABASE_URL="sqlite://$DB" "$BIN" token create --name "load-bench-$(date +%s)-$$" --role admin)"
   : >"$WORK/edits.txt"
   # Active providers to edit: the nearest to Lucknow.
   IDS=($(curl -sS "http://127.0.0.1:$PORT/v1/providers/nearest?lat=26.85&lon=80.95&k=$EDITS" \
@@ -95,15 +97,15 @@ if [ "$EDITS" -gt 0 ]; then
     id=${IDS[$((i - 1))]}
     t=$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' -X PATCH \
       -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-      --data "{\"name\": \"Sample Provider edit $i\"}" "http://127.0.0.1:$PORT/v1/admin/providers/$id")
+      --data "{\"name\": \"Sample Provider edit $i of run $$\"}" "http://127.0.0.1:$PORT/v1/admin/providers/$id")
     seen=$(curl -sS "http://127.0.0.1:$PORT/v1/providers/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("name"))')
     echo "$t $seen" >>"$WORK/edits.txt"
   done
-  python3 - "$WORK/edits.txt" "$EDITS" <<'PY'
+  python3 - "$WORK/edits.txt" "$EDITS" "$$" <<'PY'
 import sys
 rows = [l.split(maxsplit=2) for l in open(sys.argv[1])]
 ok = [float(t) for code, t, _ in rows if code == "200"]
-seen = sum(1 for i, (_, _, name) in enumerate(rows, 1) if name.strip() == f"Sample Provider edit {i}")
+seen = sum(1 for i, (_, _, name) in enumerate(rows, 1) if name.strip() == f"Sample Provider edit {i} of run {sys.argv[3]}")
 ok.sort()
 if ok:
     print(f"edits: {len(ok)} of {sys.argv[2]} answered 200, visible to the next public GET in {seen}; "
