@@ -108,6 +108,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(get("/clusters", clusters::clusters))
                 .service(get("/clusters/{id}/leaves", clusters::leaves))
                 .service(get("/providers", providers::list))
+                .service(get("/providers.ndjson", providers::ndjson))
                 .service(get("/providers/nearest", providers::nearest))
                 .service(get("/providers/within", providers::within))
                 .service(post("/providers/search", providers::search))

@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         providers::list,
         providers::search,
         providers::get_one,
+        providers::ndjson,
         places::search_get,
         places::search_post,
         places::photon,

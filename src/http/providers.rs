@@ -293,6 +293,62 @@ pub async fn get_one(
     Ok(location_bytes(body, geojson))
 }
 
+/// Providers per chunk of the NDJSON stream (about 1 MB).
+const NDJSON_CHUNK: u32 = 1_000;
+
+/// Every active provider as the public sees it, one GeoJSON Feature per line (NDJSON), for
+/// mirrors and bulk consumers.
+///
+/// One snapshot from the first line to the last, streamed a thousand providers at a time, so
+/// the answer's size costs the server no memory. The view is the public one whatever token
+/// is sent: a confidential provider is at its public point, without address, locality, postal
+/// code or intake phone.
+#[utoipa::path(
+    get, path = "/v1/providers.ndjson", tag = "providers",
+    operation_id = "streamProviders",
+    security((), ("bearer" = [])),
+    params(
+        ("fields" = Option<String>, Query, description = "Comma-separated members of each provider to write (see getProvider); the geometry is always there. All members when left out"),
+    ),
+    responses(
+        (status = 200, description = "One GeoJSON Feature per line (the properties of a provider answer), by id", body = String, content_type = "application/x-ndjson"),
+        (status = 400, description = "An unknown parameter or member name", body = Problem, content_type = PROBLEM_JSON),
+    )
+)]
+pub async fn ndjson(
+    req: HttpRequest,
+    _viewer: Viewer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut p = Params::parse(req.query_string(), &["fields"])?;
+    let fields = p.fields();
+    p.finish()?;
+    let snap = state.index.load();
+    let at = now();
+    let chunks = futures_util::stream::unfold(0u32, move |from| {
+        let snap = snap.clone();
+        async move {
+            let to = from.saturating_add(NDJSON_CHUNK).min(snap.len() as u32);
+            if from >= to {
+                return None;
+            }
+            let mut buf = Vec::with_capacity(NDJSON_CHUNK as usize * 1_200);
+            for slot in from..to {
+                let dto = ProviderDto::view(&snap, slot, None, None, at, fields);
+                if let Err(e) = serde_json::to_writer(&mut buf, &dto.to_feature()) {
+                    return Some((
+                        Err(ApiError::Internal(format!("a feature did not serialise: {e}"))),
+                        u32::MAX,
+                    ));
+                }
+                buf.push(b'\n');
+            }
+            Some((Ok(web::Bytes::from(buf)), to))
+        }
+    });
+    Ok(HttpResponse::Ok().content_type("application/x-ndjson").streaming::<_, ApiError>(chunks))
+}
+
 /// Largest search body accepted (a 10,000-vertex polygon fits easily).
 pub const SEARCH_BODY_LIMIT: usize = 1024 * 1024;
 

@@ -10,6 +10,7 @@ mod csv_files;
 mod durability;
 mod emergency;
 mod errors;
+mod feeds;
 mod fields;
 mod fixtures;
 mod geocode;

@@ -555,6 +555,12 @@ async fn confidential_details_never_leave_the_server() {
             sweep.check(&label, status, &ct, &text, probe.origin);
         }
     }
+    // The bulk feed: each line is one provider's Feature.
+    let res = app.get("/v1/providers.ndjson").await;
+    assert_eq!(res.headers()["content-type"], "application/x-ndjson");
+    for (i, line) in res.text().await.unwrap().lines().enumerate() {
+        sweep.check(&format!("ndjson line {i}"), 200, "application/geo+json", line, None);
+    }
     for path in ["/v1/categories", "/ready", "/health", "/openapi.json"] {
         let text = app.get(path).await.text().await.unwrap();
         for s in &sweep.secrets {
