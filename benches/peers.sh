@@ -93,16 +93,10 @@ for n in $(seq 1 100 1000); do
   pg=$(psql "$PG/$DBNAME" -tAc "SELECT id FROM p ORDER BY geog <-> (SELECT geog FROM q WHERE n = $n) LIMIT 1")
   echo "$n $lat $lon $pg"
 done >"$WORK/peers-first.txt"
-python3 - "$WORK/peers-first.txt" "$WORK/sample-$N.db" <<'PY'
-import math, sqlite3, sys
-# Brute force over the same public points, by haversine.
-db = sqlite3.connect(f"file:{sys.argv[2]}?mode=ro", uri=True)
-pts = db.execute("""
-    SELECT id,
-           CASE WHEN confidential THEN COALESCE(public_lat, drawn_lat) ELSE lat END,
-           CASE WHEN confidential THEN COALESCE(public_lon, drawn_lon) ELSE lon END
-    FROM providers WHERE status = 'active'""").fetchall()
-pts = [(i, math.radians(a), math.radians(o)) for i, a, o in pts if a is not None and o is not None]
+python3 - "$WORK/peers-first.txt" "$WORK/public-points.csv" <<'PY'
+import csv, math, sys
+# Brute force, by haversine, over the public points PostGIS was given (id, lon, lat).
+pts = [(int(i), math.radians(float(a)), math.radians(float(o))) for i, o, a in csv.reader(open(sys.argv[2]))]
 def nearest(lat, lon):
     la, lo = math.radians(lat), math.radians(lon)
     def hav(p):
