@@ -349,17 +349,14 @@ impl Db {
     /// once would hold two copies of everything (rows and records) at the peak; `each` takes them
     /// one at a time.
     pub fn load_active(&self, mut each: impl FnMut(Provider)) -> Result<i64, DbError> {
-        let mut corrupt = None;
+        // The first corrupt row ends the conversion; the read runs on to its end.
+        let mut converted = Ok(());
         let seq = self.load_active_pages(|page| {
-            for p in page.providers() {
-                match p {
-                    Ok(p) => each(p),
-                    Err(e) if corrupt.is_none() => corrupt = Some(e),
-                    Err(_) => {}
-                }
+            if converted.is_ok() {
+                converted = page.providers().try_for_each(|p| p.map(&mut each));
             }
         })?;
-        corrupt.map_or(Ok(seq), Err)
+        converted.map(|()| seq)
     }
 
     /// `load_active` a page of rows at a time, unconverted: the caller may convert them on

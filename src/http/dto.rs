@@ -316,8 +316,8 @@ impl<'a> ProviderDto<'a> {
             languages: if want(Member::Languages) { p.languages() } else { Languages(None) },
             hours: want(Member::Hours).then(|| p.hours()).flatten(),
             open_24_7: p.open_24_7(),
-            open_now: if fields.has(Member::OpenNow) { snap.hours.state(slot, at).as_bool() } else { None },
-            next_change: if fields.has(Member::NextChange) {
+            open_now: if want(Member::OpenNow) { snap.hours.state(slot, at).as_bool() } else { None },
+            next_change: if want(Member::NextChange) {
                 snap.hours.next_change(slot, at).map(NextChange::from)
             } else {
                 None
@@ -325,9 +325,9 @@ impl<'a> ProviderDto<'a> {
             eligibility: want(Member::Eligibility).then(|| p.eligibility()).flatten(),
             cost: want(Member::Cost).then(|| p.cost()).flatten(),
             wheelchair: p.wheelchair(),
-            verified_on: p.verified_on().filter(|_| fields.has(Member::VerifiedOn)).map(format_date),
+            verified_on: p.verified_on().filter(|_| want(Member::VerifiedOn)).map(format_date),
             status: p.status(),
-            updated_at: if fields.has(Member::UpdatedAt) {
+            updated_at: if want(Member::UpdatedAt) {
                 p.updated_at().format(&Rfc3339).unwrap_or_default()
             } else {
                 String::new()

@@ -101,6 +101,7 @@ impl Loader {
     pub fn push(&mut self, p: Provider) {
         match shown(&p) {
             Some(at) => self.shown.push((self.packer.pack(&p), at)),
+            // Active but not shown: confidential without a public point.
             None => self.left_out += usize::from(p.data.status == Status::Active),
         }
     }
@@ -132,9 +133,6 @@ impl Snapshot {
         changed.reverse();
         changed.sort_by_key(|p| p.id);
         changed.dedup_by_key(|p| p.id);
-        log_left_out(
-            changed.iter().filter(|p| p.data.status == Status::Active && shown(p).is_none()).count(),
-        );
         let n = self.records.len();
         let mut records = Vec::with_capacity(n + changed.len());
         let mut points = Vec::with_capacity(n + changed.len());
@@ -155,15 +153,20 @@ impl Snapshot {
                     old += 1;
                 }
             };
+        let mut not_shown = 0;
         for p in changed {
             keep_until(Some(p.id), &mut records, &mut points, &mut kept);
-            if let Some(at) = shown(&p) {
-                kept.push(None);
-                records.push(self.records.pack(&p));
-                points.push(at);
+            match shown(&p) {
+                Some(at) => {
+                    kept.push(None);
+                    records.push(self.records.pack(&p));
+                    points.push(at);
+                }
+                None => not_shown += usize::from(p.data.status == Status::Active),
             }
         }
         keep_until(None, &mut records, &mut points, &mut kept);
+        log_left_out(not_shown);
         let previous = Previous { snap: self, kept: &kept, new_slot: &new_slot };
         Snapshot::assemble(version, self.records.with_items(records), points, Some(previous))
     }

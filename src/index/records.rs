@@ -45,33 +45,6 @@ enum Text {
 
 const TEXTS: usize = Text::Cost as usize + 1;
 
-/// Every text member, by its index.
-const TEXT_ORDER: [Text; TEXTS] = [
-    Text::Name,
-    Text::Organization,
-    Text::Description,
-    Text::Address,
-    Text::Locality,
-    Text::District,
-    Text::State,
-    Text::PostalCode,
-    Text::Country,
-    Text::Phone,
-    Text::PhoneE164,
-    Text::Hotline,
-    Text::HotlineE164,
-    Text::Sms,
-    Text::SmsE164,
-    Text::IntakePhone,
-    Text::IntakeE164,
-    Text::Email,
-    Text::Website,
-    Text::Languages,
-    Text::Hours,
-    Text::Eligibility,
-    Text::Cost,
-];
-
 impl Text {
     /// Members whose values recur across providers, kept once in the dictionary. Addresses,
     /// postal codes and intake phones are never among them.
@@ -174,37 +147,38 @@ fn pack(p: &Provider, mut shared: impl FnMut(&str) -> Option<u32>) -> Record {
     let (hotline, hotline_e164) = split(&d.hotline);
     let (sms, sms_e164) = split(&d.sms);
     let (intake, intake_e164) = split(d.intake_phone.reveal());
-    let values: [Option<&str>; TEXTS] = [
-        Some(&d.name),
-        d.organization.as_deref(),
-        d.description.as_deref(),
-        d.address.reveal().as_deref(),
-        d.locality.as_deref(),
-        d.district.as_deref(),
-        d.state.as_deref(),
-        d.postal_code.reveal().as_deref(),
-        Some(&d.country),
-        phone,
-        phone_e164,
-        hotline,
-        hotline_e164,
-        sms,
-        sms_e164,
-        intake,
-        intake_e164,
-        d.email.as_deref(),
-        d.website.as_deref(),
-        languages.as_deref(),
-        d.hours.as_deref(),
-        d.eligibility.as_deref(),
-        d.cost.as_deref(),
+    // In member order: own values are laid end to end in it.
+    let values: [(Text, Option<&str>); TEXTS] = [
+        (Text::Name, Some(&d.name)),
+        (Text::Organization, d.organization.as_deref()),
+        (Text::Description, d.description.as_deref()),
+        (Text::Address, d.address.reveal().as_deref()),
+        (Text::Locality, d.locality.as_deref()),
+        (Text::District, d.district.as_deref()),
+        (Text::State, d.state.as_deref()),
+        (Text::PostalCode, d.postal_code.reveal().as_deref()),
+        (Text::Country, Some(&d.country)),
+        (Text::Phone, phone),
+        (Text::PhoneE164, phone_e164),
+        (Text::Hotline, hotline),
+        (Text::HotlineE164, hotline_e164),
+        (Text::Sms, sms),
+        (Text::SmsE164, sms_e164),
+        (Text::IntakePhone, intake),
+        (Text::IntakeE164, intake_e164),
+        (Text::Email, d.email.as_deref()),
+        (Text::Website, d.website.as_deref()),
+        (Text::Languages, languages.as_deref()),
+        (Text::Hours, d.hours.as_deref()),
+        (Text::Eligibility, d.eligibility.as_deref()),
+        (Text::Cost, d.cost.as_deref()),
     ];
+    debug_assert!(values.iter().enumerate().all(|(i, (member, _))| *member as usize == i));
     let mut own = String::new();
     let mut texts = [ABSENT; TEXTS];
-    for (i, value) in values.into_iter().enumerate() {
+    for (member, value) in values {
         let Some(value) = value else { continue };
-        let member = TEXT_ORDER[i];
-        texts[i] = match member.shared().then(|| shared(value)).flatten() {
+        texts[member as usize] = match member.shared().then(|| shared(value)).flatten() {
             Some(id) => id | SHARED,
             None => {
                 own.push_str(value);
@@ -361,7 +335,11 @@ impl Serialize for Languages<'_> {
 
 impl<'a> View<'a> {
     fn text(self, member: Text) -> Option<&'a str> {
-        let i = member as usize;
+        self.text_at(member as usize)
+    }
+
+    /// The text member with index `i`.
+    fn text_at(self, i: usize) -> Option<&'a str> {
         let value = self.record.texts[i];
         if value == ABSENT {
             return None;
@@ -537,7 +515,7 @@ impl PartialEq for View<'_> {
             && a.precision == b.precision
             && a.wheelchair == b.wheelchair
             && a.status == b.status
-            && TEXT_ORDER.iter().all(|&m| self.text(m) == o.text(m))
+            && (0..TEXTS).all(|i| self.text_at(i) == o.text_at(i))
     }
 }
 
