@@ -76,6 +76,7 @@ impl Db {
                 updated_at: now,
             };
             let drawn = public_points::settle(None, &mut row);
+            let seq = changes::next(conn)?;
             let id: i64 = diesel::insert_into(providers::table)
                 .values((
                     &row.fields,
@@ -83,6 +84,8 @@ impl Db {
                     providers::drawn_lon.eq(row.drawn_lon),
                     providers::created_at.eq(&row.created_at),
                     providers::updated_at.eq(&row.updated_at),
+                    providers::change_seq.eq(seq),
+                    providers::created_seq.eq(seq),
                 ))
                 .returning(providers::id)
                 .get_result(conn)?;
@@ -90,7 +93,7 @@ impl Db {
             if let Some(rule) = drawn {
                 public_points::audit_draw(conn, actor, id, rule)?;
             }
-            changes::bump(conn, Wrote::Rows(&[id]))?;
+            changes::bump(conn, Wrote::Marked { seq })?;
             load(conn, id)
         })
     }

@@ -112,6 +112,7 @@ impl Db {
         let result = write_transaction::<_, RollBack<DbError>, _>(&mut conn, |conn| {
             let import_id = insert_import(conn, meta, None)?;
             let mut sink = ImportSink::new(conn, import_id, meta)?;
+            let seq = sink.seq;
             let out = feed(&mut sink);
             let counts = sink.finish()?;
             let report = finish(&out, counts, import_id);
@@ -130,7 +131,7 @@ impl Db {
             );
             write_audit(conn, &meta.actor, "import", &detail, changed as i64)?;
             if changed > 0 {
-                changes::bump(conn, Wrote::Import { id: import_id, count: changed })?;
+                changes::bump(conn, Wrote::Marked { seq })?;
             }
             Ok((counts, Some(import_id)))
         });
@@ -246,6 +247,8 @@ impl Db {
                 on_error: OnError::Abort,
             };
             let revert_id = insert_import(conn, &meta, Some(id))?;
+            let seq = changes::next(conn)?;
+            let mut deleted = Vec::new();
             for (provider_id, current, before, drawn) in &plan {
                 if let Some(rule) = drawn {
                     public_points::audit_draw(conn, actor, *provider_id, rule)?;
@@ -254,6 +257,7 @@ impl Db {
                     // The import created this record: the state before it is no record at all.
                     None => {
                         diesel::delete(providers::table.find(provider_id)).execute(conn)?;
+                        deleted.push(*provider_id);
                     }
                     Some(row) => {
                         diesel::update(providers::table.find(provider_id))
@@ -263,6 +267,7 @@ impl Db {
                                 providers::drawn_lon.eq(row.drawn_lon),
                                 providers::created_at.eq(&row.created_at),
                                 providers::updated_at.eq(&row.updated_at),
+                                providers::change_seq.eq(seq),
                             ))
                             .execute(conn)?;
                     }
@@ -286,10 +291,13 @@ impl Db {
                 &format!("import {revert_id} reverted import {id}"),
                 plan.len() as i64,
             )?;
-            // Deleted rows cannot be marked: servers reload after a revert of a creation.
-            let deleted = plan.iter().any(|(_, _, before, _)| before.is_none());
-            let wrote =
-                if deleted { Wrote::Everything } else { Wrote::Import { id: revert_id, count: plan.len() } };
+            // Deleted rows cannot be marked: they leave tombstones, and servers reload.
+            let wrote = if deleted.is_empty() {
+                Wrote::Marked { seq }
+            } else {
+                changes::bury(conn, &deleted, seq)?;
+                Wrote::MarkedAndDeleted { seq }
+            };
             changes::bump(conn, wrote)?;
             Ok((revert_id, plan.len()))
         })
@@ -374,9 +382,9 @@ fn record_version(
 }
 
 /// Rows per multi-row INSERT of providers: SQLite allows at most 32,766 bound variables per
-/// statement, and a provider row binds 35 (900 rows bind 31,500): as few statements to run as
+/// statement, and a provider row binds 37 (880 rows bind 32,560): as few statements to run as
 /// the limit allows.
-const INSERT_BATCH: usize = 900;
+const INSERT_BATCH: usize = 880;
 /// Rows per multi-row INSERT of versions (4 variables each): a whole batch.
 const VERSIONS_BATCH: usize = IMPORT_BATCH;
 
@@ -465,7 +473,7 @@ fn record_created(
 }
 
 /// The providers import `id` created, by id, each with the digest of its row as written.
-pub(super) fn created_by(conn: &mut AnyConnection, id: i64) -> QueryResult<Vec<(i64, [u8; DIGEST_LEN])>> {
+fn created_by(conn: &mut AnyConnection, id: i64) -> QueryResult<Vec<(i64, [u8; DIGEST_LEN])>> {
     let runs: Vec<(i64, i64, Vec<u8>)> = created_runs::table
         .filter(created_runs::import_id.eq(id))
         .order(created_runs::id)
@@ -503,6 +511,8 @@ pub struct ImportSink<'c> {
     /// refuses a file that repeats an external id, and the unique index would refuse it too),
     /// so no batch looks up existing rows.
     into_empty: bool,
+    /// The change this import will be: every row it writes is marked with it.
+    seq: i64,
     batch: Vec<ProviderData>,
     seen: HashSet<String>,
     counts: WriteCounts,
@@ -518,6 +528,7 @@ impl<'c> ImportSink<'c> {
     fn new(conn: &'c mut AnyConnection, import_id: i64, meta: &ImportMeta) -> QueryResult<Self> {
         let into_empty = !diesel::select(diesel::dsl::exists(providers::table.select(providers::id)))
             .get_result::<bool>(conn)?;
+        let seq = changes::next(conn)?;
         Ok(ImportSink {
             conn,
             import_id,
@@ -525,6 +536,7 @@ impl<'c> ImportSink<'c> {
             actor: meta.actor.clone(),
             now: now_text(),
             into_empty,
+            seq,
             batch: Vec::with_capacity(IMPORT_BATCH),
             seen: HashSet::new(),
             counts: WriteCounts::default(),
@@ -570,6 +582,7 @@ impl<'c> ImportSink<'c> {
         let existing = self.existing(&records)?;
         let conn = &mut *self.conn;
         let now = &self.now;
+        let seq = self.seq;
         let mut new_rows = Vec::new();
         let mut versions = Vec::new();
         let mut draws = Vec::new();
@@ -589,6 +602,7 @@ impl<'c> ImportSink<'c> {
                             providers::drawn_lat.eq(after.drawn_lat),
                             providers::drawn_lon.eq(after.drawn_lon),
                             providers::updated_at.eq(now),
+                            providers::change_seq.eq(self.seq),
                         ))
                         .execute(conn)?;
                     versions.push(Version {
@@ -633,6 +647,8 @@ impl<'c> ImportSink<'c> {
                     providers::drawn_lon.eq(r.drawn_lon),
                     providers::created_at.eq(r.created_at),
                     providers::updated_at.eq(r.updated_at),
+                    providers::change_seq.eq(seq),
+                    providers::created_seq.eq(seq),
                 )
             })
             .collect();
@@ -709,7 +725,11 @@ impl<'c> ImportSink<'c> {
                 after.fields.status = "inactive".into();
                 after.updated_at = self.now.clone();
                 diesel::update(providers::table.find(id))
-                    .set((providers::status.eq("inactive"), providers::updated_at.eq(&self.now)))
+                    .set((
+                        providers::status.eq("inactive"),
+                        providers::updated_at.eq(&self.now),
+                        providers::change_seq.eq(self.seq),
+                    ))
                     .execute(self.conn)?;
                 record_version(self.conn, self.import_id, Some(&old), &after)?;
                 self.counts.deactivated += 1;

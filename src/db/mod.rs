@@ -18,7 +18,7 @@ use rows::ProviderRow;
 use schema::{change_sequence, providers};
 
 pub use audit::AuditEntry;
-pub use changes::{MARKED_MAX, Since};
+pub use changes::{Feed, MARKED_MAX, Since};
 pub use edits::EditError;
 pub use imports::{ImportMeta, ImportRecord, RevertConflict, RevertError, WriteCounts};
 pub use rows::CorruptRow;

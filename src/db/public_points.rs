@@ -108,7 +108,7 @@ pub(super) fn draw_missing(conn: &mut AnyConnection, actor: &str) -> QueryResult
                     .load::<ProviderRow>(conn)?,
             );
         }
-        let mut drawn = 0;
+        let mut drawn = Vec::new();
         for mut row in rows {
             let admin =
                 row.fields.public_lat.zip(row.fields.public_lon).map(|(lat, lon)| LonLat { lon, lat });
@@ -129,12 +129,12 @@ pub(super) fn draw_missing(conn: &mut AnyConnection, actor: &str) -> QueryResult
             let rule = draw(&mut row);
             store(conn, &row)?;
             audit_draw(conn, actor, row.id, rule)?;
-            drawn += 1;
+            drawn.push(row.id);
         }
-        if drawn > 0 {
-            changes::bump(conn, Wrote::Everything)?;
+        if !drawn.is_empty() {
+            changes::bump(conn, Wrote::Rows(&drawn))?;
         }
-        Ok(drawn)
+        Ok(drawn.len())
     })
 }
 

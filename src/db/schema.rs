@@ -39,6 +39,7 @@ diesel::table! {
         drawn_lon -> Nullable<Double>,
         location_precision -> Text,
         change_seq -> BigInt,
+        created_seq -> BigInt,
     }
 }
 
@@ -103,6 +104,14 @@ diesel::table! {
         id -> BigInt,
         seq -> BigInt,
         reload_seq -> BigInt,
+        feed_from -> BigInt,
+    }
+}
+
+diesel::table! {
+    provider_tombstones (provider_id) {
+        provider_id -> BigInt,
+        change_seq -> BigInt,
     }
 }
 

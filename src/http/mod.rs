@@ -5,6 +5,7 @@ pub mod admin_dto;
 mod admin_providers;
 mod auth;
 mod body;
+mod changes;
 pub mod clusters;
 pub mod cursor;
 pub mod deadline;
@@ -105,6 +106,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .wrap(from_fn(no_store))
                 .service(get("/categories", meta::categories))
+                .service(get("/changes", changes::changes))
                 .service(get("/clusters", clusters::clusters))
                 .service(get("/clusters/{id}/leaves", clusters::leaves))
                 .service(get("/providers", providers::list))

@@ -1,6 +1,6 @@
 //! The OpenAPI document, built from the handlers' annotations.
 
-use super::{admin, admin_providers, clusters, dto, meta, places, problem, providers};
+use super::{admin, admin_providers, changes, clusters, dto, meta, places, problem, providers};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         providers::search,
         providers::get_one,
         providers::ndjson,
+        changes::changes,
         places::search_get,
         places::search_post,
         places::photon,

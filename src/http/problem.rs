@@ -70,6 +70,8 @@ pub enum ApiError {
     NotAcceptable(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    Gone(String),
     /// The cause is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -111,6 +113,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported content type"),
             ApiError::NotAcceptable(_) => ("not-acceptable", "Not acceptable"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Gone(_) => ("gone", "No longer available"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -157,6 +160,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -195,6 +199,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::invalid(problems.into_iter().map(|p| FieldError::new(p.field, p.message)).collect())
             }
             ServiceError::Unavailable(detail) => ApiError::Unavailable(detail),
+            ServiceError::Gone(detail) => ApiError::Gone(detail),
             ServiceError::Internal(cause) => ApiError::Internal(cause),
         }
     }
@@ -271,6 +276,7 @@ mod tests {
             (ServiceError::conflict("x"), 409),
             (ServiceError::Invalid(vec![FieldProblem::new("name", "is required")]), 400),
             (ServiceError::Unavailable("busy".into()), 503),
+            (ServiceError::Gone("since: too old".into()), 410),
             (ServiceError::Internal("disk on fire".into()), 500),
         ];
         for (e, status) in cases {

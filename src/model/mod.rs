@@ -1,6 +1,7 @@
 //! Pure domain types: no I/O, no framework types.
 
 mod category;
+mod change;
 mod column;
 mod confidential;
 pub mod fields;
@@ -10,6 +11,7 @@ mod provider;
 mod role;
 
 pub use category::{Category, UnknownCategory};
+pub use change::{Change, ChangeKind, FeedPosition};
 pub use column::{Column, TextRule};
 pub use confidential::Confidential;
 pub use fields::{Phone, calling_code};

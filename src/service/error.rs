@@ -38,6 +38,10 @@ pub enum ServiceError {
     /// caller (the cause is logged where it is found).
     #[error("{0}")]
     Unavailable(String),
+    /// What was asked for existed once and is no longer kept (a change feed position older
+    /// than the feed's history). The text is for the caller.
+    #[error("{0}")]
+    Gone(String),
     /// A fault on our side; the text is for the log, not the caller.
     #[error("{0}")]
     Internal(String),

@@ -30,6 +30,13 @@ pub(super) struct Replica {
     target: AtomicU64,
 }
 
+impl Replica {
+    /// The database snapshots are read from.
+    pub(super) fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
 /// How far the replica is, for /ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplicaStatus {

@@ -4,6 +4,7 @@ mod abuse;
 mod admin;
 mod admin_records;
 mod attacks;
+mod change_feed;
 mod changes;
 mod clusters;
 mod csv_files;

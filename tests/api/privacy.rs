@@ -561,7 +561,8 @@ async fn confidential_details_never_leave_the_server() {
     for (i, line) in res.text().await.unwrap().lines().enumerate() {
         sweep.check(&format!("ndjson line {i}"), 200, "application/geo+json", line, None);
     }
-    for path in ["/v1/categories", "/ready", "/health", "/openapi.json"] {
+    for path in ["/v1/categories", "/ready", "/health", "/openapi.json", "/v1/changes", "/v1/changes?limit=1"]
+    {
         let text = app.get(path).await.text().await.unwrap();
         for s in &sweep.secrets {
             assert!(!leaks(&text, s), "{path}: contains the secret '{s}'");
