@@ -4,8 +4,9 @@
 //! every match once, and every bad parameter a 400 naming it.
 
 use crate::fixtures;
-use crate::helpers::{TestApp, assert_problem};
+use crate::helpers::{TestApp, assert_problem, ok_json};
 use crate::spatial::{OraclePolygon, bbox_contains};
+use bellmap::model::Role;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -109,6 +110,31 @@ fn ids_where(world: &[Public], keep: impl Fn(&Public) -> bool) -> Vec<i64> {
     world.iter().filter(|p| keep(p)).map(|p| p.id).collect()
 }
 
+/// Edits each provider of `ids` through the admin API (so each has an `updated_at` of its own),
+/// and waits until the public listing shows the edit.
+async fn edit(app: &TestApp, ids: &[i64]) {
+    let token = app.db().create_token("ogc-editor", Role::Admin, "test").unwrap();
+    for (n, id) in ids.iter().enumerate() {
+        let description = format!("Edited for the datetime test, {n}");
+        let res = app
+            .client
+            .patch(app.url(&format!("/v1/admin/providers/{id}")))
+            .bearer_auth(&token)
+            .json(&json!({"description": description}))
+            .send()
+            .await
+            .unwrap();
+        ok_json(res, "patch").await;
+        for _ in 0..100 {
+            let served = app.get_ok(&format!("/v1/providers/{id}")).await;
+            if served["description"] == description.as_str() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
 fn enc(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_string()
 }
@@ -207,6 +233,9 @@ async fn metadata_documents_link_up_and_declare_what_is_implemented() {
 async fn items_are_the_brute_force_answer() {
     let fixture = fixtures::generate(N, SEED);
     let app = TestApp::spawn(&fixture.csv).await;
+    let before = public_world(&app).await;
+    // Three providers edited one after another: four instants of updated_at in all.
+    edit(&app, &[before[3].id, before[50].id, before[500].id]).await;
     let world = public_world(&app).await;
     assert_eq!(world.len(), fixture.providers.iter().filter(|g| g.active).count());
 
@@ -258,7 +287,8 @@ async fn items_are_the_brute_force_answer() {
     let mut times: Vec<&str> = world.iter().map(|p| p.updated_at.as_str()).collect();
     times.sort_unstable();
     times.dedup();
-    let probes = [times[0], times[times.len() / 2], times[times.len() - 1]];
+    assert!(times.len() >= 4, "the edits have instants of their own: {times:?}");
+    let probes = [times[0], times[1], times[times.len() - 2], times[times.len() - 1]];
     let parse =
         |t: &str| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap();
     for t in probes {
@@ -290,7 +320,7 @@ async fn items_are_the_brute_force_answer() {
     let oracle = OraclePolygon::new(&vec![lucknow.clone()]);
     let fiji_box = [170.0, -25.0, -170.0, -10.0];
     let polygon_wkt = lucknow.iter().map(|[x, y]| format!("{x} {y}")).collect::<Vec<_>>().join(", ");
-    let t_mid = probes[1];
+    let t_mid = probes[2];
     let cases: Vec<(String, &str, Keep<'_>)> = vec![
         ("category = 'shelter' AND open_24_7 = true".into(), "cql2-text", Box::new(shelter_open)),
         (
@@ -368,6 +398,13 @@ async fn paging_links_cursor_and_items_by_id() {
     assert_eq!(back["features"], p2["features"], "prev of page 3 is page 2");
     let back: Value = app.client.get(link(&p2, "prev").unwrap()).send().await.unwrap().json().await.unwrap();
     assert_eq!(back["features"], p1["features"], "prev of page 2 is page 1");
+    // A cursor pages one snapshot: after a change it is refused, never silently shifted.
+    let stale = link(&p2, "next").unwrap();
+    edit(&app, &[world[0].id]).await;
+    let res = app.client.get(&stale).send().await.unwrap();
+    assert_problem(res, 400, Some("cursor")).await;
+    let p1 = app.get_ok(&format!("{ITEMS}?limit=7&category=shelter")).await;
+    let next = link(&p1, "next").expect("a next link");
     // A cursor only pages the query it came from.
     let cursor = next.split("cursor=").nth(1).unwrap();
     let other = format!("{ITEMS}?limit=7&category=helpline&cursor={cursor}");
