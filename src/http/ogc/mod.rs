@@ -13,7 +13,7 @@ use super::AppState;
 use super::cursor::{Cursor, CursorError};
 use super::dto::{Fields, ProviderDto};
 use super::params::{Params, now};
-use super::problem::{ApiError, FieldError};
+use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use crate::index::Snapshot;
 use crate::query::{BoundingBox, Filters, Region, in_region};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -188,7 +188,7 @@ fn collection_id(id: &str) -> Result<(), ApiError> {
     params(("f" = Option<String>, Query, description = "json (the only format)")),
     responses(
         (status = 200, description = "Links to the API definition, conformance and collections", body = LandingPage),
-        (status = 400, description = "An unknown parameter or format", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown parameter or format", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn landing(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -216,13 +216,18 @@ pub async fn landing(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     params(("f" = Option<String>, Query, description = "json (the only format)")),
     responses(
         (status = 200, description = "OpenAPI 3.0 of the /ogc routes", body = Object, content_type = "application/vnd.oai.openapi+json;version=3.0"),
-        (status = 400, description = "An unknown parameter or format", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown parameter or format", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn api(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     json_only(&req)?;
-    let doc = doc::openapi_30().map_err(|e| ApiError::Internal(format!("the OGC API definition: {e}")))?;
-    Ok(HttpResponse::Ok().content_type(OPENAPI_30).body(doc))
+    // Built once: it depends on nothing but the code.
+    static DOC: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(|| doc::openapi_30().map_err(|e| e.to_string()));
+    match doc {
+        Ok(doc) => Ok(HttpResponse::Ok().content_type(OPENAPI_30).body(doc.clone())),
+        Err(e) => Err(ApiError::Internal(format!("the OGC API definition: {e}"))),
+    }
 }
 
 /// The conformance classes implemented.
@@ -231,7 +236,7 @@ pub async fn api(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     params(("f" = Option<String>, Query, description = "json (the only format)")),
     responses(
         (status = 200, description = "The conformance classes", body = Conformance),
-        (status = 400, description = "An unknown parameter or format", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown parameter or format", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -294,7 +299,7 @@ fn describe_collection(b: &str, snap: &Snapshot) -> Collection {
     params(("f" = Option<String>, Query, description = "json (the only format)")),
     responses(
         (status = 200, description = "The collections", body = Collections),
-        (status = 400, description = "An unknown parameter or format", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown parameter or format", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -317,8 +322,8 @@ pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result
     ),
     responses(
         (status = 200, description = "The collection: extent, CRS, links", body = Collection),
-        (status = 400, description = "An unknown parameter or format", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such collection", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown parameter or format", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such collection", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn collection(
@@ -341,8 +346,8 @@ pub async fn collection(
     ),
     responses(
         (status = 200, description = "A JSON Schema of the queryables", body = Object, content_type = "application/schema+json"),
-        (status = 400, description = "An unknown parameter or format", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such collection", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown parameter or format", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such collection", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn queryables(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
@@ -535,8 +540,8 @@ fn media_type(f: &str) -> &'static str {
     ),
     responses(
         (status = 200, description = "A GeoJSON FeatureCollection, by id, with numberMatched, numberReturned, timeStamp and links", body = Object, content_type = "application/geo+json"),
-        (status = 400, description = "Invalid input, naming the parameter", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such collection", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid input, naming the parameter", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such collection", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn items(
@@ -654,8 +659,8 @@ fn feature_collection(
     ),
     responses(
         (status = 200, description = "A GeoJSON Feature with links", body = Object, content_type = "application/geo+json"),
-        (status = 400, description = "An unknown parameter or format", body = super::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such collection, or no active provider has this id", body = super::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An unknown parameter or format", body = Problem, content_type = PROBLEM_JSON),
+        (status = 404, description = "No such collection, or no active provider has this id", body = Problem, content_type = PROBLEM_JSON),
     )
 )]
 pub async fn item(
