@@ -18,6 +18,7 @@ const ITEMS: &str = "/ogc/collections/providers/items";
 #[derive(Debug, Clone)]
 struct Public {
     id: i64,
+    name: String,
     lat: f64,
     lon: f64,
     categories: Vec<String>,
@@ -41,6 +42,7 @@ async fn public_world(app: &TestApp) -> Vec<Public> {
             };
             out.push(Public {
                 id: v["id"].as_i64().unwrap(),
+                name: v["name"].as_str().unwrap().to_string(),
                 lat: v["lat"].as_f64().unwrap(),
                 lon: v["lon"].as_f64().unwrap(),
                 categories: strings("categories"),
@@ -334,6 +336,27 @@ async fn items_are_the_brute_force_answer() {
         ),
         ("NOT (open_24_7 = true) OR category <> 'police'".into(), "cql2-text", Box::new(|p: &Public| !p.open_24_7 || !p.categories.iter().any(|c| c == "police"))),
         ("confidential = true".into(), "cql2-text", Box::new(|p: &Public| p.confidential)),
+        ("name LIKE 'Sample p00%'".into(), "cql2-text", Box::new(|p: &Public| p.name.starts_with("Sample p00"))),
+        (
+            "name LIKE '%1_3'".into(),
+            "cql2-text",
+            Box::new(|p: &Public| p.name.len() >= 3 && p.name.ends_with('3') && p.name[..p.name.len() - 2].ends_with('1')),
+        ),
+        (
+            "category IN ('police', 'legal_aid') AND NOT (language IN ('hi'))".into(),
+            "cql2-text",
+            Box::new(|p: &Public| {
+                p.categories.iter().any(|c| c == "police" || c == "legal_aid") && !p.languages.is_empty() && !p.languages.iter().any(|l| l == "hi")
+            }),
+        ),
+        (
+            format!("id BETWEEN {} AND {}", world[100].id, world[300].id),
+            "cql2-text",
+            Box::new({
+                let (lo, hi) = (world[100].id, world[300].id);
+                move |p: &Public| (lo..=hi).contains(&p.id)
+            }),
+        ),
         ("language IS NULL".into(), "cql2-text", Box::new(|p: &Public| p.languages.is_empty())),
         ("locality IS NULL".into(), "cql2-text", Box::new(|p: &Public| p.locality.is_none())),
         (format!("id >= {} AND id < {}", world[10].id, world[40].id), "cql2-text", Box::new({

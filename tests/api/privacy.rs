@@ -883,6 +883,11 @@ async fn ogc_filters_see_only_the_public_record() {
         let public_point = format!("S_INTERSECTS(geometry, POINT({} {}))", p.lon, p.lat);
         assert_eq!(matched(public_point).await, vec![*id], "{}: its public point finds it", s.name);
     }
+    for pattern in ["Zzyzx%", "%Hidden%", "PIN-%", "%Ward Alpha"] {
+        for key in ["locality", "address", "postal_code"] {
+            assert!(matched(format!("{key} LIKE '{pattern}'")).await.is_empty(), "{key} LIKE '{pattern}'");
+        }
+    }
     // Withheld members are null to a filter, as in the public answer.
     assert_eq!(matched("locality IS NULL".into()).await, confidential);
     assert_eq!(matched("postal_code IS NULL AND address IS NULL".into()).await, confidential);

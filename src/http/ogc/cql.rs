@@ -8,7 +8,8 @@
 //! public answer does not show.
 //!
 //! Supported: Basic CQL2 (`=`, `<>`, `<`, `<=`, `>`, `>=`, `IS NULL`, `AND`, `OR`, `NOT`, on
-//! string, number, boolean, `DATE` and `TIMESTAMP` literals) and `S_INTERSECTS` of `geometry`
+//! string, number, boolean, `DATE` and `TIMESTAMP` literals), the advanced comparison operators
+//! (`LIKE`, `BETWEEN`, `IN`) and `S_INTERSECTS` of `geometry`
 //! with a `POINT`, a `BBOX`, a `POLYGON` or a `MULTIPOLYGON`. Logic is three-valued: a
 //! comparison with a null property is unknown, and an item is kept only when the whole filter
 //! is true.
@@ -230,6 +231,7 @@ enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     Compare(usize, Op, Lit),
+    Like(usize, Vec<char>),
     IsNull(usize),
     Intersects(Shape),
 }
@@ -383,51 +385,125 @@ fn compile(e: &Expr, members: &mut Vec<Member>, level: usize) -> Result<Node, St
             };
             Ok(Node::Intersects(shape))
         }
+        "like" => {
+            n(2)?;
+            let (Expr::Property { property }, Expr::Literal(pattern)) = (&*args[0], &*args[1]) else {
+                return Err("LIKE compares a queryable with a pattern string".into());
+            };
+            let i = queryable(property)?;
+            if QUERYABLES[i].kind != Kind::String {
+                return Err(format!("'{property}' is not a string: LIKE applies to strings"));
+            }
+            members.push(QUERYABLES[i].member);
+            Ok(Node::Like(i, pattern.chars().collect()))
+        }
+        "between" => {
+            n(3)?;
+            let Expr::Property { property } = &*args[0] else {
+                return Err("BETWEEN applies to a queryable".into());
+            };
+            let low = comparison(property, Op::Ge, literal(&args[1])?, members)?;
+            let high = comparison(property, Op::Le, literal(&args[2])?, members)?;
+            Ok(Node::And(vec![low, high]))
+        }
+        "in" => {
+            n(2)?;
+            let (Expr::Property { property }, Expr::Array(items)) = (&*args[0], &*args[1]) else {
+                return Err("IN compares a queryable with a list of literals".into());
+            };
+            if items.is_empty() {
+                return Err("IN needs at least one value".into());
+            }
+            let any = items
+                .iter()
+                .map(|item| comparison(property, Op::Eq, literal(item)?, members))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Node::Or(any))
+        }
         other => {
             let Some(cmp) = Op::parse(other) else {
                 return Err(format!(
-                    "the operator '{other}' is not supported; use =, <>, <, <=, >, >=, IS NULL, AND, OR, NOT or S_INTERSECTS"
+                    "the operator '{other}' is not supported; use =, <>, <, <=, >, >=, LIKE, BETWEEN, IN, IS NULL, \
+                     AND, OR, NOT or S_INTERSECTS"
                 ));
             };
             n(2)?;
-            let (i, cmp, lit) = match (&*args[0], &*args[1]) {
-                (Expr::Property { property }, lit) => (queryable(property)?, cmp, literal(lit)?),
-                (lit, Expr::Property { property }) => (queryable(property)?, cmp.flipped(), literal(lit)?),
-                _ => return Err(format!("{other} compares a queryable with a literal")),
-            };
-            let qb = &QUERYABLES[i];
-            let fits = matches!(
-                (qb.kind, &lit),
-                (Kind::String | Kind::Tags, Lit::Str(_))
-                    | (Kind::Integer, Lit::Num(_))
-                    | (Kind::Boolean, Lit::Bool(_))
-                    | (Kind::Date, Lit::Date(_))
-                    | (Kind::Timestamp, Lit::Time(_))
-            );
-            if !fits {
-                let want = match qb.kind {
-                    Kind::String | Kind::Tags => "a string ('...')",
-                    Kind::Integer => "a number",
-                    Kind::Boolean => "true or false",
-                    Kind::Date => "DATE('YYYY-MM-DD')",
-                    Kind::Timestamp => "TIMESTAMP('YYYY-MM-DDThh:mm:ssZ')",
-                };
-                return Err(format!(
-                    "'{}' is compared with {}; compare it with {want}",
-                    qb.name,
-                    describe_lit(&lit)
-                ));
+            match (&*args[0], &*args[1]) {
+                (Expr::Property { property }, lit) => comparison(property, cmp, literal(lit)?, members),
+                (lit, Expr::Property { property }) => {
+                    comparison(property, cmp.flipped(), literal(lit)?, members)
+                }
+                _ => Err(format!("{other} compares a queryable with a literal")),
             }
-            if qb.kind == Kind::Tags && !matches!(cmp, Op::Eq | Op::Ne) {
-                return Err(format!("'{}' is a list: compare it with = or <> only", qb.name));
-            }
-            if qb.kind == Kind::Boolean && !matches!(cmp, Op::Eq | Op::Ne) {
-                return Err(format!("'{}' is true or false: compare it with = or <> only", qb.name));
-            }
-            members.push(qb.member);
-            Ok(Node::Compare(i, cmp, lit))
         }
     }
+}
+
+/// `property cmp lit`, checked: a known queryable, a literal of its type, an operator it takes.
+fn comparison(property: &str, cmp: Op, lit: Lit, members: &mut Vec<Member>) -> Result<Node, String> {
+    let i = queryable(property)?;
+    let qb = &QUERYABLES[i];
+    let fits = matches!(
+        (qb.kind, &lit),
+        (Kind::String | Kind::Tags, Lit::Str(_))
+            | (Kind::Integer, Lit::Num(_))
+            | (Kind::Boolean, Lit::Bool(_))
+            | (Kind::Date, Lit::Date(_))
+            | (Kind::Timestamp, Lit::Time(_))
+    );
+    if !fits {
+        let want = match qb.kind {
+            Kind::String | Kind::Tags => "a string ('...')",
+            Kind::Integer => "a number",
+            Kind::Boolean => "true or false",
+            Kind::Date => "DATE('YYYY-MM-DD')",
+            Kind::Timestamp => "TIMESTAMP('YYYY-MM-DDThh:mm:ssZ')",
+        };
+        return Err(format!("'{}' is compared with {}; compare it with {want}", qb.name, describe_lit(&lit)));
+    }
+    if qb.kind == Kind::Tags && !matches!(cmp, Op::Eq | Op::Ne) {
+        return Err(format!("'{}' is a list: compare it with = or <> (or IN) only", qb.name));
+    }
+    if qb.kind == Kind::Boolean && !matches!(cmp, Op::Eq | Op::Ne) {
+        return Err(format!("'{}' is true or false: compare it with = or <> only", qb.name));
+    }
+    members.push(qb.member);
+    Ok(Node::Compare(i, cmp, lit))
+}
+
+/// CQL2 LIKE: `%` any run of characters, `_` one character, `\` makes the next one literal.
+/// Case-sensitive. Greedy with one backtrack point, so at worst value × pattern steps.
+fn like(value: &str, pattern: &[char]) -> bool {
+    let v: Vec<char> = value.chars().collect();
+    let (mut vi, mut pi) = (0usize, 0usize);
+    // Where the last % was, and where in the value it resumes.
+    let mut star: Option<(usize, usize)> = None;
+    while vi < v.len() {
+        let step = match pattern.get(pi) {
+            Some('%') => {
+                star = Some((pi, vi));
+                pi += 1;
+                continue;
+            }
+            Some('_') => Some(1),
+            Some('\\') => pattern.get(pi + 1).filter(|c| **c == v[vi]).map(|_| 2),
+            Some(c) if *c == v[vi] => Some(1),
+            _ => None,
+        };
+        match (step, star) {
+            (Some(n), _) => {
+                pi += n;
+                vi += 1;
+            }
+            (None, Some((sp, sv))) => {
+                pi = sp + 1;
+                vi = sv + 1;
+                star = Some((sp, sv + 1));
+            }
+            (None, None) => return false,
+        }
+    }
+    pattern[pi..].iter().all(|c| *c == '%')
 }
 
 fn world() -> BoundingBox {
@@ -583,6 +659,10 @@ fn eval(node: &Node, d: &ProviderDto) -> Option<bool> {
             Val::Num(_) | Val::Bool(_) => false,
         }),
         Node::Compare(i, op, lit) => compare(value(*i, d), *op, lit),
+        Node::Like(i, pattern) => match value(*i, d) {
+            Val::Str(v) => v.map(|v| like(v, pattern)),
+            _ => None,
+        },
         Node::Intersects(shape) => Some(shape.contains(LonLat { lon: d.lon, lat: d.lat })),
     }
 }
@@ -648,7 +728,11 @@ mod tests {
             ("name", "must be a predicate"),
             ("category < 'a'", "= or <>"),
             ("S_INTERSECTS(geometry, LINESTRING(0 0, 1 1))", "LineString"),
-            ("name LIKE 'a%'", "not supported"),
+            ("name ILIKE 'a%'", "not valid"),
+            ("open_24_7 LIKE 'a%'", "not a string"),
+            ("category IN (1, 2)", "compared with the number"),
+            ("id BETWEEN 'a' AND 'b'", "compared with the string"),
+            ("casei(name) = 'a'", "compares a queryable with a literal"),
             ("updated_at > TIMESTAMP('yesterday')", "RFC 3339"),
             ("((", "not valid cql2-text"),
             ("", "empty"),
@@ -657,6 +741,23 @@ mod tests {
             assert!(e.contains(says), "{bad}: {e}");
         }
         assert!(Filter::parse("{", Lang::Json).unwrap_err().contains("not JSON"));
+    }
+
+    #[test]
+    fn like_patterns() {
+        let m = |v: &str, p: &str| like(v, &p.chars().collect::<Vec<_>>());
+        assert!(m("Sample Shelter", "Sample%"));
+        assert!(m("Sample Shelter", "%Shelter"));
+        assert!(m("Sample Shelter", "%mpl%Sh_lter"));
+        assert!(m("", "%"));
+        assert!(m("a%b", "a\\%b"));
+        assert!(!m("axb", "a\\%b"));
+        assert!(!m("Sample", "sample"), "case-sensitive");
+        assert!(!m("Sample", "Sampl"));
+        assert!(!m("Sample", "_Sample"));
+        assert!(m("aaaaaaaaaaaaaaaaaaab", "%a%a%a%a%b"));
+        assert!(!m("aaaaaaaaaaaaaaaaaaaa", "%a%a%a%a%b"));
+        assert!(m("नमस्ते", "नम%"));
     }
 
     #[test]

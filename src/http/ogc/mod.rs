@@ -49,6 +49,7 @@ pub const CONFORMS_TO: &[&str] = &[
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 ];
 
@@ -530,7 +531,7 @@ fn media_type(f: &str) -> &'static str {
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size (1..1000, default 100)"),
         ("cursor" = Option<String>, Query, description = "From a next or prev link: the page to return (tied to the snapshot; a stale one is a 400)"),
         ("datetime" = Option<String>, Query, description = "updated_at at this RFC 3339 instant, or in start/end where .. leaves an end open (2026-01-01T00:00:00Z/..)"),
-        ("filter" = Option<String>, Query, description = "A CQL2 filter on the queryables (Basic CQL2 and S_INTERSECTS on geometry, the public point)"),
+        ("filter" = Option<String>, Query, description = "A CQL2 filter on the queryables (Basic CQL2, LIKE, BETWEEN, IN, and S_INTERSECTS on geometry, the public point)"),
         ("filter-lang" = Option<String>, Query, description = "cql2-text (default) or cql2-json"),
         ("category" = Option<String>, Query, description = "Comma-separated category slugs (any of)"),
         ("language" = Option<String>, Query, description = "Comma-separated ISO 639 codes (any of)"),
