@@ -210,7 +210,8 @@ async fn metadata_documents_link_up_and_declare_what_is_implemented() {
     assert_eq!(res.headers()["content-type"], "application/vnd.oai.openapi+json;version=3.0");
     let api: Value = res.json().await.unwrap();
     assert_eq!(api["openapi"], "3.0.3");
-    for path in ["/ogc", "/ogc/conformance", "/ogc/collections/{collectionId}/items/{featureId}"] {
+    assert_eq!(api["servers"][0]["url"], "/ogc", "paths are relative to /ogc");
+    for path in ["/", "/conformance", "/collections/{collectionId}/items/{featureId}"] {
         assert!(api["paths"][path].is_object(), "{path} is documented");
     }
     // The main spec (3.1) documents them too.

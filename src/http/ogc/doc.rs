@@ -46,11 +46,29 @@ pub struct OgcDoc;
 pub fn openapi_30() -> Result<String, serde_json::Error> {
     let mut v = serde_json::to_value(OgcDoc::openapi())?;
     to_30(&mut v);
-    // utoipa has no default for a parameter given as a tuple: the page size's is set here.
-    let items = &mut v["paths"]["/ogc/collections/{collectionId}/items"]["get"]["parameters"];
+    // Paths relative to the API's root, `/ogc` (the server), as OGC clients look them up: GDAL
+    // reads the parameters of `/collections/{collectionId}/items` to learn what it may send.
+    if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
+        let relative: Map<String, Value> = std::mem::take(paths)
+            .into_iter()
+            .map(|(path, item)| {
+                let rest = path.strip_prefix("/ogc").unwrap_or(&path);
+                (if rest.is_empty() { "/".to_string() } else { rest.to_string() }, item)
+            })
+            .collect();
+        *paths = relative;
+    }
+    v["servers"] = json!([{ "url": "/ogc", "description": "This server's OGC API – Features" }]);
+    // utoipa has no default or enum for a parameter given as a tuple: set here.
+    let items = &mut v["paths"]["/collections/{collectionId}/items"]["get"]["parameters"];
     if let Some(params) = items.as_array_mut() {
-        for p in params.iter_mut().filter(|p| p["name"] == "limit") {
-            p["schema"]["default"] = json!(super::DEFAULT_LIMIT);
+        for p in params.iter_mut() {
+            match p["name"].as_str() {
+                Some("limit") => p["schema"]["default"] = json!(super::DEFAULT_LIMIT),
+                Some("filter-lang") => p["schema"]["enum"] = json!(["cql2-text", "cql2-json"]),
+                Some("f") => p["schema"]["enum"] = json!(["geojson", "json"]),
+                _ => {}
+            }
         }
     }
     serde_json::to_string_pretty(&v)
@@ -173,7 +191,9 @@ mod tests {
         let text = openapi_30().unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["openapi"], "3.0.3");
-        assert!(v["paths"]["/ogc/collections/{collectionId}/items"].is_object());
+        assert!(v["paths"]["/collections/{collectionId}/items"].is_object());
+        assert!(v["paths"]["/"].is_object(), "the landing page");
+        assert_eq!(v["servers"][0]["url"], "/ogc");
         // Nothing of 3.1 is left: no type lists, no null types.
         fn check(v: &Value, at: &str) {
             match v {
@@ -195,8 +215,7 @@ mod tests {
         }
         check(&v, "");
         // limit is declared with its bounds (GDAL reads the maximum as its page size).
-        let params =
-            v["paths"]["/ogc/collections/{collectionId}/items"]["get"]["parameters"].as_array().unwrap();
+        let params = v["paths"]["/collections/{collectionId}/items"]["get"]["parameters"].as_array().unwrap();
         let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
         assert_eq!(limit["schema"]["minimum"], 1);
         assert_eq!(limit["schema"]["maximum"], super::super::MAX_LIMIT);
