@@ -444,7 +444,7 @@ impl<'a> ProviderDto<'a> {
     }
 
     /// Appends the provider as a GeoJSON Feature, the same bytes as serialising `to_feature`.
-    fn write_feature(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    pub(crate) fn write_feature(&self, buf: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         buf.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
         serde_json::to_writer(&mut *buf, &self.id)?;
         buf.extend_from_slice(b",\"geometry\":");

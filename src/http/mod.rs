@@ -12,6 +12,7 @@ pub mod deadline;
 pub mod dto;
 pub mod import_report;
 mod meta;
+pub mod ogc;
 pub mod openapi;
 pub mod page;
 mod params;
@@ -118,6 +119,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(get("/places", places::search_get))
                 .service(post("/places/search", places::search_post))
                 .service(get("/places/photon", places::photon)),
+        )
+        // OGC API – Features: public and read-only like /v1, for GIS tools.
+        .service(
+            web::scope("/ogc")
+                .wrap(
+                    Cors::default()
+                        .allow_any_origin()
+                        .send_wildcard()
+                        .allowed_methods(["GET", "HEAD"])
+                        .allowed_header(header::ACCEPT)
+                        .max_age(3600),
+                )
+                .wrap(from_fn(no_store))
+                .service(get("", ogc::landing))
+                .service(get("/", ogc::landing))
+                .service(get("/api", ogc::api))
+                .service(get("/conformance", ogc::conformance))
+                .service(get("/collections", ogc::collections))
+                .service(get("/collections/{collectionId}", ogc::collection))
+                .service(get("/collections/{collectionId}/queryables", ogc::queryables))
+                .service(get("/collections/{collectionId}/items", ogc::items))
+                .service(get("/collections/{collectionId}/items/{featureId}", ogc::item)),
         );
 }
 
@@ -184,15 +207,17 @@ pub async fn security_headers(
     Ok(res)
 }
 
-/// `Cache-Control: no-store` on every answer about providers (public or admin) and places, errors
-/// included: they carry where someone searched, and with a token a shelter's exact point; no
+/// `Cache-Control: no-store` on every answer about providers (public or admin, and the OGC items)
+/// and places, errors included: they carry where someone searched, and with a token a shelter's exact point; no
 /// shared or browser cache may keep them. Other /v1 answers (categories) keep their own headers.
 async fn no_store(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let sensitive =
-        ["/v1/admin", "/v1/providers", "/v1/clusters", "/v1/places"].iter().any(|p| under(req.path(), p));
+        ["/v1/admin", "/v1/providers", "/v1/clusters", "/v1/places", "/ogc/collections/providers/items"]
+            .iter()
+            .any(|p| under(req.path(), p));
     let mut res = next.call(req).await?;
     if sensitive {
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));

@@ -1,6 +1,6 @@
 //! The OpenAPI document, built from the handlers' annotations.
 
-use super::{admin, admin_providers, changes, clusters, dto, meta, places, problem, providers};
+use super::{admin, admin_providers, changes, clusters, dto, meta, ogc, places, problem, providers};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -40,6 +40,14 @@ use utoipa::{Modify, OpenApi};
         admin_providers::deactivate,
         admin_providers::reactivate,
         admin_providers::redraw_public_point,
+        ogc::landing,
+        ogc::api,
+        ogc::conformance,
+        ogc::collections,
+        ogc::collection,
+        ogc::queryables,
+        ogc::items,
+        ogc::item,
     ),
     components(schemas(
         problem::Problem,
@@ -51,12 +59,21 @@ use utoipa::{Modify, OpenApi};
         places::PlaceList,
         crate::emergency::Emergency,
         crate::emergency::EmergencyNumber,
+        ogc::LandingPage,
+        ogc::Link,
+        ogc::Conformance,
+        ogc::Collections,
+        ogc::Collection,
+        ogc::Extent,
+        ogc::SpatialExtent,
+        ogc::TemporalExtent,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "providers", description = "Public, read-only provider search"),
         (name = "places", description = "Towns, districts and PIN codes from the bundled gazetteer"),
         (name = "meta", description = "Taxonomy and service status"),
+        (name = "ogc", description = "OGC API – Features for GIS tools; /ogc/api serves this part as OpenAPI 3.0"),
         (name = "admin", description = "Imports, history, revert and audit; needs an admin token (`bellmap token create`)"),
     )
 )]

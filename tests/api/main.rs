@@ -21,6 +21,7 @@ mod hours;
 mod import_codes;
 mod instances;
 mod logs;
+mod ogc;
 mod outage;
 mod page;
 mod paging;

@@ -256,6 +256,14 @@ async fn fetch_all(app: &TestApp, probe: &Probe) -> Vec<(String, u16, String, St
         Req::Get(path) if path.starts_with("/v1/clusters?") => {
             vec![(format!("GET {path}"), app.client.get(app.url(path)))]
         }
+        // OGC items answer GeoJSON by default; `format` is not one of their parameters.
+        Req::Get(path) if path.starts_with("/ogc/") => vec![
+            (format!("GET {path}"), app.client.get(app.url(path))),
+            (
+                format!("GET {path} (Accept: application/geo+json)"),
+                app.client.get(app.url(path)).header("accept", "application/geo+json"),
+            ),
+        ],
         Req::Get(path) => {
             let sep = if path.contains('?') { '&' } else { '?' };
             vec![
@@ -510,6 +518,19 @@ async fn confidential_details_never_leave_the_server() {
             format!("/v1/providers?bbox={},{},{},{}", lon - 0.2, lat - 0.2, lon + 0.2, lat + 0.2),
             None,
         ));
+        let ogc = "/ogc/collections/providers/items";
+        for d in [0.2, 0.01, 0.001] {
+            let (w, so, e, n) = (lon - d, lat - d, lon + d, lat + d);
+            probes.push(get(s.name, format!("{ogc}?bbox={w},{so},{e},{n}"), None));
+            probes.push(get(s.name, format!("{ogc}?bbox={w},{so},{e},{n}&limit=1"), None));
+            let cql = format!("S_INTERSECTS(geometry,BBOX({w},{so},{e},{n}))").replace(' ', "%20");
+            probes.push(get(s.name, format!("{ogc}?filter={cql}"), None));
+        }
+        probes.push(get(
+            s.name,
+            format!("{ogc}?bbox={},{},{},{}&{FILTERS}", lon - 0.3, lat - 0.3, lon + 0.3, lat + 0.3),
+            None,
+        ));
         probes.push(post(s.name, json!({"near": {"lat": lat, "lon": lon}, "k": 100}), o));
         probes.push(post(s.name, json!({"within": {"lat": lat, "lon": lon, "radius_km": 30}}), o));
         probes.push(post(s.name, json!({"bbox": [lon - 0.3, lat - 0.3, lon + 0.3, lat + 0.3]}), None));
@@ -548,6 +569,12 @@ async fn confidential_details_never_leave_the_server() {
     probes.push(get("world, paged", "/v1/providers?bbox=-180,-90,180,90&limit=2", None));
     for id in by_id.keys() {
         probes.push(get("by id", format!("/v1/providers/{id}"), None));
+        probes.push(get("OGC item", format!("/ogc/collections/providers/items/{id}"), None));
+    }
+    for query in
+        ["limit=1000", "limit=2", "category=shelter&open_24_7=true", "filter=confidential%20%3D%20true"]
+    {
+        probes.push(get("OGC items", format!("/ogc/collections/providers/items?{query}"), None));
     }
 
     for probe in &probes {
@@ -561,8 +588,19 @@ async fn confidential_details_never_leave_the_server() {
     for (i, line) in res.text().await.unwrap().lines().enumerate() {
         sweep.check(&format!("ndjson line {i}"), 200, "application/geo+json", line, None);
     }
-    for path in ["/v1/categories", "/ready", "/health", "/openapi.json", "/v1/changes", "/v1/changes?limit=1"]
-    {
+    for path in [
+        "/v1/categories",
+        "/ready",
+        "/health",
+        "/openapi.json",
+        "/ogc",
+        "/ogc/api",
+        "/ogc/collections",
+        "/ogc/collections/providers",
+        "/ogc/collections/providers/queryables",
+        "/v1/changes",
+        "/v1/changes?limit=1",
+    ] {
         let text = app.get(path).await.text().await.unwrap();
         for s in &sweep.secrets {
             assert!(!leaks(&text, s), "{path}: contains the secret '{s}'");
@@ -743,5 +781,131 @@ async fn spatial_decisions_use_the_public_point() {
                 s.name
             );
         }
+    }
+}
+
+/// CQL2 filters on /ogc are evaluated on the public record: naming a confidential provider's
+/// withheld values (locality, postal code, address) or its exact point finds nothing, a filter
+/// sees its withheld members as null, and names outside the public answer are refused.
+#[tokio::test]
+async fn ogc_filters_see_only_the_public_record() {
+    let app = TestApp::spawn(&csv()).await;
+    let by_id = ids(&app);
+    let secrets = secrets();
+    let items = "/ogc/collections/providers/items";
+    // The ids a filter matches; the features (links echo the query, so they are left out) must
+    // hold no secret and every confidential one only its public view.
+    let matched = |filter: String| {
+        let app = &app;
+        let secrets = &secrets;
+        let by_id = &by_id;
+        async move {
+            let res = app
+                .client
+                .get(app.url(items))
+                .query(&[("filter", filter.as_str()), ("limit", "1000")])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(status, 200, "{filter}: {body}");
+            let features = body["features"].clone();
+            let text = features.to_string();
+            for secret in secrets {
+                assert!(!leaks(&text, secret), "{filter}: the features contain the secret '{secret}'");
+            }
+            let mut ids = Vec::new();
+            for f in features.as_array().unwrap() {
+                let id = f["id"].as_i64().unwrap();
+                if by_id[&id].confidential {
+                    for key in ["address", "locality", "postal_code", "intake_phone"] {
+                        assert!(f["properties"][key].is_null(), "{filter}: confidential {id} has {key}");
+                    }
+                }
+                ids.push(id);
+            }
+            assert_eq!(body["numberMatched"].as_u64(), Some(ids.len() as u64));
+            ids
+        }
+    };
+    let confidential: Vec<i64> = {
+        let mut v: Vec<i64> = by_id.iter().filter(|(_, s)| s.confidential).map(|(id, _)| *id).collect();
+        v.sort_unstable();
+        v
+    };
+    let public_points: HashMap<i64, LonLat> = {
+        let world = app.get_ok(&format!("{items}?limit=1000")).await;
+        providers_in(&world).into_iter().map(|s| (s.props["id"].as_i64().unwrap(), s.point)).collect()
+    };
+    for (id, s) in by_id.iter().filter(|(_, s)| s.confidential) {
+        for (key, value) in [("locality", s.locality), ("postal_code", s.postal_code), ("address", s.address)]
+        {
+            assert!(matched(format!("{key} = '{value}'")).await.is_empty(), "{key} of {} finds it", s.name);
+            assert!(
+                matched(format!("{key} <> '{value}' AND confidential = true")).await.is_empty(),
+                "{key} <> of {}",
+                s.name
+            );
+        }
+        let (lat, lon) = (s.lat, s.lon);
+        let d = 0.001;
+        let exact_box =
+            format!("S_INTERSECTS(geometry, BBOX({}, {}, {}, {}))", lon - d, lat - d, lon + d, lat + d);
+        assert!(!matched(exact_box).await.contains(id), "{}: a box at the exact point finds it", s.name);
+        let exact_point = format!("S_INTERSECTS(geometry, POINT({lon} {lat}))");
+        assert!(matched(exact_point).await.is_empty(), "{}: its exact point finds it", s.name);
+        let ring = format!(
+            "{} {}, {} {}, {} {}, {} {}",
+            lon - d,
+            lat - d,
+            lon + d,
+            lat - d,
+            lon + d,
+            lat + d,
+            lon - d,
+            lat - d
+        );
+        let exact_polygon = format!("S_INTERSECTS(geometry, POLYGON(({ring})))");
+        assert!(
+            !matched(exact_polygon).await.contains(id),
+            "{}: a polygon at the exact point finds it",
+            s.name
+        );
+        // The same probes at its public point do find it.
+        let p = public_points[id];
+        let public_box = format!(
+            "S_INTERSECTS(geometry, BBOX({}, {}, {}, {}))",
+            p.lon - d,
+            p.lat - d,
+            p.lon + d,
+            p.lat + d
+        );
+        assert!(matched(public_box).await.contains(id), "{}: a box at its public point misses it", s.name);
+        let public_point = format!("S_INTERSECTS(geometry, POINT({} {}))", p.lon, p.lat);
+        assert_eq!(matched(public_point).await, vec![*id], "{}: its public point finds it", s.name);
+    }
+    for pattern in ["Zzyzx%", "%Hidden%", "PIN-%", "%Ward Alpha"] {
+        for key in ["locality", "address", "postal_code"] {
+            assert!(matched(format!("{key} LIKE '{pattern}'")).await.is_empty(), "{key} LIKE '{pattern}'");
+        }
+    }
+    // Withheld members are null to a filter, as in the public answer.
+    assert_eq!(matched("locality IS NULL".into()).await, confidential);
+    assert_eq!(matched("postal_code IS NULL AND address IS NULL".into()).await, confidential);
+    assert!(matched("locality IS NOT NULL AND confidential = true".into()).await.is_empty());
+    // An open provider's locality is public, and found.
+    let open_one = *by_id.iter().find(|(_, s)| s.ext == "open-1").unwrap().0;
+    assert_eq!(matched("locality = 'Hazratganj'".into()).await, vec![open_one]);
+    // Names outside the public answer are not queryable.
+    for name in ["intake_phone", "exact_lat", "exact_lon", "lat", "lon", "public_lat", "location"] {
+        let res = app
+            .client
+            .get(app.url(items))
+            .query(&[("filter", format!("{name} IS NULL"))])
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, 400, Some("filter")).await;
     }
 }

@@ -34,7 +34,7 @@ fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 
 /// West, south, east, north. Edges included; `w > e` crosses the antimeridian; -180 and 180 are
 /// one meridian; a pole is one place whatever its longitude.
-fn bbox_contains(b: [f64; 4], lat: f64, lon: f64) -> bool {
+pub(crate) fn bbox_contains(b: [f64; 4], lat: f64, lon: f64) -> bool {
     let [w, s, e, n] = b;
     if lat < s || lat > n {
         return false;
@@ -53,16 +53,16 @@ fn bbox_contains(b: [f64; 4], lat: f64, lon: f64) -> bool {
 }
 
 /// Rings as [lon, lat] positions; the first is the exterior, the rest are holes.
-type Rings = Vec<Vec<[f64; 2]>>;
+pub(crate) type Rings = Vec<Vec<[f64; 2]>>;
 
 /// A polygon as the oracle holds it: a ring crossing the antimeridian (an edge longer than 180°
 /// of longitude) has its whole polygon unwrapped to continuous longitudes (negative ones + 360).
-struct OraclePolygon {
+pub(crate) struct OraclePolygon {
     rings: Rings,
 }
 
 impl OraclePolygon {
-    fn new(rings: &Rings) -> OraclePolygon {
+    pub(crate) fn new(rings: &Rings) -> OraclePolygon {
         let jumps = rings.iter().any(|r| r.windows(2).any(|w| (w[1][0] - w[0][0]).abs() > 180.0));
         let rings = rings
             .iter()
@@ -86,7 +86,7 @@ impl OraclePolygon {
         inside
     }
 
-    fn contains(&self, lat: f64, lon: f64) -> bool {
+    pub(crate) fn contains(&self, lat: f64, lon: f64) -> bool {
         [lon, lon + 360.0, lon - 360.0].into_iter().any(|x| {
             Self::ring_contains(&self.rings[0], x, lat)
                 && !self.rings[1..].iter().any(|hole| Self::ring_contains(hole, x, lat))
