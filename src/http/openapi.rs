@@ -1,6 +1,6 @@
 //! The OpenAPI document, built from the handlers' annotations.
 
-use super::{admin, admin_providers, clusters, dto, meta, places, problem, providers};
+use super::{admin, admin_providers, clusters, dto, hsds, meta, places, problem, providers};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -39,6 +39,17 @@ use utoipa::{Modify, OpenApi};
         admin_providers::deactivate,
         admin_providers::reactivate,
         admin_providers::redraw_public_point,
+        hsds::meta,
+        hsds::services,
+        hsds::service,
+        hsds::organizations,
+        hsds::organization,
+        hsds::service_at_locations,
+        hsds::service_at_location,
+        hsds::taxonomies,
+        hsds::taxonomy,
+        hsds::taxonomy_terms,
+        hsds::taxonomy_term,
     ),
     components(schemas(
         problem::Problem,
@@ -56,6 +67,7 @@ use utoipa::{Modify, OpenApi};
         (name = "providers", description = "Public, read-only provider search"),
         (name = "places", description = "Towns, districts and PIN codes from the bundled gazetteer"),
         (name = "meta", description = "Taxonomy and service status"),
+        (name = "hsds", description = "Open Referral HSDS 3.0 read API (the reference API's routes and parameters); always the public view"),
         (name = "admin", description = "Imports, history, revert and audit; needs an admin token (`bellmap token create`)"),
     )
 )]
