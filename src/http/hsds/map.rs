@@ -5,9 +5,10 @@
 //! intake phone is never published through HSDS, whoever the provider is.
 
 use super::dto::*;
-use super::ids::{self, Taxonomy};
-use super::schedule::{self, DAYS};
 use crate::hours::UnixTime;
+use crate::hsds::FIELD_TERMS;
+use crate::hsds::ids::{self, Taxonomy};
+use crate::hsds::schedule::{self, DAYS};
 use crate::http::dto::{CONFIDENTIAL_NOTE, Fields, ProviderDto};
 use crate::index::Snapshot;
 use crate::model::{Category, ProviderId, Wheelchair};
@@ -23,33 +24,12 @@ pub enum Depth {
     InLocation,
 }
 
-/// What every organization says of itself (HSDS requires a description; Bellmap has none).
-pub const ORGANIZATION_DESCRIPTION: &str =
-    "An organization with services in Bellmap's directory of support for survivors of domestic violence.";
+use crate::hsds::ORGANIZATION_DESCRIPTION;
 
 /// What a confidential provider's location says.
 pub fn approximate_note() -> String {
-    format!(
-        "Approximate location: this service keeps its address confidential for safety, and this point is not its door. {CONFIDENTIAL_NOTE}"
-    )
+    format!("{} {CONFIDENTIAL_NOTE}", crate::hsds::APPROXIMATE)
 }
-
-/// Bellmap's own fields, published as attributes: (code, name, description).
-pub const FIELD_TERMS: [(&str, &str, &str); 5] = [
-    ("open_24_7", "Open 24/7", "Whether the service is open around the clock: true or false."),
-    ("wheelchair", "Wheelchair access", "Wheelchair access to the place: yes, limited, no or unknown."),
-    ("verified_on", "Verified on", "When someone last confirmed the record (YYYY-MM-DD)."),
-    (
-        "confidential",
-        "Confidential location",
-        "true: the service keeps its location confidential; its point is approximate and it has no address.",
-    ),
-    (
-        "location_precision",
-        "Location precision",
-        "exact, or approximate: a confidential service's displaced point, or a place known only by its PIN code or district.",
-    ),
-];
 
 pub const CATEGORY_LANGUAGES: [&str; 2] = ["en", "hi"];
 

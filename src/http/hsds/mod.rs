@@ -4,9 +4,7 @@
 //! the DTO layer's public view of each one.
 
 mod dto;
-pub mod ids;
 mod map;
-pub mod schedule;
 
 pub use dto::*;
 
@@ -15,12 +13,12 @@ use super::params::{Params, instant};
 use super::problem::{ApiError, FieldError, PROBLEM_JSON, Problem};
 use super::providers::encode;
 use crate::hours::UnixTime;
+use crate::hsds::ids::{self, Kind, Taxonomy};
 use crate::index::Snapshot;
 use crate::model::Category;
 use crate::places;
 use crate::query::{Filters, within};
 use actix_web::{HttpRequest, HttpResponse, web};
-use ids::{Kind, Lookup, Taxonomy};
 use map::{Depth, Mapper};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -38,6 +36,28 @@ pub const MAX_PER_PAGE: u64 = 500;
 pub const MAX_PROXIMITY_M: f64 = 500_000.0;
 /// Longest `search` text, in characters.
 pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// Every per-provider id of one snapshot, to its provider's slot.
+pub struct Lookup {
+    slots: HashMap<(Kind, Uuid), u32>,
+}
+
+impl Lookup {
+    pub fn build(snap: &Snapshot) -> Lookup {
+        let mut slots = HashMap::with_capacity(snap.len() * 3);
+        for (slot, record) in snap.records.iter().enumerate() {
+            for kind in [Kind::Service, Kind::Location, Kind::ServiceAtLocation] {
+                slots.insert((kind, ids::of(kind, record.id())), slot as u32);
+            }
+        }
+        Lookup { slots }
+    }
+
+    /// The slot of the provider whose `kind` object has this id.
+    pub fn slot(&self, kind: Kind, id: Uuid) -> Option<u32> {
+        self.slots.get(&(kind, id)).copied()
+    }
+}
 
 /// What the HSDS routes look up by id, built once per snapshot on first use.
 pub struct Catalog {
@@ -188,7 +208,7 @@ fn term_of(id: Uuid) -> Option<Term> {
             return Some(Term::Category(c));
         }
     }
-    map::FIELD_TERMS
+    crate::hsds::FIELD_TERMS
         .iter()
         .find(|(code, _, _)| ids::attribute_term(code) == id)
         .map(|(code, _, _)| Term::Field(code))

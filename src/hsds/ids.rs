@@ -2,11 +2,9 @@
 //! version 5 UUID from one fixed namespace and a name made of the object's kind and the
 //! provider id (or category slug, or attribute name), so an id never changes across restarts or
 //! instances and every instance answers the same id for the same provider. Going back from an
-//! id to a provider is a lookup in a table built once per snapshot ([`Lookup`]).
+//! id to a provider is a lookup in a table the HTTP layer builds once per snapshot.
 
-use crate::index::Snapshot;
 use crate::model::{Category, ProviderId};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Bellmap's HSDS namespace (itself a v5 UUID of "bellmap.hsds" in the URL namespace; fixed
@@ -103,28 +101,6 @@ pub fn category_term(category: Category, lang: &str) -> Uuid {
 /// The term of one of Bellmap's own fields (`open_24_7`, `wheelchair`, ...).
 pub fn attribute_term(name: &str) -> Uuid {
     derive(&format!("taxonomy_term:attribute:{name}"))
-}
-
-/// Every per-provider id of one snapshot, to its provider's slot.
-pub struct Lookup {
-    slots: HashMap<(Kind, Uuid), u32>,
-}
-
-impl Lookup {
-    pub fn build(snap: &Snapshot) -> Lookup {
-        let mut slots = HashMap::with_capacity(snap.len() * 3);
-        for (slot, record) in snap.records.iter().enumerate() {
-            for kind in [Kind::Service, Kind::Location, Kind::ServiceAtLocation] {
-                slots.insert((kind, of(kind, record.id())), slot as u32);
-            }
-        }
-        Lookup { slots }
-    }
-
-    /// The slot of the provider whose `kind` object has this id.
-    pub fn slot(&self, kind: Kind, id: Uuid) -> Option<u32> {
-        self.slots.get(&(kind, id)).copied()
-    }
 }
 
 #[cfg(test)]
