@@ -865,6 +865,39 @@ async fn hsds_answers_never_carry_confidential_details() {
         }
     }
     assert!(confidential_seen > 0, "confidential services were served");
+    // The publication data package (`bellmap export --format hsds DIR`): no secret in any file,
+    // and each confidential location row is its served public point.
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("hsds");
+    let command = bellmap::config::Command::Export {
+        format: bellmap::config::FormatArg::Hsds,
+        output: None,
+        include_confidential: false,
+        dir: Some(package.clone()),
+    };
+    let url = app.database_url();
+    let code = tokio::task::spawn_blocking(move || bellmap::cli::run(command, &url).unwrap()).await.unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let mut files = 0;
+    for entry in std::fs::read_dir(&package).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for s in &secrets {
+            assert!(!leaks(&text, s), "{}: contains the secret '{s}'", path.display());
+        }
+        files += 1;
+    }
+    assert!(files >= 10, "the package's files");
+    let mut locations = csv::Reader::from_path(package.join("locations.csv")).unwrap();
+    let mut rows = 0;
+    for r in locations.records() {
+        let r = r.unwrap();
+        let (name, lat, lon) = (&r[3], r[5].parse::<f64>().unwrap(), r[6].parse::<f64>().unwrap());
+        assert_eq!(LonLat { lon, lat }, served[name], "package location of {name}");
+        rows += 1;
+    }
+    assert_eq!(rows, SEEDS.len());
+
     // A search for a withheld detail finds nothing (and so tells nothing).
     for q in ["Zzyzx", "Hidden", "Banyan", "PIN-A7731X", "4155"] {
         for route in ["services", "service_at_locations"] {
