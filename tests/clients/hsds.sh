@@ -3,8 +3,9 @@
 # list and a service_at_location from the debug binary, seeded with the bundled sample, must
 # validate against the compiled schemas with additional properties forbidden everywhere.
 #
-# The schemas are Open Referral's (CC BY-SA) and are not in this repository, and no package on
-# PyPI or npm ships HSDS 3.0's compiled schemas (checked 2026-12-07): they are read from
+# The schemas are Open Referral's (CC BY-SA) and are not in this repository, and the PyPI packages
+# that look likely (hsds-validator, hsds-data-tool; checked 2026-12-07) do not ship HSDS 3.0's
+# compiled schemas: they are read from
 # BELLMAP_HSDS_SCHEMA_DIR, by default ../shared/data/hsds/schema beside the checkout. When they
 # are absent this script fails: it never passes without having validated.
 set -euo pipefail
