@@ -54,7 +54,7 @@ pub const TABLES: [(&str, &str, &[&str]); 11] = [
         "location",
         &["id", "location_type", "organization_id", "name", "description", "latitude", "longitude"],
     ),
-    ("service_at_locations.csv", "service_at_location", &["id", "service_id", "location_id"]),
+    ("service_at_location.csv", "service_at_location", &["id", "service_id", "location_id"]),
     (
         "addresses.csv",
         "address",
@@ -256,7 +256,7 @@ impl PackageWriter {
             ],
         )?;
         let sal = ids::service_at_location(id).to_string();
-        self.row("service_at_locations.csv", &[&sal, &service, &location])?;
+        self.row("service_at_location.csv", &[&sal, &service, &location])?;
         let address = ids::part(id, "address").to_string();
         self.row(
             "addresses.csv",
@@ -547,7 +547,7 @@ pub fn read_package(dir: &Path) -> Result<ReadPackage, Vec<RowProblem>> {
     let services = Table::read(dir, "services.csv", true, &mut problems);
     let organizations = Table::read(dir, "organizations.csv", false, &mut problems);
     let locations = Table::read(dir, "locations.csv", true, &mut problems);
-    let sals = Table::read(dir, "service_at_locations.csv", true, &mut problems);
+    let sals = Table::read(dir, "service_at_location.csv", true, &mut problems);
     let addresses = Table::read(dir, "addresses.csv", false, &mut problems);
     let phones = Table::read(dir, "phones.csv", false, &mut problems);
     let languages = Table::read(dir, "languages.csv", false, &mut problems);

@@ -766,7 +766,7 @@ async fn a_public_hsds_package_holds_the_public_view_and_problems_name_its_cells
     assert!(named("phones.csv:number", line_of(&phones, "1.80043E+11")), "{problems:?}");
     assert_eq!(problems.len(), 2, "{problems:?}");
     // A service without a location is the package's own problem.
-    std::fs::write(package.join("service_at_locations.csv"), "id,service_id,location_id\n").unwrap();
+    std::fs::write(package.join("service_at_location.csv"), "id,service_id,location_id\n").unwrap();
     let problems = bellmap::ingest::hsds::read_package(&package).err().expect("refused");
     assert!(
         problems.iter().all(|p| p.column.as_deref() == Some("services.csv:id") && p.line >= 2),

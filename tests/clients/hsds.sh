@@ -85,6 +85,27 @@ fetch "/hsds/services?per_page=20&full=true" "$WORK/list_full.json"
 fetch "/hsds/service_at_locations?postcode=226001&proximity=50000&per_page=20" "$WORK/sal_list.json"
 stop_server
 
+# The data package (`bellmap export --format hsds`, the public view): each file is one of HSDS's
+# tabular resources by its path in compiled/tabular.json, its columns are that object's members,
+# its required members are there, and datapackage.json lists every file.
+DATABASE_URL="sqlite://$WORK/hsds.db" "$TARGET_DIR/debug/bellmap" export --format hsds "$WORK/package"
+python3 - "$WORK/package" "$SCHEMA_DIR/compiled/tabular.json" <<'PY'
+import csv, json, os, sys
+package, tabular = sys.argv[1], json.load(open(sys.argv[2]))["properties"]
+by_path = {v["items"]["path"]: v["items"] for v in tabular.values()}
+listed = {r["path"] for r in json.load(open(os.path.join(package, "datapackage.json")))["resources"]}
+files = sorted(f for f in os.listdir(package) if f.endswith(".csv"))
+assert set(files) == listed, f"datapackage.json lists {sorted(listed)}, the package has {files}"
+for f in files:
+    assert f in by_path, f"{f} is not an HSDS tabular file ({sorted(by_path)})"
+    obj = by_path[f]
+    header = next(csv.reader(open(os.path.join(package, f), encoding="utf-8")))
+    unknown = [c for c in header if c not in obj["properties"]]
+    missing = [c for c in obj.get("required", []) + obj.get("tabular_required", []) if c not in header]
+    assert not unknown and not missing, f"{f}: unknown columns {unknown}, missing required {missing}"
+print(f"-- the data package's {len(files)} files are HSDS tabular resources with HSDS columns")
+PY
+
 # Strict schemas: every object closed.
 compile() {
   "$VENV/bin/compiletojsonschema" --set-additional-properties-false-everywhere "$SCHEMA_DIR/compiled/$1.json" >"$WORK/strict_$1.json"
