@@ -129,13 +129,12 @@ fn json(answer: &impl Serialize) -> Result<HttpResponse, ApiError> {
 }
 
 /// A UUID path segment or parameter.
-fn uuid(field: &str, raw: &str) -> Result<Uuid, String> {
-    let _ = field;
+fn uuid(raw: &str) -> Result<Uuid, String> {
     Uuid::parse_str(raw.trim()).map_err(|_| format!("'{raw}' is not a UUID (HSDS ids are UUIDs)"))
 }
 
 fn path_id(raw: &str) -> Result<Uuid, ApiError> {
-    uuid("id", raw).map_err(|m| ApiError::field("id", m))
+    uuid(raw).map_err(|m| ApiError::field("id", m))
 }
 
 /// `page` and `per_page`.
@@ -242,7 +241,7 @@ impl Selection {
             }
         }
         if let Some(raw) = p.str("taxonomy_term_id").map(str::to_string) {
-            match uuid("taxonomy_term_id", &raw).and_then(|id| {
+            match uuid(&raw).and_then(|id| {
                 term_of(id).ok_or_else(|| format!("no taxonomy term has id {id}; see /hsds/taxonomy_terms"))
             }) {
                 Ok(t) => s.term = Some(t),
@@ -250,7 +249,7 @@ impl Selection {
             }
         }
         if let Some(raw) = p.str("taxonomy_id").map(str::to_string) {
-            let known = uuid("taxonomy_id", &raw).and_then(|id| {
+            let known = uuid(&raw).and_then(|id| {
                 Taxonomy::ALL
                     .iter()
                     .any(|t| t.id() == id)
@@ -263,7 +262,7 @@ impl Selection {
             }
         }
         if let Some(raw) = p.str("organization_id").map(str::to_string) {
-            match uuid("organization_id", &raw) {
+            match uuid(&raw) {
                 Ok(id) => s.organization = Some(id),
                 Err(m) => p.errors.push(FieldError::new("organization_id", m)),
             }
@@ -701,7 +700,7 @@ pub async fn taxonomy_terms(req: HttpRequest) -> Result<HttpResponse, ApiError> 
     let selection = Selection::read(&mut p);
     format(&mut p);
     let _ = flag(&mut p, "top_only");
-    let taxonomy = match p.str("taxonomy_id").map(|raw| uuid("taxonomy_id", raw)) {
+    let taxonomy = match p.str("taxonomy_id").map(uuid) {
         None => None,
         Some(Ok(id)) => Some(id),
         Some(Err(m)) => {
@@ -709,7 +708,7 @@ pub async fn taxonomy_terms(req: HttpRequest) -> Result<HttpResponse, ApiError> 
             None
         }
     };
-    let parent = match p.str("parent_id").map(|raw| uuid("parent_id", raw)) {
+    let parent = match p.str("parent_id").map(uuid) {
         None => false,
         Some(Ok(_)) => true,
         Some(Err(m)) => {
