@@ -88,6 +88,7 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
             min_rate: args.body_min_kib_per_sec.saturating_mul(1024),
         },
         page,
+        hsds: http::hsds::CatalogCache::default(),
     });
     let mut server = HttpServer::new(move || {
         App::new()

@@ -1,8 +1,9 @@
 //! The commands behind `bellmap ...`.
 
 use crate::app;
-use crate::config::{Command, TokenCommand};
+use crate::config::{Command, FormatArg, TokenCommand};
 use crate::db::Db;
+use crate::ingest::hsds;
 use crate::model::Role;
 use crate::service::{ImportOptions, Service};
 use std::io::Write;
@@ -17,14 +18,36 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
             actix_web::rt::System::new().block_on(application.server)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { file, dry_run, fix, geocode } => {
-            let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        Command::Import { file, format, dry_run, fix, geocode } => {
+            let hsds = format == Some(FormatArg::Hsds) || format.is_none() && hsds::is_package(&file);
+            let package = if hsds {
+                match hsds::read_package(&file) {
+                    Ok(p) => Some(p),
+                    Err(problems) => {
+                        for p in &problems {
+                            eprintln!("line {} {}: {}", p.line, p.column.as_deref().unwrap_or(""), p.message);
+                        }
+                        eprintln!("{} problem(s) in the package; nothing was written", problems.len());
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            } else {
+                None
+            };
+            let bytes = match &package {
+                Some(p) => p.csv.clone(),
+                None => std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?,
+            };
             let service = Service::for_writes(Db::open(database_url)?);
             let source = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let report = service.import(
+            let mut report = service.import(
                 bytes,
                 &ImportOptions { fixes: fix, geocode, ..ImportOptions::cli(&source, dry_run) },
             )?;
+            if let Some(p) = &package {
+                report.problems = report.problems.into_iter().map(|x| p.locate(x)).collect();
+                report.warnings = report.warnings.into_iter().map(|x| p.locate(x)).collect();
+            }
             println!("{}", serde_json::to_string_pretty(&report)?);
             if report.problems.is_empty() {
                 Ok(ExitCode::SUCCESS)
@@ -33,7 +56,37 @@ pub fn run(command: Command, database_url: &str) -> Result<ExitCode, Box<dyn std
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Export { output } => {
+        Command::Export { format: FormatArg::Hsds, output, include_confidential, dir } => {
+            let Some(dir) = dir.or(output) else {
+                eprintln!("give the package's directory: bellmap export --format hsds DIR");
+                return Ok(ExitCode::FAILURE);
+            };
+            let service = Service::without_snapshot(Db::open(database_url)?);
+            let mut writer = hsds::PackageWriter::create(&dir, include_confidential)?;
+            service.for_each_provider::<Box<dyn std::error::Error>>(
+                "cli",
+                include_confidential,
+                |batch| {
+                    for p in batch {
+                        writer.write(p)?;
+                    }
+                    Ok(())
+                },
+            )?;
+            let written = writer.finish()?;
+            service.audit_queue().flush();
+            let view =
+                if include_confidential { "every field, confidential included" } else { "public view" };
+            eprintln!("wrote an HSDS package of {written} providers ({view}) to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { output, include_confidential, dir, .. } => {
+            if include_confidential || dir.is_some() {
+                eprintln!(
+                    "--include-confidential and DIR are for --format hsds; the CSV export always has every field"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
             let service = Service::without_snapshot(Db::open(database_url)?);
             let mut out: Box<dyn std::io::Write> = match &output {
                 Some(path) => Box::new(

@@ -24,9 +24,13 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API (the default when no command is given).
     Serve(ServeArgs),
-    /// Import a CSV file: all rows or nothing.
+    /// Import a CSV file, or an HSDS 3.0 tabular data package (a directory with
+    /// datapackage.json and services.csv, ...): all rows or nothing.
     Import {
         file: PathBuf,
+        /// csv, or hsds (a package directory); a directory is read as hsds without it.
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
         /// Validate and count what would change, writing nothing.
         #[arg(long)]
         dry_run: bool,
@@ -41,11 +45,23 @@ pub enum Command {
         #[arg(long, value_name = "GEOCODER", value_parser = crate::model::Geocode::parse)]
         geocode: Option<crate::model::Geocode>,
     },
-    /// Write every provider (any status, every field) as CSV in the import format.
+    /// Write every provider (any status, every field) as CSV in the import format, or an HSDS
+    /// 3.0 tabular data package (`--format hsds`: the public view unless --include-confidential).
     Export {
-        /// File to write; standard output when absent.
+        /// csv (default) or hsds.
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+        /// File to write (a directory for hsds, which needs it); standard output when absent.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// hsds only: every provider and every field, confidential ones included (exact point,
+        /// address, intake phone, keys): an admin's backup that imports back unchanged. Without
+        /// it the package is what the public API shows.
+        #[arg(long)]
+        include_confidential: bool,
+        /// The HSDS package's directory (the same as --output).
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
     /// Run pending database migrations and exit.
     Migrate,
@@ -61,6 +77,13 @@ pub enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+}
+
+/// A file format of import and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Hsds,
 }
 
 #[derive(Debug, Subcommand)]

@@ -229,6 +229,22 @@ impl Table {
         self.state(slot, at) == State::Open
     }
 
+    /// The time zone the hours of the provider in `slot` are read in: `None` for 24/7, no hours
+    /// or hours the evaluator cannot read.
+    pub fn zone(&self, slot: u32) -> Option<Tz> {
+        match self.of(slot) {
+            Schedule::Compiled(c) => Some(c.tz),
+            Schedule::Always | Schedule::Unknown => None,
+        }
+    }
+
+    /// The UTC offset in seconds of the zone of `slot`'s hours at `at`, if they have one.
+    pub fn utc_offset_s(&self, slot: u32, at: UnixTime) -> Option<i32> {
+        let tz = self.zone(slot)?;
+        let t = DateTime::<Utc>::from_timestamp(at, 0)?.with_timezone(&tz);
+        Some(t.offset().fix().local_minus_utc())
+    }
+
     /// The next time after `at` the provider in `slot` opens or closes (a change between
     /// closed and unknown does not count); `None` when it never does.
     pub fn next_change(&self, slot: u32, at: UnixTime) -> Option<Change> {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod emergency;
 pub mod geography;
 pub mod hours;
+pub mod hsds;
 pub mod http;
 pub mod index;
 pub mod ingest;

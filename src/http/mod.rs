@@ -10,6 +10,7 @@ pub mod clusters;
 pub mod cursor;
 pub mod deadline;
 pub mod dto;
+pub mod hsds;
 pub mod import_report;
 mod meta;
 pub mod ogc;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub body_deadline: deadline::BodyDeadline,
     /// The map page's settings (tiles, quick-exit page) and the pages' CSP.
     pub page: page::PageSettings,
+    /// HSDS ids to providers and the organizations, for the snapshot last asked about.
+    pub hsds: hsds::CatalogCache,
 }
 
 /// The whole route table, used by the server and by tests.
@@ -96,15 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Public, read-only, no credentials: any site may call it.
         .service(
             web::scope("/v1")
-                .wrap(
-                    Cors::default()
-                        .allow_any_origin()
-                        .send_wildcard()
-                        .allowed_methods(["GET", "HEAD", "POST"])
-                        .allowed_header(header::CONTENT_TYPE)
-                        .allowed_header(header::ACCEPT)
-                        .max_age(3600),
-                )
+                .wrap(public_cors())
                 .wrap(from_fn(no_store))
                 .service(get("/categories", meta::categories))
                 .service(get("/changes", changes::changes))
@@ -123,14 +118,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // OGC API – Features: public and read-only like /v1, for GIS tools.
         .service(
             web::scope("/ogc")
-                .wrap(
-                    Cors::default()
-                        .allow_any_origin()
-                        .send_wildcard()
-                        .allowed_methods(["GET", "HEAD"])
-                        .allowed_header(header::ACCEPT)
-                        .max_age(3600),
-                )
+                .wrap(public_cors())
                 .wrap(from_fn(no_store))
                 .service(get("", ogc::landing))
                 .service(get("/", ogc::landing))
@@ -141,7 +129,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(get("/collections/{collectionId}/queryables", ogc::queryables))
                 .service(get("/collections/{collectionId}/items", ogc::items))
                 .service(get("/collections/{collectionId}/items/{featureId}", ogc::item)),
-        );
+        )
+        // HSDS 3.0, public and read-only like /v1.
+        .service(web::scope("/hsds").wrap(public_cors()).wrap(from_fn(no_store)).configure(hsds::routes));
+}
+
+/// CORS of the public read-only scopes: any site may call them, without credentials.
+fn public_cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(["GET", "HEAD", "POST"])
+        .allowed_header(header::CONTENT_TYPE)
+        .allowed_header(header::ACCEPT)
+        .max_age(3600)
 }
 
 /// A POST-only resource; other methods get a 405.
@@ -207,17 +208,24 @@ pub async fn security_headers(
     Ok(res)
 }
 
-/// `Cache-Control: no-store` on every answer about providers (public or admin, and the OGC items)
-/// and places, errors included: they carry where someone searched, and with a token a shelter's exact point; no
+/// `Cache-Control: no-store` on every answer about providers (public or admin, the OGC items and
+/// HSDS service_at_locations, searched by postcode) and places, errors included: they carry where
+/// someone searched, and with a token a shelter's exact point; no
 /// shared or browser cache may keep them. Other /v1 answers (categories) keep their own headers.
 async fn no_store(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let sensitive =
-        ["/v1/admin", "/v1/providers", "/v1/clusters", "/v1/places", "/ogc/collections/providers/items"]
-            .iter()
-            .any(|p| under(req.path(), p));
+    let sensitive = [
+        "/v1/admin",
+        "/v1/providers",
+        "/v1/clusters",
+        "/v1/places",
+        "/ogc/collections/providers/items",
+        "/hsds/service_at_locations",
+    ]
+    .iter()
+    .any(|p| under(req.path(), p));
     let mut res = next.call(req).await?;
     if sensitive {
         res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));

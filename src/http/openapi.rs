@@ -1,6 +1,6 @@
 //! The OpenAPI document, built from the handlers' annotations.
 
-use super::{admin, admin_providers, changes, clusters, dto, meta, ogc, places, problem, providers};
+use super::{admin, admin_providers, changes, clusters, dto, hsds, meta, ogc, places, problem, providers};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -48,6 +48,17 @@ use utoipa::{Modify, OpenApi};
         ogc::queryables,
         ogc::items,
         ogc::item,
+        hsds::meta,
+        hsds::services,
+        hsds::service,
+        hsds::organizations,
+        hsds::organization,
+        hsds::service_at_locations,
+        hsds::service_at_location,
+        hsds::taxonomies,
+        hsds::taxonomy,
+        hsds::taxonomy_terms,
+        hsds::taxonomy_term,
     ),
     components(schemas(
         problem::Problem,
@@ -74,6 +85,7 @@ use utoipa::{Modify, OpenApi};
         (name = "places", description = "Towns, districts and PIN codes from the bundled gazetteer"),
         (name = "meta", description = "Taxonomy and service status"),
         (name = "ogc", description = "OGC API – Features for GIS tools; /ogc/api serves this part as OpenAPI 3.0"),
+        (name = "hsds", description = "Open Referral HSDS 3.0 read API (the reference API's routes and parameters); always the public view"),
         (name = "admin", description = "Imports, history, revert and audit; needs an admin token (`bellmap token create`)"),
     )
 )]

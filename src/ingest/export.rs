@@ -67,6 +67,22 @@ pub fn csv_row(p: &ProviderData) -> Vec<u8> {
     line
 }
 
+/// One record from each column's value in the CSV format's words (as [`to_fields`] gives
+/// them; a missing column is empty), guarded as [`csv_row`] guards: what the importer reads back
+/// as those values.
+pub fn csv_row_of_fields(fields: &BTreeMap<Column, String>) -> Vec<u8> {
+    let mut line = Vec::with_capacity(512);
+    for (i, column) in Column::ALL.into_iter().enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        let v = fields.get(&column).map_or("", String::as_str);
+        push_cell(&mut line, &if column.is_text() { guard(v) } else { Cow::Borrowed(v) });
+    }
+    line.push(b'\n');
+    line
+}
+
 /// RFC 4180: quote the cell when it holds a comma, a quote or a line break; double its quotes.
 fn push_cell(line: &mut Vec<u8>, cell: &str) {
     if cell.contains([',', '"', '\r', '\n']) {

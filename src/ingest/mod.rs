@@ -12,6 +12,7 @@ mod export;
 mod geocode;
 mod header;
 mod hints;
+pub mod hsds;
 mod problem;
 mod records;
 mod row;
@@ -20,7 +21,7 @@ pub use csv_file::{
     GeocodedRow, ParsedFile, ParsedRow, ReadOptions, parse_csv, parse_csv_fixing, parse_csv_reading,
     parse_csv_with,
 };
-pub use export::{ExportError, csv_header_line, csv_row, to_fields, write_csv};
+pub use export::{ExportError, csv_header_line, csv_row, csv_row_of_fields, to_fields, write_csv};
 pub use geocode::{Address, Geocoder, Located, Via};
 pub use hints::looks_swapped;
 pub use problem::{Code, Fix, RowProblem};

@@ -53,6 +53,33 @@ impl Iterator for Export {
 }
 
 impl Service {
+    /// Every provider (any status), [`BATCH`] at a time by id, handed to `each`: for the HSDS
+    /// data package. The audit log records `actor` and whether exact fields were included.
+    pub fn for_each_provider<E: From<ServiceError>>(
+        &self,
+        actor: &str,
+        exact: bool,
+        mut each: impl FnMut(&[crate::model::Provider]) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let detail = if exact {
+            "HSDS data package of all providers, exact fields included"
+        } else {
+            "HSDS data package, public view"
+        };
+        self.audit.record(actor, "export", detail.to_string(), 0);
+        let mut after = 0;
+        let mut count = 0;
+        loop {
+            let batch = self.db.providers_after(after, BATCH).map_err(|e| E::from(e.into()))?;
+            each(&batch)?;
+            count += batch.len();
+            match batch.last() {
+                Some(p) if batch.len() as i64 == BATCH => after = p.id.0,
+                _ => return Ok(count),
+            }
+        }
+    }
+
     /// Starts an export by `actor`, which the audit log records (queued: an export never waits
     /// for an import's write lock).
     pub fn export(&self, actor: &str) -> Export {

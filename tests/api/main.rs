@@ -18,6 +18,7 @@ mod geocode;
 #[allow(dead_code)] // shared by test modules; not every module uses every helper
 mod helpers;
 mod hours;
+mod hsds;
 mod import_codes;
 mod instances;
 mod logs;

@@ -909,3 +909,165 @@ async fn ogc_filters_see_only_the_public_record() {
         assert_problem(res, 400, Some("filter")).await;
     }
 }
+
+/// Every location object in an HSDS answer (services, service_at_locations, organizations).
+fn hsds_locations(v: &Value, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(sals) = m.get("service_at_locations").and_then(Value::as_array) {
+                let name = m.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                for sal in sals {
+                    out.push((name.clone(), sal["location"].clone()));
+                }
+            }
+            if let (Some(loc), Some(service)) = (m.get("location"), m.get("service")) {
+                out.push((service["name"].as_str().unwrap_or("").to_string(), loc.clone()));
+            }
+            for child in m.values() {
+                hsds_locations(child, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| hsds_locations(i, out)),
+        _ => {}
+    }
+}
+
+/// HSDS answers are the public view: no confidential address, locality, postal code, intake
+/// phone or exact point in any route, list or nested object; each confidential location is its
+/// public point with no address; proximity around a confidential provider orders by public
+/// points; and a search for a withheld detail finds nothing.
+#[tokio::test]
+async fn hsds_answers_never_carry_confidential_details() {
+    let app = TestApp::spawn(&csv()).await;
+    let by_id = ids(&app);
+    let secrets = secrets();
+    let world = app.get_ok("/v1/providers?bbox=-180,-90,180,90&limit=500").await;
+    let served: HashMap<String, LonLat> = providers_in(&world)
+        .into_iter()
+        .map(|s| (s.props["name"].as_str().unwrap().to_string(), s.point))
+        .collect();
+    let mut paths: Vec<String> = vec![
+        "/hsds/".into(),
+        "/hsds/services?per_page=500".into(),
+        "/hsds/services?per_page=500&full=true".into(),
+        "/hsds/services?per_page=2&page=2&full_service=true".into(),
+        "/hsds/service_at_locations?per_page=500".into(),
+        "/hsds/service_at_locations?per_page=500&full=true".into(),
+        "/hsds/organizations?per_page=500".into(),
+        "/hsds/organizations?per_page=500&full_service=true".into(),
+        "/hsds/organizations?per_page=500&full=true".into(),
+        "/hsds/taxonomies".into(),
+        "/hsds/taxonomy_terms?per_page=500".into(),
+    ];
+    // Postcodes at and around the seeds, with radii from tight to wide.
+    for pin in ["226001", "226024", "226004", "226016", "226010", "110001", "110002"] {
+        for proximity in ["500", "2000", "5000", "12000", "25000", "500000"] {
+            paths.push(format!(
+                "/hsds/service_at_locations?postcode={pin}&proximity={proximity}&per_page=500&full=true"
+            ));
+            paths.push(format!("/hsds/service_at_locations?postcode={pin}&proximity={proximity}&per_page=1"));
+        }
+        paths.push(format!("/hsds/service_at_locations?postcode={pin}&per_page=500"));
+    }
+    let full = app.get_ok("/hsds/services?per_page=500&full=true").await;
+    for s in full["contents"].as_array().unwrap() {
+        paths.push(format!("/hsds/services/{}", s["id"].as_str().unwrap()));
+        paths.push(format!(
+            "/hsds/organizations/{}?full_service=true",
+            s["organization_id"].as_str().unwrap()
+        ));
+        paths.push(format!("/hsds/organizations/{}", s["organization_id"].as_str().unwrap()));
+        for sal in s["service_at_locations"].as_array().unwrap() {
+            paths.push(format!("/hsds/service_at_locations/{}", sal["id"].as_str().unwrap()));
+        }
+    }
+    assert_eq!(full["total_items"], by_id.len());
+    let mut confidential_seen = 0;
+    for path in &paths {
+        let res = app.get(path).await;
+        let status = res.status().as_u16();
+        let headers: String =
+            res.headers().iter().map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or(""))).collect();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, 200, "{path}: {text}");
+        for s in &secrets {
+            assert!(!leaks(&text, s), "{path}: the body contains the secret '{s}': {text}");
+            assert!(!leaks(&headers, s), "{path}: a header contains the secret '{s}'");
+        }
+        let body: Value = serde_json::from_str(&text).unwrap();
+        let mut locations = Vec::new();
+        hsds_locations(&body, &mut locations);
+        for (name, loc) in locations {
+            let seed = SEEDS.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("{path}: {name}"));
+            let point =
+                LonLat { lon: loc["longitude"].as_f64().unwrap(), lat: loc["latitude"].as_f64().unwrap() };
+            assert_eq!(point, served[&name], "{path}: {name} is at its served point");
+            if seed.confidential {
+                confidential_seen += 1;
+                assert!(loc.get("addresses").is_none_or(|a| a == &json!([])), "{path}: {loc}");
+                assert!(loc["description"].as_str().unwrap().starts_with("Approximate"), "{path}: {loc}");
+                let exact = LonLat { lon: seed.lon, lat: seed.lat };
+                assert!(exact.distance_m(point) > 1_000.0, "{path}: {name} within 1 km of its door");
+            }
+        }
+        // Proximity: nearest first by public point.
+        if let Some(pin) = path.split("postcode=").nth(1).map(|r| &r[..6]) {
+            let places = app.get_ok(&format!("/v1/places?q={pin}")).await;
+            let place =
+                places["items"].as_array().unwrap().iter().find(|p| p["name"] == pin).unwrap().clone();
+            let origin = LonLat { lon: place["lon"].as_f64().unwrap(), lat: place["lat"].as_f64().unwrap() };
+            let d: Vec<f64> = body["contents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| served[s["service"]["name"].as_str().unwrap()])
+                .map(|p| origin.distance_m(p))
+                .collect();
+            assert!(
+                d.windows(2).all(|w| w[0] <= w[1] + 0.1),
+                "{path}: not nearest first by public point: {d:?}"
+            );
+        }
+    }
+    assert!(confidential_seen > 0, "confidential services were served");
+    // The publication data package (`bellmap export --format hsds DIR`): no secret in any file,
+    // and each confidential location row is its served public point.
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("hsds");
+    let command = bellmap::config::Command::Export {
+        format: bellmap::config::FormatArg::Hsds,
+        output: None,
+        include_confidential: false,
+        dir: Some(package.clone()),
+    };
+    let url = app.database_url();
+    let code = tokio::task::spawn_blocking(move || bellmap::cli::run(command, &url).unwrap()).await.unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let mut files = 0;
+    for entry in std::fs::read_dir(&package).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for s in &secrets {
+            assert!(!leaks(&text, s), "{}: contains the secret '{s}'", path.display());
+        }
+        files += 1;
+    }
+    assert!(files >= 10, "the package's files");
+    let mut locations = csv::Reader::from_path(package.join("locations.csv")).unwrap();
+    let mut rows = 0;
+    for r in locations.records() {
+        let r = r.unwrap();
+        let (name, lat, lon) = (&r[3], r[5].parse::<f64>().unwrap(), r[6].parse::<f64>().unwrap());
+        assert_eq!(LonLat { lon, lat }, served[name], "package location of {name}");
+        rows += 1;
+    }
+    assert_eq!(rows, SEEDS.len());
+
+    // A search for a withheld detail finds nothing (and so tells nothing).
+    for q in ["Zzyzx", "Hidden", "Banyan", "PIN-A7731X", "4155"] {
+        for route in ["services", "service_at_locations"] {
+            let body = app.get_ok(&format!("/hsds/{route}?search={q}")).await;
+            assert_eq!(body["total_items"], 0, "{route} search={q}: {body}");
+        }
+    }
+}
