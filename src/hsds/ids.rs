@@ -1,8 +1,9 @@
-//! Stable HSDS identifiers. HSDS wants a UUID for every object; Bellmap derives each one as a
-//! version 5 UUID from one fixed namespace and a name made of the object's kind and the
-//! provider id (or category slug, or attribute name), so an id never changes across restarts or
-//! instances and every instance answers the same id for the same provider. Going back from an
-//! id to a provider is a lookup in a table the HTTP layer builds once per snapshot.
+//! Stable HSDS identifiers. HSDS wants a UUID for every object, the same across restarts and
+//! instances. A provider's service, location and service_at_location carry the provider id
+//! itself (a version 8 UUID: a fixed Bellmap tag, the kind and the id), so an id leads back to
+//! its provider with no table, however many providers there are. Every other object's id is a
+//! version 5 UUID from one fixed namespace and a name made of its kind and the provider id (or
+//! category slug, or attribute name): those are never looked up.
 
 use crate::model::{Category, ProviderId};
 use uuid::Uuid;
@@ -24,18 +25,43 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn prefix(self) -> &'static str {
+    /// The kind's nibble in its ids.
+    fn code(self) -> u8 {
         match self {
-            Kind::Service => "service",
-            Kind::Location => "location",
-            Kind::ServiceAtLocation => "service_at_location",
+            Kind::Service => 1,
+            Kind::Location => 2,
+            Kind::ServiceAtLocation => 3,
         }
     }
 }
 
-/// The id of the provider's object of `kind`.
+/// The first six bytes of every per-provider id (from Bellmap's namespace).
+const TAG: [u8; 6] = [0x6a, 0x1f, 0x4d, 0x2e, 0x8c, 0x1b];
+/// Provider ids are positive and below this (62 bits): the rest of the 64 carry the variant.
+const MAX_PROVIDER_ID: i64 = 1 << 62;
+
+/// The id of the provider's object of `kind`: the tag, version 8 with the kind, a zero byte,
+/// then the RFC 9562 variant bits and the provider id in the low 62 bits.
 pub fn of(kind: Kind, id: ProviderId) -> Uuid {
-    derive(&format!("{}:{}", kind.prefix(), id.0))
+    debug_assert!((0..MAX_PROVIDER_ID).contains(&id.0), "provider ids are database serials");
+    let mut b = [0u8; 16];
+    b[..6].copy_from_slice(&TAG);
+    b[6] = 0x80 | kind.code();
+    b[8..].copy_from_slice(&(id.0 as u64).to_be_bytes());
+    b[8] = 0x80 | (b[8] & 0x3f);
+    Uuid::from_bytes(b)
+}
+
+/// The provider whose object of `kind` has this id, if it is one.
+pub fn provider_of(kind: Kind, id: Uuid) -> Option<ProviderId> {
+    let b = id.as_bytes();
+    if b[..6] != TAG || b[6] != 0x80 | kind.code() || b[7] != 0 || b[8] & 0xc0 != 0x80 {
+        return None;
+    }
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&b[8..]);
+    n[0] &= 0x3f;
+    Some(ProviderId(i64::from_be_bytes(n)))
 }
 
 pub fn service(id: ProviderId) -> Uuid {
@@ -108,10 +134,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_stable_distinct_version_5_uuids() {
+    fn ids_are_stable_distinct_uuids() {
         let a = service(ProviderId(7));
         assert_eq!(a, service(ProviderId(7)));
-        assert_eq!(a.get_version_num(), 5);
+        assert_eq!(a.get_version_num(), 8);
+        assert_eq!(a.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(part(ProviderId(7), "phone:main").get_version_num(), 5);
         assert_ne!(a, service(ProviderId(8)));
         assert_ne!(a, location(ProviderId(7)));
         assert_ne!(location(ProviderId(7)), service_at_location(ProviderId(7)));
@@ -120,5 +148,25 @@ mod tests {
         assert_eq!(o, organization(Some("sample org"), ProviderId(2)));
         assert_ne!(organization(None, ProviderId(1)), organization(None, ProviderId(2)));
         assert_ne!(category_term(Category::Shelter, "en"), category_term(Category::Shelter, "hi"));
+    }
+
+    /// A per-provider id leads back to its provider, for any provider id the database can
+    /// give, and only for its own kind; other UUIDs lead nowhere.
+    #[test]
+    fn per_provider_ids_lead_back_to_their_provider() {
+        for id in [1, 2, 255, 256, 969_857, i64::from(u32::MAX) + 1, MAX_PROVIDER_ID - 1] {
+            for kind in [Kind::Service, Kind::Location, Kind::ServiceAtLocation] {
+                let uuid = of(kind, ProviderId(id));
+                assert_eq!(provider_of(kind, uuid), Some(ProviderId(id)), "{kind:?} {id}");
+                for other in [Kind::Service, Kind::Location, Kind::ServiceAtLocation] {
+                    if other != kind {
+                        assert_eq!(provider_of(other, uuid), None);
+                    }
+                }
+            }
+        }
+        assert_eq!(provider_of(Kind::Service, Uuid::nil()), None);
+        assert_eq!(provider_of(Kind::Service, part(ProviderId(1), "phone:main")), None);
+        assert_eq!(provider_of(Kind::Service, organization(None, ProviderId(1))), None);
     }
 }

@@ -37,31 +37,13 @@ pub const MAX_PROXIMITY_M: f64 = 500_000.0;
 /// Longest `search` text, in characters.
 pub const MAX_SEARCH_CHARS: usize = 200;
 
-/// Every per-provider id of one snapshot, to its provider's slot.
-pub struct Lookup {
-    slots: HashMap<(Kind, Uuid), u32>,
+/// The slot of the active provider whose `kind` object has this id.
+fn slot_of(snap: &Snapshot, kind: Kind, id: Uuid) -> Option<u32> {
+    ids::provider_of(kind, id).and_then(|p| snap.slot_of(p))
 }
 
-impl Lookup {
-    pub fn build(snap: &Snapshot) -> Lookup {
-        let mut slots = HashMap::with_capacity(snap.len() * 3);
-        for (slot, record) in snap.records.iter().enumerate() {
-            for kind in [Kind::Service, Kind::Location, Kind::ServiceAtLocation] {
-                slots.insert((kind, ids::of(kind, record.id())), slot as u32);
-            }
-        }
-        Lookup { slots }
-    }
-
-    /// The slot of the provider whose `kind` object has this id.
-    pub fn slot(&self, kind: Kind, id: Uuid) -> Option<u32> {
-        self.slots.get(&(kind, id)).copied()
-    }
-}
-
-/// What the HSDS routes look up by id, built once per snapshot on first use.
+/// The organizations of one snapshot, built once per snapshot on first use.
 pub struct Catalog {
-    lookup: Lookup,
     /// Organizations by name (then id): (id, name, the slots of their services by id).
     organizations: Vec<(Uuid, String, Vec<u32>)>,
     organization_index: HashMap<Uuid, usize>,
@@ -77,9 +59,9 @@ impl Catalog {
         }
         let mut organizations: Vec<(Uuid, String, Vec<u32>)> =
             by_id.into_iter().map(|(id, (name, slots))| (id, name, slots)).collect();
-        organizations.sort_by(|a, b| ids::normalise(&a.1).cmp(&ids::normalise(&b.1)).then(a.0.cmp(&b.0)));
+        organizations.sort_by_cached_key(|o| (ids::normalise(&o.1), o.0));
         let organization_index = organizations.iter().enumerate().map(|(i, o)| (o.0, i)).collect();
-        Catalog { lookup: Lookup::build(snap), organizations, organization_index }
+        Catalog { organizations, organization_index }
     }
 
     fn organization(&self, id: Uuid) -> Option<&(Uuid, String, Vec<u32>)> {
@@ -408,11 +390,7 @@ pub async fn service(
     Params::parse(req.query_string(), &[])?.finish()?;
     let id = path_id(&path)?;
     let snap = state.index.load();
-    let slot = state
-        .hsds
-        .get(&snap)
-        .lookup
-        .slot(Kind::Service, id)
+    let slot = slot_of(&snap, Kind::Service, id)
         .ok_or_else(|| ApiError::NotFound(format!("no service has id {id}")))?;
     json(&Mapper { snap: &snap, at: super::params::now() }.service(slot, Depth::Full))
 }
@@ -613,11 +591,7 @@ pub async fn service_at_location(
     Params::parse(req.query_string(), &[])?.finish()?;
     let id = path_id(&path)?;
     let snap = state.index.load();
-    let slot = state
-        .hsds
-        .get(&snap)
-        .lookup
-        .slot(Kind::ServiceAtLocation, id)
+    let slot = slot_of(&snap, Kind::ServiceAtLocation, id)
         .ok_or_else(|| ApiError::NotFound(format!("no service_at_location has id {id}")))?;
     json(&Mapper { snap: &snap, at: super::params::now() }.service_at_location(slot, true))
 }
