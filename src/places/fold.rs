@@ -94,9 +94,65 @@ pub fn loose(folded: &str) -> String {
     out
 }
 
+/// [`fold`] into `out` (cleared first), for scans that fold a million texts: ASCII text, the
+/// common case, is folded byte by byte with no Unicode normalisation and no allocation.
+pub fn fold_into(s: &str, out: &mut String) {
+    out.clear();
+    if !s.is_ascii() {
+        out.push_str(&fold(s));
+        return;
+    }
+    let mut space = false;
+    for b in s.bytes() {
+        match b {
+            b'\'' | b'`' => {}
+            b if b.is_ascii_alphanumeric() => {
+                if space && !out.is_empty() {
+                    out.push(' ');
+                }
+                space = false;
+                out.push(char::from(b.to_ascii_lowercase()));
+            }
+            _ => space = true,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path folds every ASCII text exactly as `fold` does, and any other text too.
+    #[test]
+    fn fold_into_is_fold() {
+        let mut out = String::from("left over");
+        let mut texts: Vec<String> = [
+            "",
+            " ",
+            "...",
+            "LUCKNOW",
+            "  São  Paulo ",
+            "Kal'kuta",
+            "it`s",
+            "a--b",
+            "One Stop Centre (OSC) #4",
+            "Aurangābād",
+            "लखनऊ",
+            "Straße",
+            "x\ty\nz",
+            "  lead and trail  ",
+            "A1 b2,C3;d4",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every printable ASCII character, alone and between letters.
+        texts.extend((0x20u8..0x7f).map(|b| format!("a{}B {}", char::from(b), char::from(b))));
+        for t in &texts {
+            fold_into(t, &mut out);
+            assert_eq!(out, fold(t), "{t:?}");
+        }
+    }
 
     #[test]
     fn case_accents_and_punctuation_fold() {

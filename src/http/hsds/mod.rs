@@ -196,7 +196,7 @@ fn term_of(id: Uuid) -> Option<Term> {
 }
 
 /// The filters of `/services` and `/service_at_locations`.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Selection {
     /// Folded words, each of which must be in the name, organization or description.
     words: Vec<String>,
@@ -260,7 +260,7 @@ impl Selection {
 
     /// Whether the provider in `slot` passes. Only public members are searched: never an
     /// address, locality, postal code or phone a confidential provider withholds.
-    fn matches(&self, snap: &Snapshot, slot: u32) -> bool {
+    fn matches(&self, snap: &Snapshot, slot: u32, folded: &mut Folded) -> bool {
         let p = snap.record(slot);
         if let Some(t) = self.modified_after
             && p.updated_at().unix_timestamp() < t
@@ -278,24 +278,40 @@ impl Selection {
             _ => {}
         }
         if !self.words.is_empty() {
-            let text = [Some(p.name()), p.organization(), p.description()]
-                .into_iter()
-                .flatten()
-                .map(places::fold::fold)
-                .collect::<Vec<_>>()
-                .join(" ");
-            if !self.words.iter().all(|w| text.contains(w.as_str())) {
+            let Folded(texts) = folded;
+            for (text, into) in
+                [Some(p.name()), p.organization(), p.description()].into_iter().zip(texts.iter_mut())
+            {
+                places::fold::fold_into(text.unwrap_or(""), into);
+            }
+            // A word is never split between two texts: it holds no space.
+            if !self.words.iter().all(|w| texts.iter().any(|t| t.contains(w.as_str()))) {
                 return false;
             }
         }
         true
     }
 
-    /// Every slot that passes, by id.
-    fn slots(&self, snap: &Snapshot) -> Vec<u32> {
-        (0..snap.len() as u32).filter(|s| self.matches(snap, *s)).collect()
+    /// Every slot that passes, by id. An organization's services are its catalog entry's, not
+    /// a scan of every provider.
+    fn slots(&self, snap: &Arc<Snapshot>, catalog: &CatalogCache) -> Vec<u32> {
+        let mut folded = Folded::default();
+        match self.organization {
+            Some(org) => {
+                let rest = Selection { organization: None, ..self.clone() };
+                let catalog = catalog.get(snap);
+                let services = catalog.organization(org).map_or(&[][..], |o| &o.2[..]);
+                services.iter().copied().filter(|s| rest.matches(snap, *s, &mut folded)).collect()
+            }
+            None => (0..snap.len() as u32).filter(|s| self.matches(snap, *s, &mut folded)).collect(),
+        }
     }
 }
+
+/// Folded copies of one provider's searched texts (name, organization, description), reused from
+/// provider to provider so that a scan of a million allocates nothing for ASCII text.
+#[derive(Default)]
+struct Folded([String; 3]);
 
 const LIST_PARAMS: [&str; 11] = [
     "search",
@@ -355,8 +371,12 @@ pub async fn services(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
     format(&mut p);
     p.finish()?;
     let snap = state.index.load();
+    // A scan of every provider: off the async workers.
+    let slots = {
+        let (snap, state) = (snap.clone(), state.clone());
+        web::block(move || selection.slots(&snap, &state.hsds)).await?
+    };
     let mapper = Mapper { snap: &snap, at: super::params::now() };
-    let slots = selection.slots(&snap);
     let depth = if full { Depth::Full } else { Depth::List };
     json(&paging.apply(&slots, |slot| mapper.service(slot, depth)))
 }
@@ -559,14 +579,22 @@ pub async fn service_at_locations(
     }
     p.finish()?;
     let snap = state.index.load();
-    let slots: Vec<u32> = match origin {
-        // Nearest first by public point: the same query as /v1/providers/within.
-        Some(o) => within(&snap, o, proximity.unwrap_or(MAX_PROXIMITY_M), &Filters::default())
-            .into_iter()
-            .map(|h| h.slot)
-            .filter(|s| selection.matches(&snap, *s))
-            .collect(),
-        None => selection.slots(&snap),
+    // A scan of every provider, or of those within 500 km: off the async workers.
+    let slots: Vec<u32> = {
+        let (snap, state) = (snap.clone(), state.clone());
+        web::block(move || match origin {
+            // Nearest first by public point: the same query as /v1/providers/within.
+            Some(o) => {
+                let mut folded = Folded::default();
+                within(&snap, o, proximity.unwrap_or(MAX_PROXIMITY_M), &Filters::default())
+                    .into_iter()
+                    .map(|h| h.slot)
+                    .filter(|s| selection.matches(&snap, *s, &mut folded))
+                    .collect()
+            }
+            None => selection.slots(&snap, &state.hsds),
+        })
+        .await?
     };
     let mapper = Mapper { snap: &snap, at: super::params::now() };
     json(&paging.apply(&slots, |slot| mapper.service_at_location(slot, full)))
