@@ -52,3 +52,21 @@ pub const FIELD_TERMS: [(&str, &str, &str); 10] = [
         "The organization's name as this record spells it, where it differs from the organization's (admin data packages only).",
     ),
 ];
+
+/// The name and description of a taxonomy Bellmap publishes.
+pub fn taxonomy_text(t: ids::Taxonomy) -> (&'static str, &'static str) {
+    match t {
+        ids::Taxonomy::CategoriesEn => (
+            "Bellmap service categories",
+            "The kinds of support a Bellmap service offers, with English labels.",
+        ),
+        ids::Taxonomy::CategoriesHi => (
+            "Bellmap service categories (Hindi)",
+            "The same kinds of support with Hindi labels; each term has the code of its English term.",
+        ),
+        ids::Taxonomy::Attributes => (
+            "Bellmap fields",
+            "Fields of a Bellmap record that HSDS has no member for, given as attribute values.",
+        ),
+    }
+}

@@ -138,7 +138,7 @@ impl PackageWriter {
             written: 0,
         };
         for t in Taxonomy::ALL {
-            let (name, description) = taxonomy_text(t);
+            let (name, description) = crate::hsds::taxonomy_text(t);
             writer.row("taxonomies.csv", &[&t.id().to_string(), name, description, "1"])?;
         }
         for lang in ["en", "hi"] {
@@ -393,23 +393,6 @@ impl PackageWriter {
         std::fs::write(&path, text + "\n")
             .map_err(|source| PackageError::Io { path: path.display().to_string(), source })?;
         Ok(self.written)
-    }
-}
-
-fn taxonomy_text(t: Taxonomy) -> (&'static str, &'static str) {
-    match t {
-        Taxonomy::CategoriesEn => (
-            "Bellmap service categories",
-            "The kinds of support a Bellmap service offers, with English labels.",
-        ),
-        Taxonomy::CategoriesHi => (
-            "Bellmap service categories (Hindi)",
-            "The same kinds of support with Hindi labels; each term has the code of its English term.",
-        ),
-        Taxonomy::Attributes => (
-            "Bellmap fields",
-            "Fields of a Bellmap record that HSDS has no member for, given as attribute values.",
-        ),
     }
 }
 

@@ -23,8 +23,7 @@ impl Service {
         let db = self.replica.as_ref().map_or(&self.db, |r| r.db());
         match db.feed(from, until, limit)? {
             Feed::Page { changes, more } => {
-                let next =
-                    more.then(|| changes.last().map(|c| FeedPosition { seq: c.seq, id: c.id })).flatten();
+                let next = changes.last().filter(|_| more).map(|c| FeedPosition { seq: c.seq, id: c.id });
                 Ok(FeedPage { changes, next, until: until.max(from.seq) })
             }
             Feed::Expired { feed_from } => Err(ServiceError::Gone(format!(

@@ -77,20 +77,7 @@ pub fn all_terms() -> Vec<HsdsTaxonomyTerm> {
 }
 
 pub fn taxonomy(t: Taxonomy) -> HsdsTaxonomy {
-    let (name, description) = match t {
-        Taxonomy::CategoriesEn => (
-            "Bellmap service categories",
-            "The kinds of support a Bellmap service offers, with English labels.",
-        ),
-        Taxonomy::CategoriesHi => (
-            "Bellmap service categories (Hindi)",
-            "The same kinds of support with Hindi labels; each term has the code of its English term.",
-        ),
-        Taxonomy::Attributes => (
-            "Bellmap fields",
-            "Fields of a Bellmap record that HSDS has no member for, given as attribute values.",
-        ),
-    };
+    let (name, description) = crate::hsds::taxonomy_text(t);
     HsdsTaxonomy { id: t.id().to_string(), name, description, version: "1" }
 }
 
