@@ -30,22 +30,9 @@ fi
 
 cargo build --locked --bin bellmap
 WORK="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 # Seeded from the bundled sample (data/providers.csv), as `bellmap serve` does on an empty database.
-BELLMAP_BIND="127.0.0.1:$PORT" DATABASE_URL="sqlite://$WORK/hsds.db" BELLMAP_WORKERS=1 \
-  "$TARGET_DIR/debug/bellmap" serve >"$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 240); do
-  if curl -fsS --max-time 2 "$BASE/ready" 2>/dev/null | grep -q '"providers":[1-9]'; then break; fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-  sleep 0.5
-done
+source tests/clients/serve.sh
+start_bellmap "$WORK"
 fetch() {
   if ! curl -fsS --max-time 30 "$BASE$1" -o "$2"; then
     echo "HSDS check FAILED: GET $1 did not answer 200; the server's log:" >&2
@@ -83,12 +70,12 @@ fetch "/hsds/service_at_locations/$(id_of hours_sal)" "$WORK/sal_hours.json"
 fetch "/hsds/services?per_page=100" "$WORK/list.json"
 fetch "/hsds/services?per_page=20&full=true" "$WORK/list_full.json"
 fetch "/hsds/service_at_locations?postcode=226001&proximity=50000&per_page=20" "$WORK/sal_list.json"
-stop_server
+stop_bellmap
 
 # The data package (`bellmap export --format hsds`, the public view): each file is one of HSDS's
 # tabular resources by its path in compiled/tabular.json, its columns are that object's members,
 # its required members are there, and datapackage.json lists every file.
-DATABASE_URL="sqlite://$WORK/hsds.db" "$TARGET_DIR/debug/bellmap" export --format hsds "$WORK/package"
+DATABASE_URL="sqlite://$WORK/bellmap.db" "$TARGET_DIR/debug/bellmap" export --format hsds "$WORK/package"
 python3 - "$WORK/package" "$SCHEMA_DIR/compiled/tabular.json" <<'PY'
 import csv, json, os, sys
 package, tabular = sys.argv[1], json.load(open(sys.argv[2]))["properties"]

@@ -28,20 +28,8 @@ if [ ! -x "$VENV/bin/openapi-spec-validator" ]; then
 fi
 
 TMP="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-BASE="http://127.0.0.1:$PORT"
-BELLMAP_BIND="127.0.0.1:$PORT" DATABASE_URL="sqlite://$TMP/ogc.db" BELLMAP_WORKERS=2 \
-  "$BIN" serve >"$TMP/serve.log" 2>&1 &
-SERVER_PID=$!
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-}
-trap 'stop_server; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 120); do
-  if curl -fsS --max-time 2 "$BASE/health" >/dev/null 2>&1; then break; fi
-  sleep 0.5
-done
+source tests/clients/serve.sh
+start_bellmap "$TMP" BELLMAP_WORKERS=2
 curl -fsS --max-time 5 "$BASE/ready" >/dev/null || { cat "$TMP/serve.log" >&2; exit 1; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
