@@ -193,8 +193,9 @@ pub struct Db {
     backend: Backend,
 }
 
-/// Rows per page when loading every active provider.
-const LOAD_PAGE: i64 = 20_000;
+/// Rows per page when loading every active provider: pages in flight are memory the records
+/// are allocated around, so they are kept small (a page is one short index range read).
+const LOAD_PAGE: i64 = 4_000;
 
 /// Makes the open transaction read one snapshot: a SQLite transaction does; a PostgreSQL one
 /// must ask, as its first statement.
@@ -336,6 +337,13 @@ impl Db {
         ))
         .get_result(&mut conn)?;
         Ok(Some(analyzed))
+    }
+
+    /// Providers with status active (by the status index).
+    pub fn count_active(&self) -> Result<usize, DbError> {
+        let mut conn = self.pool.get()?;
+        let n: i64 = providers::table.filter(providers::status.eq("active")).count().get_result(&mut conn)?;
+        Ok(n as usize)
     }
 
     pub fn count_providers(&self) -> Result<i64, DbError> {

@@ -93,14 +93,24 @@ fn log_left_out(left_out: usize) {
 #[derive(Default)]
 pub struct Loader {
     packer: Packer,
-    shown: Vec<(Arc<Record>, LonLat)>,
+    records: Vec<Record>,
+    points: Vec<LonLat>,
     left_out: usize,
 }
 
 impl Loader {
+    /// A loader for about `n` providers: its lists are made that long at once, not grown by
+    /// doubling (each growth copied every record and left the old copy to the allocator).
+    pub fn with_capacity(n: usize) -> Loader {
+        Loader { records: Vec::with_capacity(n), points: Vec::with_capacity(n), ..Loader::default() }
+    }
+
     pub fn push(&mut self, p: Provider) {
         match shown(&p) {
-            Some(at) => self.shown.push((self.packer.pack(&p), at)),
+            Some(at) => {
+                self.records.push(self.packer.pack(&p));
+                self.points.push(at);
+            }
             // Active but not shown: confidential without a public point.
             None => self.left_out += usize::from(p.data.status == Status::Active),
         }
@@ -110,19 +120,24 @@ impl Loader {
 impl Snapshot {
     /// Builds a snapshot of `providers` (any order, any status).
     pub fn build(version: u64, providers: impl IntoIterator<Item = Provider>) -> Snapshot {
-        let mut loader = Loader::default();
+        let mut providers: Vec<Provider> = providers.into_iter().collect();
+        providers.sort_by_key(|p| p.id);
+        let mut loader = Loader::with_capacity(providers.len());
         providers.into_iter().for_each(|p| loader.push(p));
         Snapshot::load(version, loader)
     }
 
-    /// Builds the snapshot of what `loader` read.
-    pub fn load(version: u64, mut loader: Loader) -> Snapshot {
+    /// Builds the snapshot of what `loader` read, in id order (as the store gives them).
+    pub fn load(version: u64, loader: Loader) -> Snapshot {
         log_left_out(loader.left_out);
-        if !loader.shown.is_sorted_by_key(|(r, _)| r.id()) {
-            loader.shown.sort_by_key(|(r, _)| r.id());
+        let Loader { packer, mut records, mut points, .. } = loader;
+        if !records.is_sorted_by_key(Record::id) {
+            let mut order: Vec<usize> = (0..records.len()).collect();
+            order.sort_by_key(|&i| records[i].id());
+            records = order.iter().map(|&i| records[i].clone()).collect();
+            points = order.iter().map(|&i| points[i]).collect();
         }
-        let (items, points): (Vec<Arc<Record>>, Vec<LonLat>) = loader.shown.into_iter().unzip();
-        Snapshot::assemble(version, loader.packer.finish(items), points, None)
+        Snapshot::assemble(version, packer.finish(records), points, None)
     }
 
     /// The snapshot of change `version`: this one with `changed` (every provider written since,

@@ -6,6 +6,7 @@
 
 use super::clusters::category_bits;
 use crate::hours::HoursOf;
+use crate::model::fields::{E164, e164_of};
 use crate::model::{
     Category, Confidential, LocationPrecision, LonLat, Phone, Provider, ProviderId, Status, Wheelchair,
 };
@@ -14,10 +15,18 @@ use serde::ser::{SerializeSeq, Serializer};
 use std::sync::{Arc, OnceLock};
 use time::{Date, OffsetDateTime};
 
-/// The text members of a record, in the order its own text holds them.
+/// The text members of a record, in the order its text holds them: a member is found by stepping
+/// over the ones before it, so those every snapshot build reads (country, languages, hours) and
+/// those the shortest answers write (name, phone) come first.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Text {
+    Country,
+    /// The language codes joined by ';' (a code never holds one).
+    Languages,
+    Hours,
     Name,
+    Phone,
+    PhoneE164,
     Organization,
     Description,
     Address,
@@ -25,9 +34,6 @@ enum Text {
     District,
     State,
     PostalCode,
-    Country,
-    Phone,
-    PhoneE164,
     Hotline,
     HotlineE164,
     Sms,
@@ -36,18 +42,32 @@ enum Text {
     IntakeE164,
     Email,
     Website,
-    /// The language codes joined by ';' (a code never holds one).
-    Languages,
-    Hours,
     Eligibility,
     Cost,
 }
 
 const TEXTS: usize = Text::Cost as usize + 1;
 
+/// The E.164 members, as bits.
+const DERIVABLE: u32 = 1 << Text::PhoneE164 as u32
+    | 1 << Text::HotlineE164 as u32
+    | 1 << Text::SmsE164 as u32
+    | 1 << Text::IntakeE164 as u32;
+
 impl Text {
     /// Members whose values recur across providers, kept once in the dictionary. Addresses,
     /// postal codes and intake phones are never among them.
+    /// For an E.164 member, the phone it is the E.164 form of.
+    fn display(self) -> Option<Text> {
+        match self {
+            Text::PhoneE164 => Some(Text::Phone),
+            Text::HotlineE164 => Some(Text::Hotline),
+            Text::SmsE164 => Some(Text::Sms),
+            Text::IntakeE164 => Some(Text::IntakePhone),
+            _ => None,
+        }
+    }
+
     fn shared(self) -> bool {
         matches!(
             self,
@@ -65,30 +85,80 @@ impl Text {
     }
 }
 
-/// A text member's value: absent, an entry of the dictionary (`SHARED` set), or the end of its
-/// bytes in the record's own text, where it starts at the end of the previous own value.
-const ABSENT: u32 = u32::MAX;
-const SHARED: u32 = 1 << 31;
+/// How a record's text members are laid out in its text: numbers written as one `char` each
+/// (see [`push_number`]), so the whole record stays one `str` with no unsafe decoding. A member
+/// present in `present` is, in member order, either a dictionary id (its bit set in `shared`)
+/// or a byte length followed by that many bytes of the value.
+fn push_number(text: &mut String, n: u32) {
+    // A char holds 0..=0x10FFFF except the surrogates: 0x10F800 values. Lengths (at most 16,000
+    // bytes by validation) and dictionary ids take one char; anything larger, an escape and two.
+    match char_of(n) {
+        Some(c) if n < ESCAPE => text.push(c),
+        _ => {
+            for part in [ESCAPE, n / ESCAPE, n % ESCAPE] {
+                text.push(char_of(part).expect("every part is below ESCAPE"));
+            }
+        }
+    }
+}
 
-/// One provider, packed: what answers show of it. Read it through [`View`], which knows the
-/// dictionary. The public point is the snapshot's (`Snapshot::points`); the external id,
-/// creation time and the stored public points it was worked out from are only in the store.
-#[derive(Debug)]
+/// The last value one char holds; it also marks a number written as two more chars.
+const ESCAPE: u32 = 0x10_F7FF;
+
+fn char_of(n: u32) -> Option<char> {
+    char::from_u32(if n < 0xD800 { n } else { n.checked_add(0x800)? })
+}
+
+fn number_of(c: char) -> u32 {
+    let c = c as u32;
+    if c < 0xD800 { c } else { c - 0x800 }
+}
+
+/// The number at the start of `text`, and what follows it.
+fn take_number(text: &str) -> (u32, &str) {
+    let mut chars = text.chars();
+    let first = chars.next().map_or(0, number_of);
+    if first < ESCAPE {
+        return (first, chars.as_str());
+    }
+    let high = chars.next().map_or(0, number_of);
+    let low = chars.next().map_or(0, number_of);
+    (high * ESCAPE + low, chars.as_str())
+}
+
+/// One provider, packed: what answers show of it, in 72 bytes plus one shared allocation of
+/// text. Read it through [`View`], which knows the dictionary. The public point is the
+/// snapshot's (`Snapshot::points`); the external id, creation time and the stored public
+/// points it was worked out from are only in the store.
+#[derive(Debug, Clone)]
 pub struct Record {
     id: ProviderId,
     location: Confidential<LonLat>,
     updated_at: OffsetDateTime,
+    /// The text members (see [`push_number`]). Holds the exact address and intake phone of a
+    /// confidential provider: never printed.
+    text: Confidential<Arc<str>>,
     verified_on: Option<Date>,
+    /// Bit `i` set when text member `i` has a value...
+    present: u32,
+    /// ...and when that value is in the dictionary (for an E.164 member: when it is the one
+    /// [`e164_of`] works out, and nothing is kept of it).
+    shared: u32,
     /// Bit `i` for `Category::ALL[i]`.
     categories: u16,
-    confidential: bool,
-    open_24_7: bool,
-    precision: LocationPrecision,
-    wheelchair: Wheelchair,
-    status: Status,
-    texts: [u32; TEXTS],
-    /// Holds the exact address and intake phone of a confidential provider: never printed.
-    own: Confidential<Box<str>>,
+    /// See the `FLAG_` constants.
+    flags: u8,
+}
+
+const FLAG_CONFIDENTIAL: u8 = 1;
+const FLAG_OPEN_24_7: u8 = 1 << 1;
+/// Index in `LocationPrecision::ALL`, `Status::ALL` and (two bits) `Wheelchair::ALL`.
+const FLAG_PRECISION: u32 = 2;
+const FLAG_STATUS: u32 = 3;
+const FLAG_WHEELCHAIR: u32 = 4;
+
+fn position<T: PartialEq>(all: &[T], value: &T) -> u8 {
+    all.iter().position(|v| v == value).unwrap_or(0) as u8
 }
 
 /// The values records share, each kept once. Frozen once its records are packed: records a
@@ -147,9 +217,14 @@ fn pack(p: &Provider, mut shared: impl FnMut(&str) -> Option<u32>) -> Record {
     let (hotline, hotline_e164) = split(&d.hotline);
     let (sms, sms_e164) = split(&d.sms);
     let (intake, intake_e164) = split(d.intake_phone.reveal());
-    // In member order: own values are laid end to end in it.
+    // In member order: the text holds them in it.
     let values: [(Text, Option<&str>); TEXTS] = [
+        (Text::Country, Some(&d.country)),
+        (Text::Languages, languages.as_deref()),
+        (Text::Hours, d.hours.as_deref()),
         (Text::Name, Some(&d.name)),
+        (Text::Phone, phone),
+        (Text::PhoneE164, phone_e164),
         (Text::Organization, d.organization.as_deref()),
         (Text::Description, d.description.as_deref()),
         (Text::Address, d.address.reveal().as_deref()),
@@ -157,9 +232,6 @@ fn pack(p: &Provider, mut shared: impl FnMut(&str) -> Option<u32>) -> Record {
         (Text::District, d.district.as_deref()),
         (Text::State, d.state.as_deref()),
         (Text::PostalCode, d.postal_code.reveal().as_deref()),
-        (Text::Country, Some(&d.country)),
-        (Text::Phone, phone),
-        (Text::PhoneE164, phone_e164),
         (Text::Hotline, hotline),
         (Text::HotlineE164, hotline_e164),
         (Text::Sms, sms),
@@ -168,44 +240,57 @@ fn pack(p: &Provider, mut shared: impl FnMut(&str) -> Option<u32>) -> Record {
         (Text::IntakeE164, intake_e164),
         (Text::Email, d.email.as_deref()),
         (Text::Website, d.website.as_deref()),
-        (Text::Languages, languages.as_deref()),
-        (Text::Hours, d.hours.as_deref()),
         (Text::Eligibility, d.eligibility.as_deref()),
         (Text::Cost, d.cost.as_deref()),
     ];
     debug_assert!(values.iter().enumerate().all(|(i, (member, _))| *member as usize == i));
-    let mut own = String::new();
-    let mut texts = [ABSENT; TEXTS];
+    let mut text = String::new();
+    let (mut present, mut in_dictionary) = (0u32, 0u32);
     for (member, value) in values {
         let Some(value) = value else { continue };
-        texts[member as usize] = match member.shared().then(|| shared(value)).flatten() {
-            Some(id) => id | SHARED,
-            None => {
-                own.push_str(value);
-                own.len() as u32
+        let bit = 1 << member as u32;
+        present |= bit;
+        if let Some(display) = member.display() {
+            // Kept only when it is not the one worked out from the number and the country.
+            let derived = values[display as usize].1.and_then(|display| e164_of(display, &d.country));
+            if derived.is_some_and(|e| e.as_str() == value) {
+                in_dictionary |= bit;
+                continue;
             }
-        };
+        }
+        match member.shared().then(|| shared(value)).flatten() {
+            Some(id) => {
+                in_dictionary |= bit;
+                push_number(&mut text, id);
+            }
+            None => {
+                push_number(&mut text, value.len() as u32);
+                text.push_str(value);
+            }
+        }
     }
+    let flags = (u8::from(d.confidential) * FLAG_CONFIDENTIAL)
+        | (u8::from(d.open_24_7) * FLAG_OPEN_24_7)
+        | (position(&LocationPrecision::ALL, &d.location_precision) << FLAG_PRECISION)
+        | (position(&Status::ALL, &d.status) << FLAG_STATUS)
+        | (position(&Wheelchair::ALL, &d.wheelchair) << FLAG_WHEELCHAIR);
     Record {
         id: p.id,
         location: Confidential::new(*d.location.reveal()),
         updated_at: p.updated_at,
+        text: Confidential::new(text.into()),
         verified_on: d.verified_on,
+        present,
+        shared: in_dictionary,
         categories: category_bits(&d.categories),
-        confidential: d.confidential,
-        open_24_7: d.open_24_7,
-        precision: d.location_precision,
-        wheelchair: d.wheelchair,
-        status: d.status,
-        texts,
-        own: Confidential::new(own.into_boxed_str()),
+        flags,
     }
 }
 
 /// The records of a snapshot, by slot, with the dictionary their shared values are in.
 pub struct Records {
     dictionary: Arc<Dictionary>,
-    items: Vec<Arc<Record>>,
+    items: Vec<Record>,
 }
 
 impl Records {
@@ -230,15 +315,14 @@ impl Records {
         self.items.iter().map(|record| View { record, dictionary: &self.dictionary })
     }
 
-    /// Bytes on the heap: the slot list, each record (with its `Arc` counts) and its own
-    /// text, and the dictionary (allocator overhead aside).
+    /// Bytes on the heap: the records, each one's text (with its `Arc` counts), and the
+    /// dictionary (allocator overhead aside; a text shared with an earlier snapshot counts in both).
     pub fn heap_bytes(&self) -> usize {
-        let own: usize = self.items.iter().map(|r| r.own.reveal().len()).sum();
+        let text: usize = self.items.iter().map(|r| r.text.reveal().len() + 16).sum();
         let d = &self.dictionary;
         let values: usize = d.values.iter().map(|v| v.len() + 16).sum();
-        self.items.capacity() * size_of::<Arc<Record>>()
-            + self.items.len() * (size_of::<Record>() + 16)
-            + own
+        self.items.capacity() * size_of::<Record>()
+            + text
             + values
             + d.values.capacity() * size_of::<Arc<str>>()
             + d.ids.capacity() * (size_of::<(Arc<str>, u32)>() + 1)
@@ -251,19 +335,19 @@ impl Records {
 
     /// Records made by a small change from this one: `records` (shared with it or packed by
     /// [`Records::pack`]) with the same dictionary.
-    pub fn with_items(&self, items: Vec<Arc<Record>>) -> Records {
+    pub fn with_items(&self, items: Vec<Record>) -> Records {
         Records { dictionary: self.dictionary.clone(), items }
     }
 
-    /// The record in `slot`, to share with the records of a later snapshot.
-    pub fn shared(&self, slot: usize) -> Arc<Record> {
+    /// The record in `slot`, for the records of a later snapshot (its text is shared).
+    pub fn shared(&self, slot: usize) -> Record {
         self.items[slot].clone()
     }
 
     /// `p` packed against this dictionary, for the records of a later snapshot: values it
     /// lacks are kept in the record's own text (a full reload makes a new dictionary).
-    pub fn pack(&self, p: &Provider) -> Arc<Record> {
-        Arc::new(pack(p, |value| self.dictionary.find(value)))
+    pub fn pack(&self, p: &Provider) -> Record {
+        pack(p, |value| self.dictionary.find(value))
     }
 }
 
@@ -275,13 +359,13 @@ pub struct Packer {
 }
 
 impl Packer {
-    pub fn pack(&mut self, p: &Provider) -> Arc<Record> {
+    pub fn pack(&mut self, p: &Provider) -> Record {
         let dictionary = &mut self.dictionary;
-        Arc::new(pack(p, |value| Some(dictionary.intern(value))))
+        pack(p, |value| Some(dictionary.intern(value)))
     }
 
     /// The records `items` (packed here), by slot.
-    pub fn finish(mut self, mut items: Vec<Arc<Record>>) -> Records {
+    pub fn finish(mut self, mut items: Vec<Record>) -> Records {
         self.dictionary.ids.shrink_to_fit();
         self.dictionary.values.shrink_to_fit();
         items.shrink_to_fit();
@@ -306,7 +390,37 @@ pub struct View<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PhoneRef<'a> {
     pub display: &'a str,
-    pub e164: Option<&'a str>,
+    pub e164: Option<E164Ref<'a>>,
+}
+
+/// A phone's E.164 form: kept in the record, or worked out from the number as written.
+#[derive(Debug, Clone, Copy)]
+pub enum E164Ref<'a> {
+    Kept(&'a str),
+    Derived(E164),
+}
+
+impl E164Ref<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            E164Ref::Kept(s) => s,
+            E164Ref::Derived(e) => e.as_str(),
+        }
+    }
+}
+
+impl PartialEq for E164Ref<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for E164Ref<'_> {}
+
+impl Serialize for E164Ref<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// A record's language codes, borrowed (joined by ';'): serialised as a list of strings.
@@ -338,22 +452,51 @@ impl<'a> View<'a> {
         self.text_at(member as usize)
     }
 
-    /// The text member with index `i`.
+    /// The text member with index `i`: the members before it are stepped over.
     fn text_at(self, i: usize) -> Option<&'a str> {
-        let value = self.record.texts[i];
-        if value == ABSENT {
+        let Record { present, shared, .. } = *self.record;
+        if present >> i & 1 == 0 || shared >> i & 1 != 0 && DERIVABLE >> i & 1 != 0 {
             return None;
         }
-        if value & SHARED != 0 {
-            return Some(&self.dictionary.values[(value & !SHARED) as usize]);
+        let mut rest: &'a str = self.record.text.reveal();
+        for j in 0..=i {
+            // Absent, or an E.164 form worked out when written: nothing kept.
+            if present >> j & 1 == 0 || shared >> j & 1 != 0 && DERIVABLE >> j & 1 != 0 {
+                continue;
+            }
+            let (n, after) = take_number(rest);
+            if shared >> j & 1 != 0 {
+                if j == i {
+                    return Some(&self.dictionary.values[n as usize]);
+                }
+                rest = after;
+            } else {
+                let (value, after) = after.split_at(n as usize);
+                if j == i {
+                    return Some(value);
+                }
+                rest = after;
+            }
         }
-        // Own values are laid out in member order: this one starts where the last before it ends.
-        let start = self.record.texts[..i].iter().rev().find(|&&v| v & SHARED == 0).map_or(0, |&end| end);
-        Some(&self.record.own.reveal()[start as usize..value as usize])
+        None
+    }
+
+    fn flag(self, flag: u8) -> bool {
+        self.record.flags & flag != 0
+    }
+
+    fn flag_index(self, shift: u32, bits: u8) -> usize {
+        usize::from(self.record.flags >> shift & bits)
     }
 
     fn phone_of(self, display: Text, e164: Text) -> Option<PhoneRef<'a>> {
-        self.text(display).map(|display| PhoneRef { display, e164: self.text(e164) })
+        let shown = self.text(display)?;
+        let e164 = if self.record.shared >> e164 as u32 & 1 != 0 {
+            e164_of(shown, self.country()).map(E164Ref::Derived)
+        } else {
+            self.text(e164).map(E164Ref::Kept)
+        };
+        Some(PhoneRef { display: shown, e164 })
     }
 
     pub fn id(self) -> ProviderId {
@@ -391,16 +534,16 @@ impl<'a> View<'a> {
     }
 
     pub fn location_precision(self) -> LocationPrecision {
-        self.record.precision
+        LocationPrecision::ALL[self.flag_index(FLAG_PRECISION, 1)]
     }
 
     /// See [`Provider::public_precision`].
     pub fn public_precision(self) -> LocationPrecision {
-        if self.record.confidential { LocationPrecision::Approximate } else { self.record.precision }
+        if self.confidential() { LocationPrecision::Approximate } else { self.location_precision() }
     }
 
     pub fn confidential(self) -> bool {
-        self.record.confidential
+        self.flag(FLAG_CONFIDENTIAL)
     }
 
     pub fn address(self) -> Confidential<Option<&'a str>> {
@@ -460,12 +603,12 @@ impl<'a> View<'a> {
     }
 
     pub fn open_24_7(self) -> bool {
-        self.record.open_24_7
+        self.flag(FLAG_OPEN_24_7)
     }
 
     /// What its schedule depends on.
     pub fn hours_of(self) -> HoursOf<'a> {
-        HoursOf { hours: self.hours(), open_24_7: self.record.open_24_7, country: self.country() }
+        HoursOf { hours: self.hours(), open_24_7: self.open_24_7(), country: self.country() }
     }
 
     pub fn eligibility(self) -> Option<&'a str> {
@@ -477,7 +620,7 @@ impl<'a> View<'a> {
     }
 
     pub fn wheelchair(self) -> Wheelchair {
-        self.record.wheelchair
+        Wheelchair::ALL[self.flag_index(FLAG_WHEELCHAIR, 3)]
     }
 
     pub fn verified_on(self) -> Option<Date> {
@@ -485,7 +628,7 @@ impl<'a> View<'a> {
     }
 
     pub fn status(self) -> Status {
-        self.record.status
+        Status::ALL[self.flag_index(FLAG_STATUS, 1)]
     }
 
     pub fn updated_at(self) -> OffsetDateTime {
@@ -510,12 +653,12 @@ impl PartialEq for View<'_> {
             && a.updated_at == b.updated_at
             && a.verified_on == b.verified_on
             && a.categories == b.categories
-            && a.confidential == b.confidential
-            && a.open_24_7 == b.open_24_7
-            && a.precision == b.precision
-            && a.wheelchair == b.wheelchair
-            && a.status == b.status
+            && a.flags == b.flags
             && (0..TEXTS).all(|i| self.text_at(i) == o.text_at(i))
+            && self.phone() == o.phone()
+            && self.hotline() == o.hotline()
+            && self.sms() == o.sms()
+            && self.intake_phone().reveal() == o.intake_phone().reveal()
     }
 }
 
@@ -527,7 +670,8 @@ mod tests {
     fn assert_members(view: View<'_>, p: &Provider) {
         let d = &p.data;
         let phone = |x: &Option<Phone>| x.as_ref().map(|x| (x.display.clone(), x.e164.clone()));
-        let phone_ref = |x: Option<PhoneRef>| x.map(|x| (x.display.to_string(), x.e164.map(str::to_string)));
+        let phone_ref =
+            |x: Option<PhoneRef>| x.map(|x| (x.display.to_string(), x.e164.map(|e| e.as_str().to_string())));
         assert_eq!(view.id(), p.id);
         assert_eq!(view.name(), d.name);
         assert_eq!(view.organization(), d.organization.as_deref());
@@ -604,6 +748,69 @@ mod tests {
         assert_eq!(view.categories(), [Category::Shelter, Category::Other]);
         let phone = serde_json::to_value(view.intake_phone().reveal().unwrap()).unwrap();
         assert_eq!(phone, serde_json::to_value(Phone { display: "181".into(), e164: None }).unwrap());
+    }
+
+    #[test]
+    fn numbers_of_any_size_read_back_as_written() {
+        let numbers = [
+            0,
+            1,
+            127,
+            128,
+            0xD7FF,
+            0xD800,
+            0xDFFF,
+            0xE000,
+            0xFFFF,
+            ESCAPE - 1,
+            ESCAPE,
+            ESCAPE + 1,
+            u32::MAX,
+        ];
+        let mut text = String::new();
+        for n in numbers {
+            push_number(&mut text, n);
+            text.push('x');
+        }
+        let mut rest = text.as_str();
+        for n in numbers {
+            let (got, after) = take_number(rest);
+            assert_eq!(got, n);
+            assert_eq!(after.chars().next(), Some('x'));
+            rest = &after[1..];
+        }
+        assert!(rest.is_empty());
+        let mut short = String::new();
+        push_number(&mut short, 100);
+        assert_eq!(short.len(), 1, "a short value's length takes one byte");
+    }
+
+    /// An E.164 form is worked out again when it is the one the number and country give, and
+    /// kept when it is not (a record holds whatever it was given).
+    #[test]
+    fn e164_forms_are_worked_out_or_kept() {
+        let mut p = crate::sample::providers(1, 3).remove(0);
+        p.data.country = "IN".into();
+        p.data.phone = Some(Phone { display: "0522 230 5551".into(), e164: Some("+915222305551".into()) });
+        p.data.hotline = Some(Phone { display: "+91 522 230 5552".into(), e164: Some("+999".into()) });
+        p.data.sms = Some(Phone { display: "1091".into(), e164: None });
+        p.data.intake_phone = Some(Phone { display: "0522 230 5553".into(), e164: None }).into();
+        let mut packer = Packer::default();
+        let record = packer.pack(&p);
+        let records = packer.finish(vec![record]);
+        assert_members(records.get(0), &p);
+        let e164 = |x: Option<PhoneRef>| x.and_then(|x| x.e164).map(|e| e.as_str().to_string());
+        assert_eq!(e164(records.get(0).phone()).as_deref(), Some("+915222305551"));
+        assert!(matches!(records.get(0).phone().unwrap().e164, Some(E164Ref::Derived(_))));
+        assert_eq!(e164(records.get(0).hotline()).as_deref(), Some("+999"));
+        assert_eq!(e164(*records.get(0).intake_phone().reveal()), None, "none given, none shown");
+        let text = records.items[0].text.reveal();
+        assert!(!text.contains("+915222305551") && text.contains("+999"), "{text:?}");
+    }
+
+    #[test]
+    fn a_record_is_72_bytes() {
+        assert_eq!(size_of::<Record>(), 72);
     }
 
     #[test]

@@ -101,14 +101,56 @@ pub fn parse_phone(raw: &str, country: &str) -> Result<Phone, String> {
     if !(3..=15).contains(&digits.len()) {
         return Err(format!("a phone number has 3 to 15 digits; this one has {}", digits.len()));
     }
-    let e164 = if s.starts_with('+') {
-        (digits.len() >= 8).then(|| format!("+{digits}"))
-    } else if let (Some(national), Some(code)) = (digits.strip_prefix('0'), calling_code(country)) {
-        (national.len() >= 7 && !national.starts_with('0')).then(|| format!("+{code}{national}"))
-    } else {
-        None
-    };
+    let e164 = e164_of(s, country).map(|e| e.as_str().to_string());
     Ok(Phone { display: s.to_string(), e164 })
+}
+
+/// An E.164 number worked out from a phone as written, held inline (a '+', at most a
+/// three-digit calling code and 15 digits): the snapshot works it out again when it writes a
+/// phone rather than keeping it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct E164 {
+    len: u8,
+    bytes: [u8; 19],
+}
+
+impl E164 {
+    pub fn as_str(&self) -> &str {
+        // Only '+' and ASCII digits are ever put in.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+
+    fn of(parts: &[&str]) -> Option<E164> {
+        let mut e = E164 { len: 0, bytes: [0; 19] };
+        for part in parts {
+            let at = usize::from(e.len);
+            e.bytes.get_mut(at..at + part.len())?.copy_from_slice(part.as_bytes());
+            e.len += part.len() as u8;
+        }
+        Some(e)
+    }
+}
+
+/// The E.164 form of the phone `display` (as [`parse_phone`] accepted it) in `country`: a number
+/// written with '+' and at least 8 digits, or a national number with its trunk '0' and a known
+/// calling code; `None` for short codes and anything else.
+pub fn e164_of(display: &str, country: &str) -> Option<E164> {
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for d in display.bytes().filter(u8::is_ascii_digit) {
+        *buf.get_mut(n)? = d;
+        n += 1;
+    }
+    let digits = std::str::from_utf8(&buf[..n]).ok()?;
+    if display.trim_start().starts_with('+') {
+        (digits.len() >= 8).then(|| E164::of(&["+", digits])).flatten()
+    } else {
+        let national = digits.strip_prefix('0')?;
+        let code = calling_code(country)?;
+        (national.len() >= 7 && !national.starts_with('0'))
+            .then(|| E164::of(&["+", code, national]))
+            .flatten()
+    }
 }
 
 /// "1.80043E+11", "9.1E9": what Excel shows for a long number typed into a General cell.

@@ -44,9 +44,11 @@ fn read_since(db: &Db, current: &Snapshot) -> Result<Loaded, DbError> {
 /// start-up's two halves of the work run on two cores.
 fn read_active(db: &Db) -> Result<(u64, Loader), DbError> {
     let (send, pages) = std::sync::mpsc::sync_channel::<ActiveRows>(2);
+    // How long to make the lists (a write in between only makes them grow once, or shrink).
+    let expected = db.count_active()?;
     std::thread::scope(|s| {
         let packer = s.spawn(move || {
-            let mut loader = Loader::default();
+            let mut loader = Loader::with_capacity(expected);
             for page in pages {
                 for p in page.providers() {
                     loader.push(p?);
