@@ -204,9 +204,18 @@ impl Snapshot {
             None => Vec::new(),
         };
         let points: Arc<[LonLat]> = points.into();
-        // The tree is built (or edited) on a thread of its own while this one makes the
-        // postings and category bits: a start-up's build has both cores to itself.
-        let (tree, tree_done, postings, category_bits) = std::thread::scope(|scope| {
+        let built_at = OffsetDateTime::now_utc();
+        let n = records.len();
+        // The tree is built (or edited) on a thread of its own, and the hours table (time zones
+        // from points: loading the zone finder and looking up) on another, while this one makes
+        // the postings and category bits: a start-up's build has both cores to itself.
+        let (tree, tree_done, hours, postings, category_bits) = std::thread::scope(|scope| {
+            let hours = scope.spawn(|| {
+                // Zones from the public points, like every other decision of the snapshot.
+                let kept = previous.as_ref().map(|prev| (&prev.snap.hours, prev.kept));
+                let of = |slot: usize| records.get(slot as u32).hours_of();
+                hours::Table::build_keeping(kept, n, of, &points, built_at.unix_timestamp())
+            });
             let tree = scope.spawn(|| {
                 let tree = match &previous {
                     Some(prev)
@@ -242,15 +251,10 @@ impl Snapshot {
                 None => records.iter().map(View::category_bits).collect(),
             };
             let (tree, tree_done) = tree.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (tree, tree_done, postings, category_bits)
+            let hours = hours.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (tree, tree_done, hours, postings, category_bits)
         });
         let clusters = clusters_in_background(points.clone(), category_bits.clone());
-        let built_at = OffsetDateTime::now_utc();
-        let n = records.len();
-        // Zones from the public points, like every other decision of the snapshot.
-        let kept = previous.as_ref().map(|prev| (&prev.snap.hours, prev.kept));
-        let of = |slot: usize| records.get(slot as u32).hours_of();
-        let hours = hours::Table::build_keeping(kept, n, of, &points, built_at.unix_timestamp());
         tracing::debug!(
             version,
             providers = records.len(),
