@@ -350,15 +350,18 @@ fn kd_sort(items: &mut [Item], axis: usize) {
 /// Calls `found` with the index of every item inside the box `min`..=`max`.
 fn kd_range(items: &[Item], min: Fixed, max: Fixed, found: &mut impl FnMut(usize)) {
     let sides = |xy: Fixed, axis: usize| (min[axis] <= xy[axis], max[axis] >= xy[axis]);
-    kd_visit(items, 0, items.len(), 0, &sides, &mut |i| {
-        let p = items[i].xy;
-        if p[0] >= min[0] && p[0] <= max[0] && p[1] >= min[1] && p[1] <= max[1] {
-            found(i);
+    kd_visit(items, 0, items.len(), 0, &sides, &mut |run| {
+        for i in run {
+            let p = items[i].xy;
+            if p[0] >= min[0] && p[0] <= max[0] && p[1] >= min[1] && p[1] <= max[1] {
+                found(i);
+            }
         }
     });
 }
 
 /// Squared distance in fixed-point units (exact: each square is below 2^64, the sum saturates).
+#[inline]
 fn distance2(a: Fixed, b: Fixed) -> u64 {
     let d = |axis: usize| u64::from(a[axis].abs_diff(b[axis]));
     (d(0) * d(0)).saturating_add(d(1) * d(1))
@@ -370,26 +373,29 @@ fn kd_within(items: &[Item], c: Fixed, r: u32, found: &mut impl FnMut(usize)) {
     let sides = |xy: Fixed, axis: usize| {
         (c[axis].saturating_sub(r) <= xy[axis], c[axis].saturating_add(r) >= xy[axis])
     };
-    kd_visit(items, 0, items.len(), 0, &sides, &mut |i| {
-        if distance2(items[i].xy, c) <= r2 {
-            found(i);
+    kd_visit(items, 0, items.len(), 0, &sides, &mut |run| {
+        for i in run {
+            if distance2(items[i].xy, c) <= r2 {
+                found(i);
+            }
         }
     });
 }
 
 /// Walks the k-d tree over `items[from..to]` split on `axis`; `sides` says, for the median's
-/// position, whether the query may reach its lower and its upper half; `check` tests one item.
+/// position, whether the query may reach its lower and its upper half; `check` tests a run of
+/// items (a whole bucket at once, so the test loop stays tight whether or not it is inlined).
 fn kd_visit<S, C>(items: &[Item], from: usize, to: usize, axis: usize, sides: &S, check: &mut C)
 where
     S: Fn(Fixed, usize) -> (bool, bool),
-    C: FnMut(usize),
+    C: FnMut(std::ops::Range<usize>),
 {
     if to - from <= NODE_SIZE {
-        (from..to).for_each(&mut *check);
+        check(from..to);
         return;
     }
     let m = from + (to - from) / 2;
-    check(m);
+    check(m..m + 1);
     let (lower, upper) = sides(items[m].xy, axis);
     if lower {
         kd_visit(items, from, m, 1 - axis, sides, check);
