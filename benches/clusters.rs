@@ -40,6 +40,13 @@ fn screen(centre: LonLat, zoom: u8, width: f64, height: f64) -> BoundingBox {
 fn benches(c: &mut Criterion) {
     let snap = snapshot();
     let bits: Vec<u16> = snap.records.iter().map(|p| p.category_bits()).collect();
+    let index = snap.clusters();
+    let items: usize = (0..=bellmap::index::clusters::LEAF_ZOOM).map(|z| index.level(z).len()).sum();
+    let heap = index.heap_bytes();
+    eprintln!(
+        "cluster index of every provider: {items} items, {heap} heap bytes ({:.1} MB)",
+        heap as f64 / 1e6
+    );
 
     let mut build = c.benchmark_group("clusters_build");
     build.sample_size(10).measurement_time(Duration::from_secs(30));

@@ -157,10 +157,10 @@ pub fn viewport(
                     ApiError::Internal(format!("cluster {id} is not in the index that listed it"))
                 })?;
                 let cid = ClusterRef { version: snap.version, tag: &tag, id };
-                let at = unproject(item.xy);
+                let at = unproject(item.xy());
                 let categories = Category::ALL
                     .iter()
-                    .zip(cluster.categories)
+                    .zip(index.categories(id))
                     .filter(|(_, n)| *n > 0)
                     .map(|(c, n)| (c.slug(), n))
                     .collect();

@@ -5,7 +5,12 @@
 //! viewport is then a box query on one level.
 //!
 //! Each level is a flat array kept in k-d order (as kdbush does): sorting by recursive median
-//! split is the whole index, so a level costs 32 bytes per item and builds in one pass.
+//! split is the whole index, so a level costs 16 bytes per item and builds in one pass.
+//!
+//! Memory is what limits a server (a million providers make about six million items), so
+//! positions are fixed-point (`Fixed`: 2^-32 of the unit square, about 1 cm at the equator,
+//! far below the 1e-6 degrees answers are rounded to), and a cluster keeps its category counts
+//! as u16, with the few clusters of more than 65,535 providers counted exactly in a side table.
 
 use crate::model::{Category, LonLat};
 
@@ -34,12 +39,27 @@ pub fn unproject([x, y]: [f64; 2]) -> LonLat {
     LonLat { lon: (x - 0.5) * 360.0, lat }
 }
 
-/// One item of a level: 24 bytes (a level of a million items is 24 MB, and the top levels
+/// A projected position in fixed point: the unit square scaled by 2^32.
+pub type Fixed = [u32; 2];
+
+/// 2^32: one fixed-point unit is 1/SCALE of the unit square.
+const SCALE: f64 = 4_294_967_296.0;
+
+/// `xy` (the unit square) in fixed point, rounded to nearest and clamped (1.0 is `u32::MAX`).
+/// Monotonic: a ≤ b gives fixed(a) ≤ fixed(b), so a box converted the same way as the points
+/// keeps every point that was inside it in f64 (and may take one up to half a unit outside).
+pub fn fixed(xy: [f64; 2]) -> Fixed {
+    // `as` saturates: below 0 is 0, 2^32 and above are u32::MAX.
+    xy.map(|v| (v * SCALE).round() as u32)
+}
+
+/// One item of a level: 16 bytes (a level of a million items is 16 MB, and the top levels
 /// hold nearly every provider).
 #[derive(Debug, Clone, Copy)]
 pub struct Item {
-    /// Projected position (see `project`): a provider's public point, or a cluster's weighted centre.
-    pub xy: [f64; 2],
+    /// Projected position (see `project`, `fixed`): a provider's public point, or a cluster's
+    /// weighted centre.
+    xy: Fixed,
     /// Providers below this item.
     pub count: u32,
     /// A slot, or a cluster id with `CLUSTER` set.
@@ -50,12 +70,22 @@ pub struct Item {
 const CLUSTER: u32 = 1 << 31;
 
 impl Item {
-    fn new(xy: [f64; 2], count: u32, node: Node) -> Item {
+    fn new(xy: Fixed, count: u32, node: Node) -> Item {
         let node = match node {
             Node::Provider(slot) => slot,
             Node::Cluster(id) => id | CLUSTER,
         };
         Item { xy, count, node }
+    }
+
+    /// Projected position in the unit square (see `project`), to 2^-32.
+    pub fn xy(&self) -> [f64; 2] {
+        self.xy.map(|v| f64::from(v) / SCALE)
+    }
+
+    /// Projected position in fixed point, as stored.
+    pub fn fixed(&self) -> Fixed {
+        self.xy
     }
 
     pub fn node(&self) -> Node {
@@ -71,15 +101,16 @@ pub enum Node {
     Cluster(u32),
 }
 
-/// A cluster: made at `zoom` from items of level `zoom + 1`.
+/// A cluster: made at `zoom` from items of level `zoom + 1`. 28 bytes.
 #[derive(Debug, Clone)]
 pub struct Cluster {
-    pub zoom: u8,
-    /// Providers per category (index as in `Category::ALL`); a provider counts once per category.
-    pub categories: [u32; 11],
-    /// Its members in `children` (positions in level `zoom + 1`).
+    /// Its members start here in `children` (positions in level `zoom + 1`) and run to the next
+    /// cluster's start: clusters are made in id order, each appending its members.
     first_child: u32,
-    child_count: u32,
+    /// Providers per category (index as in `Category::ALL`), when the cluster holds at most
+    /// 65,535 providers (so every count fits); else `ClusterIndex::large` has them.
+    categories: [u16; 11],
+    pub zoom: u8,
 }
 
 impl Cluster {
@@ -95,6 +126,9 @@ pub struct ClusterIndex {
     levels: Vec<Vec<Item>>,
     clusters: Vec<Cluster>,
     children: Vec<u32>,
+    /// The exact category counts of the clusters of more than 65,535 providers, by id
+    /// (ascending): a few at the lowest zooms.
+    large: Vec<(u32, [u32; 11])>,
     /// Providers indexed.
     len: usize,
 }
@@ -104,30 +138,48 @@ pub fn category_bits(categories: &[Category]) -> u16 {
     categories.iter().fold(0, |bits, c| bits | 1 << Category::ALL.iter().position(|a| a == c).unwrap_or(0))
 }
 
+/// `v` in an allocation of exactly its length. `shrink_to_fit` would not do: mimalloc keeps a
+/// block in place when it shrinks by less than half, so the slack would stay allocated.
+fn exact<T: Clone>(v: Vec<T>) -> Vec<T> {
+    if v.capacity() == v.len() { v } else { v.as_slice().to_vec() }
+}
+
 impl ClusterIndex {
     /// Clusters the providers in `slots`; `points[slot]` is a provider's public point and
     /// `category_bits[slot]` its categories (see `category_bits`).
     pub fn build(points: &[LonLat], category_bits: &[u16], slots: impl Iterator<Item = u32>) -> ClusterIndex {
-        let mut leaves: Vec<Item> =
-            slots.map(|slot| Item::new(project(points[slot as usize]), 1, Node::Provider(slot))).collect();
+        let leaves: Vec<Item> = slots
+            .map(|slot| Item::new(fixed(project(points[slot as usize])), 1, Node::Provider(slot)))
+            .collect();
+        let mut leaves = exact(leaves);
         let len = leaves.len();
         kd_sort(&mut leaves, 0);
-        let mut index =
-            ClusterIndex { levels: vec![leaves], clusters: Vec::new(), children: Vec::new(), len };
+        let mut index = ClusterIndex {
+            levels: vec![leaves],
+            clusters: Vec::new(),
+            children: Vec::new(),
+            large: Vec::new(),
+            len,
+        };
         for zoom in (0..=MAX_ZOOM).rev() {
-            let mut next = index.cluster_level(zoom, category_bits);
+            let mut next = exact(index.cluster_level(zoom, category_bits));
             kd_sort(&mut next, 0);
             index.levels.push(next);
         }
         index.levels.reverse(); // levels[z] is zoom z
+        index.clusters = exact(std::mem::take(&mut index.clusters));
+        index.children = exact(std::mem::take(&mut index.children));
+        index.large = exact(std::mem::take(&mut index.large));
         index
     }
 
     /// Bytes on the heap (allocator overhead aside).
     pub fn heap_bytes(&self) -> usize {
-        self.levels.iter().map(|l| l.capacity() * size_of::<Item>()).sum::<usize>()
+        self.levels.capacity() * size_of::<Vec<Item>>()
+            + self.levels.iter().map(|l| l.capacity() * size_of::<Item>()).sum::<usize>()
             + self.clusters.capacity() * size_of::<Cluster>()
             + self.children.capacity() * size_of::<u32>()
+            + self.large.capacity() * size_of::<(u32, [u32; 11])>()
     }
 
     /// Providers indexed.
@@ -145,13 +197,15 @@ impl ClusterIndex {
     }
 
     /// Items of level `zoom` inside the box (degrees; `west > east` crosses the antimeridian).
+    /// The box's corners are made fixed-point as the points were, so a point inside it (or on
+    /// its edge) is always found; one within half a unit (~0.5 cm) outside may be too.
     pub fn in_bbox(&self, zoom: u8, west: f64, south: f64, east: f64, north: f64) -> Vec<&Item> {
         let level = self.level(zoom);
         let ranges = if west > east { vec![(west, 180.0), (-180.0, east)] } else { vec![(west, east)] };
         let mut out = Vec::new();
         for (w, e) in ranges {
-            let [x0, y1] = project(LonLat { lon: w, lat: south });
-            let [x1, y0] = project(LonLat { lon: e, lat: north });
+            let [x0, y1] = fixed(project(LonLat { lon: w, lat: south }));
+            let [x1, y0] = fixed(project(LonLat { lon: e, lat: north }));
             kd_range(level, [x0, y0], [x1, y1], &mut |i| out.push(&level[i]));
         }
         out
@@ -162,16 +216,32 @@ impl ClusterIndex {
         self.clusters.get(id as usize)
     }
 
+    /// Providers per category (index as in `Category::ALL`) of cluster `id`; a provider counts
+    /// once per category.
+    ///
+    /// # Panics
+    /// If there is no such cluster.
+    pub fn categories(&self, id: u32) -> [u32; 11] {
+        match self.large.binary_search_by_key(&id, |(c, _)| *c) {
+            Ok(at) => self.large[at].1,
+            Err(_) => self.clusters[id as usize].categories.map(u32::from),
+        }
+    }
+
+    /// The members of cluster `id`: positions in level `zoom + 1`.
+    fn members(&self, id: u32) -> &[u32] {
+        let from = self.clusters[id as usize].first_child as usize;
+        let to = self.clusters.get(id as usize + 1).map_or(self.children.len(), |c| c.first_child as usize);
+        &self.children[from..to]
+    }
+
     /// The snapshot slots of every provider in cluster `id`, ascending.
     pub fn leaves(&self, id: u32) -> Vec<u32> {
         let mut out = Vec::new();
         let mut stack = vec![id];
         while let Some(c) = stack.pop() {
-            let cluster = &self.clusters[c as usize];
-            let level = &self.levels[cluster.zoom as usize + 1];
-            let members = &self.children
-                [cluster.first_child as usize..(cluster.first_child + cluster.child_count) as usize];
-            for m in members {
+            let level = &self.levels[self.clusters[c as usize].zoom as usize + 1];
+            for m in self.members(c) {
                 match level[*m as usize].node() {
                     Node::Provider(slot) => out.push(slot),
                     Node::Cluster(inner) => stack.push(inner),
@@ -185,20 +255,26 @@ impl ClusterIndex {
     /// Clusters the (k-d sorted) top level into the level of `zoom`.
     fn cluster_level(&mut self, zoom: u8, category_bits: &[u16]) -> Vec<Item> {
         let below = self.levels.last().expect("the leaf level comes first");
-        let r = RADIUS_PX / (EXTENT_PX * f64::from(1u32 << zoom));
-        let mut taken = vec![false; below.len()];
-        let mut out = Vec::new();
+        let r = radius(zoom);
+        // One bit per item: which items a cluster has taken already.
+        let mut taken = vec![0u64; below.len().div_ceil(64)];
+        let take = |taken: &mut [u64], i: usize| {
+            let (word, bit) = (i / 64, 1u64 << (i % 64));
+            let was = taken[word] & bit != 0;
+            taken[word] |= bit;
+            was
+        };
+        // At most one item per item below; `build` trims the slack.
+        let mut out = Vec::with_capacity(below.len());
         let mut members = Vec::new();
         for (i, item) in below.iter().enumerate() {
-            if taken[i] {
+            if take(&mut taken, i) {
                 continue;
             }
-            taken[i] = true;
             members.clear();
             members.push(i as u32);
             kd_within(below, item.xy, r, &mut |n| {
-                if !taken[n] {
-                    taken[n] = true;
+                if !take(&mut taken, n) {
                     members.push(n as u32);
                 }
             });
@@ -206,11 +282,13 @@ impl ClusterIndex {
                 out.push(*item);
                 continue;
             }
+            // The weighted centre in f64, from the members' fixed-point positions.
             let (mut wx, mut wy, mut count, mut categories) = (0.0, 0.0, 0u32, [0u32; 11]);
             for m in &members {
                 let it = &below[*m as usize];
-                wx += it.xy[0] * f64::from(it.count);
-                wy += it.xy[1] * f64::from(it.count);
+                let [x, y] = it.xy();
+                wx += x * f64::from(it.count);
+                wy += y * f64::from(it.count);
                 count += it.count;
                 match it.node() {
                     Node::Provider(slot) => {
@@ -220,25 +298,33 @@ impl ClusterIndex {
                         }
                     }
                     Node::Cluster(c) => {
-                        for (n, add) in categories.iter_mut().zip(self.clusters[c as usize].categories) {
+                        for (n, add) in categories.iter_mut().zip(self.categories(c)) {
                             *n += add;
                         }
                     }
                 }
             }
             let id = self.clusters.len() as u32;
-            self.clusters.push(Cluster {
-                zoom,
-                categories,
-                first_child: self.children.len() as u32,
-                child_count: members.len() as u32,
-            });
+            // A count per category is at most the cluster's count.
+            let small = if count <= u32::from(u16::MAX) {
+                categories.map(|n| n as u16)
+            } else {
+                self.large.push((id, categories));
+                [u16::MAX; 11]
+            };
+            self.clusters.push(Cluster { zoom, categories: small, first_child: self.children.len() as u32 });
             self.children.extend_from_slice(&members);
             let c = f64::from(count);
-            out.push(Item::new([wx / c, wy / c], count, Node::Cluster(id)));
+            out.push(Item::new(fixed([wx / c, wy / c]), count, Node::Cluster(id)));
         }
         out
     }
+}
+
+/// The cluster radius at `zoom` in fixed-point units: `RADIUS_PX` of a world `EXTENT_PX` ·
+/// 2^zoom wide, which is 5 · 2^(27 - zoom), a whole number at every zoom up to 18.
+fn radius(zoom: u8) -> u32 {
+    (RADIUS_PX / (EXTENT_PX * f64::from(1u32 << zoom)) * SCALE) as u32
 }
 
 /// Puts `items` in k-d order: the median by x (axis 0) or y in the middle, each half likewise
@@ -248,7 +334,7 @@ fn kd_sort(items: &mut [Item], axis: usize) {
         return;
     }
     let m = items.len() / 2;
-    items.select_nth_unstable_by(m, |a, b| a.xy[axis].total_cmp(&b.xy[axis]));
+    items.select_nth_unstable_by_key(m, |a| a.xy[axis]);
     let (left, right) = items.split_at_mut(m);
     if left.len() >= PARALLEL_SORT {
         std::thread::scope(|s| {
@@ -262,41 +348,54 @@ fn kd_sort(items: &mut [Item], axis: usize) {
 }
 
 /// Calls `found` with the index of every item inside the box `min`..=`max`.
-fn kd_range(items: &[Item], min: [f64; 2], max: [f64; 2], found: &mut impl FnMut(usize)) {
-    let sides = |xy: [f64; 2], axis: usize| (min[axis] <= xy[axis], max[axis] >= xy[axis]);
-    kd_visit(items, 0, items.len(), 0, &sides, &mut |i| {
-        let p = items[i].xy;
-        if p[0] >= min[0] && p[0] <= max[0] && p[1] >= min[1] && p[1] <= max[1] {
-            found(i);
+fn kd_range(items: &[Item], min: Fixed, max: Fixed, found: &mut impl FnMut(usize)) {
+    let sides = |xy: Fixed, axis: usize| (min[axis] <= xy[axis], max[axis] >= xy[axis]);
+    kd_visit(items, 0, items.len(), 0, &sides, &mut |run| {
+        for i in run {
+            let p = items[i].xy;
+            if p[0] >= min[0] && p[0] <= max[0] && p[1] >= min[1] && p[1] <= max[1] {
+                found(i);
+            }
         }
     });
 }
 
-/// Calls `found` with the index of every item within distance `r` of `c`.
-fn kd_within(items: &[Item], c: [f64; 2], r: f64, found: &mut impl FnMut(usize)) {
-    let r2 = r * r;
-    let sides = |xy: [f64; 2], axis: usize| (c[axis] - r <= xy[axis], c[axis] + r >= xy[axis]);
-    kd_visit(items, 0, items.len(), 0, &sides, &mut |i| {
-        let p = items[i].xy;
-        if (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) <= r2 {
-            found(i);
+/// Squared distance in fixed-point units (exact: each square is below 2^64, the sum saturates).
+#[inline]
+fn distance2(a: Fixed, b: Fixed) -> u64 {
+    let d = |axis: usize| u64::from(a[axis].abs_diff(b[axis]));
+    (d(0) * d(0)).saturating_add(d(1) * d(1))
+}
+
+/// Calls `found` with the index of every item within distance `r` of `c` (fixed-point units).
+fn kd_within(items: &[Item], c: Fixed, r: u32, found: &mut impl FnMut(usize)) {
+    let r2 = u64::from(r) * u64::from(r);
+    let sides = |xy: Fixed, axis: usize| {
+        (c[axis].saturating_sub(r) <= xy[axis], c[axis].saturating_add(r) >= xy[axis])
+    };
+    kd_visit(items, 0, items.len(), 0, &sides, &mut |run| {
+        for i in run {
+            if distance2(items[i].xy, c) <= r2 {
+                found(i);
+            }
         }
     });
 }
 
 /// Walks the k-d tree over `items[from..to]` split on `axis`; `sides` says, for the median's
-/// position, whether the query may reach its lower and its upper half; `check` tests one item.
+/// position, whether the query may reach its lower and its upper half; `check` tests a run of
+/// items (a whole bucket at once, so the test loop stays tight whether or not it is inlined).
 fn kd_visit<S, C>(items: &[Item], from: usize, to: usize, axis: usize, sides: &S, check: &mut C)
 where
-    S: Fn([f64; 2], usize) -> (bool, bool),
-    C: FnMut(usize),
+    S: Fn(Fixed, usize) -> (bool, bool),
+    C: FnMut(std::ops::Range<usize>),
 {
     if to - from <= NODE_SIZE {
-        (from..to).for_each(&mut *check);
+        check(from..to);
         return;
     }
     let m = from + (to - from) / 2;
-    check(m);
+    check(m..m + 1);
     let (lower, upper) = sides(items[m].xy, axis);
     if lower {
         kd_visit(items, from, m, 1 - axis, sides, check);
@@ -364,7 +463,7 @@ mod tests {
                 }
                 if let Node::Cluster(id) = item.node() {
                     let cluster = index.cluster(id).unwrap();
-                    assert_eq!(cluster.categories, expect, "zoom {zoom}: category counts add up");
+                    assert_eq!(index.categories(id), expect, "zoom {zoom}: category counts add up");
                     assert!(cluster.zoom >= zoom, "a cluster shows from the zoom it was made at up");
                     assert!(cluster.expansion_zoom() > zoom, "expansion zoom is deeper than {zoom}");
                     assert!(item.count >= 2);
@@ -405,13 +504,14 @@ mod tests {
         }
     }
 
-    /// Brute force: a bbox query returns exactly the items whose position is inside the box,
-    /// and the radius query used for clustering finds exactly the items within the radius.
+    /// Brute force: a bbox query returns exactly the items whose fixed-point position is inside
+    /// the box made fixed-point the same way, and the radius query used for clustering finds
+    /// exactly the items within the radius.
     #[test]
     fn queries_match_a_scan_including_across_the_antimeridian() {
         let (points, bits) = random_points(2000, 5);
         let index = ClusterIndex::build(&points, &bits, 0..points.len() as u32);
-        let key = |i: &Item| (i.xy[0].to_bits(), i.xy[1].to_bits(), i.count);
+        let key = |i: &Item| (i.fixed(), i.count);
         for zoom in [0u8, 3, 6, 10, 18, 19] {
             for (w, s, e, n) in [
                 (170.0, -25.0, -170.0, -10.0),
@@ -420,14 +520,15 @@ mod tests {
                 (77.2, 28.6, 77.2, 28.6),
             ] {
                 let mut got: Vec<_> = index.in_bbox(zoom, w, s, e, n).into_iter().map(key).collect();
-                let (x0, y0) = (project(LonLat { lon: w, lat: n }), project(LonLat { lon: e, lat: s }));
+                let nw = fixed(project(LonLat { lon: w, lat: n }));
+                let se = fixed(project(LonLat { lon: e, lat: s }));
                 let mut want: Vec<_> = index
                     .level(zoom)
                     .iter()
                     .filter(|i| {
-                        let [x, y] = i.xy;
-                        let in_x = if w > e { x >= x0[0] || x <= y0[0] } else { x >= x0[0] && x <= y0[0] };
-                        in_x && y >= x0[1] && y <= y0[1]
+                        let [x, y] = i.fixed();
+                        let in_x = if w > e { x >= nw[0] || x <= se[0] } else { x >= nw[0] && x <= se[0] };
+                        in_x && y >= nw[1] && y <= se[1]
                     })
                     .map(key)
                     .collect();
@@ -437,13 +538,15 @@ mod tests {
             }
             let level = index.level(zoom);
             for c in level.iter().step_by(97) {
-                let r = 0.01;
+                let r = 42_949_673; // 0.01 of the unit square
                 let mut got = Vec::new();
-                kd_within(level, c.xy, r, &mut |i| got.push(i));
+                kd_within(level, c.fixed(), r, &mut |i| got.push(i));
                 got.sort_unstable();
+                let d = |a: u32, b: u32| i128::from(a) - i128::from(b);
                 let want: Vec<usize> = (0..level.len())
                     .filter(|i| {
-                        (level[*i].xy[0] - c.xy[0]).powi(2) + (level[*i].xy[1] - c.xy[1]).powi(2) <= r * r
+                        let [x, y] = level[*i].fixed();
+                        d(x, c.fixed()[0]).pow(2) + d(y, c.fixed()[1]).pow(2) <= i128::from(r).pow(2)
                     })
                     .collect();
                 assert_eq!(got, want);
@@ -451,13 +554,73 @@ mod tests {
         }
     }
 
+    /// Points on the edges and corners of a box (in f64 degrees) are inside it, and a point a
+    /// millionth of a degree outside is not.
     #[test]
-    fn items_are_24_bytes_and_keep_their_node() {
-        assert_eq!(std::mem::size_of::<Item>(), 24);
+    fn a_point_on_the_box_edge_is_returned() {
+        let (w, s, e, n) = (80.123_456_789, 26.987_654_321, 80.2, 27.1);
+        let on = [(w, s), (w, n), (e, s), (e, n), (w, 27.0), (e, 27.0), (80.15, s), (80.15, n)];
+        let off = [(w - 1e-6, 27.0), (e + 1e-6, 27.0), (80.15, s - 1e-6), (80.15, n + 1e-6)];
+        let points: Vec<LonLat> = on.iter().chain(&off).map(|&(lon, lat)| LonLat { lon, lat }).collect();
+        let bits = vec![1; points.len()];
+        let index = ClusterIndex::build(&points, &bits, 0..points.len() as u32);
+        let mut got: Vec<u32> = index
+            .in_bbox(LEAF_ZOOM, w, s, e, n)
+            .into_iter()
+            .map(|i| match i.node() {
+                Node::Provider(slot) => slot,
+                Node::Cluster(_) => unreachable!("the leaf level holds providers"),
+            })
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..on.len() as u32).collect::<Vec<_>>());
+        // And across the antimeridian, on both edges.
+        let points = [LonLat { lon: 179.5, lat: 0.0 }, LonLat { lon: -179.5, lat: 0.0 }];
+        let index = ClusterIndex::build(&points, &[1, 1], 0..2);
+        assert_eq!(index.in_bbox(LEAF_ZOOM, 179.5, 0.0, -179.5, 0.0).len(), 2);
+    }
+
+    /// A cluster of more than 65,535 providers (its counts don't fit u16) counts exactly, and
+    /// so does a cluster containing it.
+    #[test]
+    fn category_counts_of_a_cluster_over_65535_providers_are_exact() {
+        let stacked = 70_000;
+        let mut points = vec![LonLat { lon: 80.95, lat: 26.85 }; stacked];
+        // Three more about 1 km away: they join the stack a few zooms up.
+        points.extend([LonLat { lon: 80.96, lat: 26.85 }; 3]);
+        let bits: Vec<u16> = (0..points.len())
+            .map(|i| category_bits(&[Category::ALL[0], Category::ALL[1 + i % 3], Category::ALL[10 - i % 2]]))
+            .collect();
+        let index = ClusterIndex::build(&points, &bits, 0..points.len() as u32);
+        let want = |n: usize| {
+            let mut c = [0u32; 11];
+            for b in &bits[..n] {
+                for (k, v) in c.iter_mut().enumerate() {
+                    *v += u32::from(b >> k & 1);
+                }
+            }
+            c
+        };
+        let top = index.level(MAX_ZOOM);
+        let big = top.iter().find(|i| i.count == stacked as u32).expect("the stack is one cluster");
+        let Node::Cluster(id) = big.node() else { panic!("a cluster") };
+        assert_eq!(index.categories(id), want(stacked));
+        assert_eq!(index.members(id).len(), stacked, "more members than a u16 counts");
+        let all = index.level(0);
+        assert_eq!(all.len(), 1);
+        let Node::Cluster(id) = all[0].node() else { panic!("a cluster") };
+        assert_eq!(index.categories(id), want(points.len()));
+        assert_eq!(index.categories(id)[0], 70_003);
+    }
+
+    #[test]
+    fn items_are_16_bytes_clusters_28_and_items_keep_their_node() {
+        assert_eq!(std::mem::size_of::<Item>(), 16);
+        assert_eq!(std::mem::size_of::<Cluster>(), 28);
         for node in
             [Node::Provider(0), Node::Provider(CLUSTER - 1), Node::Cluster(0), Node::Cluster(CLUSTER - 1)]
         {
-            assert_eq!(Item::new([0.5, 0.5], 1, node).node(), node);
+            assert_eq!(Item::new([1 << 31, 1 << 31], 1, node).node(), node);
         }
     }
 
@@ -466,6 +629,10 @@ mod tests {
         for (lon, lat) in [(0.0, 0.0), (80.95, 26.85), (-179.99, -17.0), (179.99, 60.0)] {
             let p = unproject(project(LonLat { lon, lat }));
             assert!((p.lon - lon).abs() < 1e-9 && (p.lat - lat).abs() < 1e-9, "{lon},{lat} -> {p:?}");
+            // Fixed point keeps a position to well within the 1e-6 degrees answers show.
+            let item = Item::new(fixed(project(LonLat { lon, lat })), 1, Node::Provider(0));
+            let p = unproject(item.xy());
+            assert!((p.lon - lon).abs() < 1e-7 && (p.lat - lat).abs() < 1e-7, "{lon},{lat} -> {p:?}");
         }
     }
 }

@@ -325,7 +325,7 @@ impl Snapshot {
         let (mine, theirs) = (self.clusters(), other.clusters());
         let level = |c: &ClusterIndex, zoom: u8| {
             let mut l: Vec<(u64, u64, u32)> =
-                c.level(zoom).iter().map(|i| (i.xy[0].to_bits(), i.xy[1].to_bits(), i.count)).collect();
+                c.level(zoom).iter().map(|i| (i.xy()[0].to_bits(), i.xy()[1].to_bits(), i.count)).collect();
             l.sort_unstable();
             l
         };
