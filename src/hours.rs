@@ -125,14 +125,16 @@ impl Table {
         points: &[LonLat],
         now: UnixTime,
     ) -> Table {
-        Table::build_keeping(None, len, of, points, now)
+        Table::build_keeping(None, |_| None, len, of, points, now)
     }
 
     /// As `build`, but a slot `s` with `kept[s] == Some(old)` (its record and point unchanged
     /// since `previous` gave them slot `old`) keeps its schedule, so only new and changed
-    /// records are looked up and compiled.
+    /// records are looked up and compiled; and a point whose zone `known` gives (one an
+    /// earlier snapshot already looked up: an edit that leaves the point) is not looked up.
     pub fn build_keeping<'a>(
         previous: Option<(&Table, &[Option<u32>])>,
+        known: impl Fn(LonLat) -> Option<Tz> + Sync,
         len: usize,
         of: impl Fn(usize) -> HoursOf<'a> + Sync,
         points: &[LonLat],
@@ -155,7 +157,7 @@ impl Table {
         let start = now - now.rem_euclid(60) - WINDOW_BEFORE_S;
         let end = start + WINDOW_BEFORE_S + WINDOW_AFTER_S;
         let mut unreadable = 0usize;
-        let zones = zones(&todo, &of, points);
+        let zones = zones(&todo, &of, points, &known);
         for (&slot, zone) in todo.iter().zip(zones) {
             let (d, at) = (of(slot), points[slot]);
             let Some(raw) = needs_zone(d) else {
@@ -322,14 +324,14 @@ fn zones<'a>(
     slots: &[usize],
     of: &(impl Fn(usize) -> HoursOf<'a> + Sync),
     points: &[LonLat],
+    known: &(impl Fn(LonLat) -> Option<Tz> + Sync),
 ) -> Vec<Option<Tz>> {
-    if slots.is_empty() {
-        return Vec::new();
-    }
-    let finder = ZoneFinder::new(slots.len());
+    // Made on the first point no earlier snapshot looked up.
+    let finder = std::sync::OnceLock::new();
     let zone = |&slot: &usize| {
         needs_zone(of(slot))?;
-        finder.zone(points[slot])
+        let at = points[slot];
+        known(at).or_else(|| finder.get_or_init(|| ZoneFinder::new(slots.len())).zone(at))
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
     let chunk = slots.len().div_ceil(threads).max(1_000);

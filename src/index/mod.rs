@@ -213,8 +213,14 @@ impl Snapshot {
             let hours = scope.spawn(|| {
                 // Zones from the public points, like every other decision of the snapshot.
                 let kept = previous.as_ref().map(|prev| (&prev.snap.hours, prev.kept));
+                // A point the previous snapshot placed a provider with hours at has its zone.
+                let known = |at: LonLat| {
+                    let prev = previous.as_ref()?;
+                    let xyz = at.to_xyz();
+                    prev.snap.tree.locate_all_at_point(&xyz).find_map(|p| prev.snap.hours.zone(p.data))
+                };
                 let of = |slot: usize| records.get(slot as u32).hours_of();
-                hours::Table::build_keeping(kept, n, of, &points, built_at.unix_timestamp())
+                hours::Table::build_keeping(kept, known, n, of, &points, built_at.unix_timestamp())
             });
             let tree = scope.spawn(|| {
                 let tree = match &previous {
