@@ -71,6 +71,11 @@ done
 ready=$(echo "$(date +%s.%N) - $started" | bc)
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$SERVER_PID/status"; }
 echo "== $N providers: ready after ${ready} s, RSS $(rss) MiB; wrk -t2 -c$CONNECTIONS -d${SECONDS_EACH}s per kind"
+# The clusters of every provider (built in the background after /ready; this request waits for
+# them), then the memory of a server holding its snapshot and clusters, two seconds later.
+curl -fsS -o /dev/null "http://127.0.0.1:$PORT/v1/clusters?bbox=68,6,98,37&zoom=5"
+sleep 2
+echo "RSS with the snapshot and its clusters built: $(rss) MiB"
 
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"

@@ -22,7 +22,7 @@ pub use replica::ReplicaStatus;
 
 use crate::audit_queue::AuditQueue;
 use crate::db::{ActiveRows, Db, DbError, Since};
-use crate::index::{LiveIndex, Loaded, Loader, Snapshot};
+use crate::index::{LiveIndex, Loaded, Loader, Snapshot, on_builder};
 use crate::model::Provider;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -85,7 +85,7 @@ impl Service {
         let started = std::time::Instant::now();
         let (version, loader) = read_active(&db)?;
         let loaded = started.elapsed();
-        let index = LiveIndex::new(Snapshot::load(version, loader));
+        let index = LiveIndex::new(on_builder(move || Snapshot::load(version, loader)));
         let heap: Vec<String> = index
             .load()
             .heap_bytes()

@@ -52,7 +52,8 @@ impl Service {
     pub fn open_with_replica(primary: Db, replica: Db) -> Result<Service, ServiceError> {
         let primary_seq = primary.change_seq()? as u64;
         let (version, loader) = super::read_active(&replica)?;
-        let mut service = Service::with_index(primary, LiveIndex::new(Snapshot::load(version, loader)));
+        let snapshot = crate::index::on_builder(move || Snapshot::load(version, loader));
+        let mut service = Service::with_index(primary, LiveIndex::new(snapshot));
         service.replica = Some(Replica {
             db: replica,
             primary_seq: AtomicU64::new(primary_seq),
