@@ -206,10 +206,9 @@ impl Snapshot {
         let points: Arc<[LonLat]> = points.into();
         let built_at = OffsetDateTime::now_utc();
         let n = records.len();
-        // The tree is built (or edited) on this thread, the snapshot builder (see `on_builder`:
-        // its many small nodes are freed into a heap the next build reuses), while the hours
-        // table (time zones from points: loading the zone finder and looking up) and the
-        // postings and category bits are made on threads of their own.
+        // The hours table (time zones from points: loading the zone finder and looking up) and
+        // the postings and category bits are made on threads of their own while the tree is
+        // built or edited.
         let (tree, tree_done, hours, postings, category_bits) = std::thread::scope(|scope| {
             let hours = scope.spawn(|| {
                 // Zones from the public points, like every other decision of the snapshot.
@@ -241,6 +240,10 @@ impl Snapshot {
                 };
                 (postings, category_bits)
             });
+            // A small change edits a copy of the previous tree here, on the builder thread, whose
+            // heap holds what the last copy freed. A new tree is bulk-loaded on a thread of its
+            // own: its nodes then lie together in a fresh heap, and a nearest walk over them
+            // runs a fifth faster (1.28 against 1.59 times raw rstar at 1M, same run).
             let tree = match &previous {
                 Some(prev)
                     if (added.len() + prev.new_slot.iter().filter(|s| s.is_none()).count())
@@ -249,13 +252,18 @@ impl Snapshot {
                 {
                     edited_tree(prev, &added, &points)
                 }
-                _ => RTree::bulk_load(
-                    points
-                        .iter()
-                        .enumerate()
-                        .map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32))
-                        .collect(),
-                ),
+                _ => scope
+                    .spawn(|| {
+                        RTree::bulk_load(
+                            points
+                                .iter()
+                                .enumerate()
+                                .map(|(slot, p)| TreePoint::new(p.to_xyz(), slot as u32))
+                                .collect(),
+                        )
+                    })
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
             };
             let (tree, tree_done) = (Arc::new(tree), started.elapsed());
             let (postings, category_bits) = lists.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
