@@ -55,8 +55,6 @@ const DERIVABLE: u32 = 1 << Text::PhoneE164 as u32
     | 1 << Text::IntakeE164 as u32;
 
 impl Text {
-    /// Members whose values recur across providers, kept once in the dictionary. Addresses,
-    /// postal codes and intake phones are never among them.
     /// For an E.164 member, the phone it is the E.164 form of.
     fn display(self) -> Option<Text> {
         match self {
@@ -68,6 +66,8 @@ impl Text {
         }
     }
 
+    /// Members whose values recur across providers, kept once in the dictionary. Addresses,
+    /// postal codes and intake phones are never among them.
     fn shared(self) -> bool {
         matches!(
             self,
@@ -455,28 +455,23 @@ impl<'a> View<'a> {
     /// The text member with index `i`: the members before it are stepped over.
     fn text_at(self, i: usize) -> Option<&'a str> {
         let Record { present, shared, .. } = *self.record;
-        if present >> i & 1 == 0 || shared >> i & 1 != 0 && DERIVABLE >> i & 1 != 0 {
+        // Members with something in the text: not absent, nor an E.164 form worked out.
+        let kept = present & !(shared & DERIVABLE);
+        if kept >> i & 1 == 0 {
             return None;
         }
         let mut rest: &'a str = self.record.text.reveal();
-        for j in 0..=i {
-            // Absent, or an E.164 form worked out when written: nothing kept.
-            if present >> j & 1 == 0 || shared >> j & 1 != 0 && DERIVABLE >> j & 1 != 0 {
-                continue;
-            }
+        for j in (0..=i).filter(|j| kept >> j & 1 != 0) {
             let (n, after) = take_number(rest);
-            if shared >> j & 1 != 0 {
-                if j == i {
-                    return Some(&self.dictionary.values[n as usize]);
-                }
-                rest = after;
+            let (value, after) = if shared >> j & 1 != 0 {
+                (&*self.dictionary.values[n as usize], after)
             } else {
-                let (value, after) = after.split_at(n as usize);
-                if j == i {
-                    return Some(value);
-                }
-                rest = after;
+                after.split_at(n as usize)
+            };
+            if j == i {
+                return Some(value);
             }
+            rest = after;
         }
         None
     }
