@@ -120,14 +120,14 @@ impl Loader {
 impl Snapshot {
     /// Builds a snapshot of `providers` (any order, any status).
     pub fn build(version: u64, providers: impl IntoIterator<Item = Provider>) -> Snapshot {
-        let mut providers: Vec<Provider> = providers.into_iter().collect();
-        providers.sort_by_key(|p| p.id);
-        let mut loader = Loader::with_capacity(providers.len());
-        providers.into_iter().for_each(|p| loader.push(p));
+        let providers = providers.into_iter();
+        let mut loader = Loader::with_capacity(providers.size_hint().0);
+        providers.for_each(|p| loader.push(p));
         Snapshot::load(version, loader)
     }
 
-    /// Builds the snapshot of what `loader` read, in id order (as the store gives them).
+    /// Builds the snapshot of what `loader` read (the store gives them in id order; anything
+    /// else is put in it here).
     pub fn load(version: u64, loader: Loader) -> Snapshot {
         log_left_out(loader.left_out);
         let Loader { packer, mut records, mut points, .. } = loader;

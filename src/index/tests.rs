@@ -4,6 +4,7 @@
 use super::*;
 use crate::model::{Category, Confidential, LonLat, Status};
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 /// Asserts `a` and `b` hold the same records, points, tree, postings, hours and clusters.
@@ -74,4 +75,17 @@ fn a_change_that_writes_nothing_new_keeps_the_snapshot_as_it_was() {
     // Rewritten unchanged, and an inactive record written again: nothing to show differs.
     let written: Vec<Provider> = all.iter().filter(|p| p.id.0 % 7 == 0).cloned().collect();
     assert_same(&snap.with_changes(2, written), &Snapshot::build(2, all));
+}
+
+/// Providers in any order make the snapshot the store's id order makes.
+#[test]
+fn a_build_from_providers_in_any_order_equals_one_in_id_order() {
+    let all = crate::sample::providers(2_000, 9);
+    let mut shuffled = all.clone();
+    shuffled.shuffle(&mut StdRng::seed_from_u64(4));
+    assert_ne!(
+        shuffled.iter().map(|p| p.id).collect::<Vec<_>>(),
+        all.iter().map(|p| p.id).collect::<Vec<_>>()
+    );
+    assert_same(&Snapshot::build(1, shuffled), &Snapshot::build(1, all));
 }
