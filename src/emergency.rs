@@ -102,6 +102,11 @@ pub struct EmergencyDirectory {
     numbers: Vec<(String, EmergencyNumber)>,
     countries: Arc<Layer>,
     india_states: Arc<Layer>,
+    /// The answer for each country (by its index in `countries`), each Indian state (by its
+    /// index in `india_states`) and the sea, made once: every point search answers with one.
+    by_country: Vec<Arc<Emergency>>,
+    by_india_state: Vec<Arc<Emergency>>,
+    at_sea: Arc<Emergency>,
 }
 
 impl std::fmt::Debug for EmergencyDirectory {
@@ -198,23 +203,29 @@ impl EmergencyDirectory {
                 },
             ));
         }
-        Ok(EmergencyDirectory { numbers, countries, india_states })
+        let answer = |country: &str, region: Option<&str>| {
+            let of_country = || numbers.iter().filter(|(c, _)| *c == country).map(|(_, n)| n);
+            let national = of_country().filter(|n| n.region.is_none());
+            let regional = of_country().filter(|n| region.is_some() && n.region.as_deref() == region);
+            let numbers = national.chain(regional).cloned().collect();
+            Arc::new(Emergency { country: Some(country.into()), region: region.map(Into::into), numbers })
+        };
+        let by_country = countries.names.iter().map(|c| answer(c, None)).collect();
+        let by_india_state = india_states.names.iter().map(|s| answer("IN", Some(s))).collect();
+        let at_sea = Arc::new(Emergency { country: None, region: None, numbers: Vec::new() });
+        Ok(EmergencyDirectory { numbers, countries, india_states, by_country, by_india_state, at_sea })
     }
 
     /// The country (and, in India, the state) that `p` is in or within 25 km of, with their
     /// numbers: national first, then the region's, in file order.
-    pub fn at(&self, p: LonLat) -> Emergency {
-        let Some(country) = find_near(&self.countries, p).map(|i| self.countries.names[i].clone()) else {
-            return Emergency { country: None, region: None, numbers: Vec::new() };
-        };
-        let region = (country == "IN")
-            .then(|| find_near(&self.india_states, p).map(|i| self.india_states.names[i].clone()))
-            .flatten();
-        let of_country = || self.numbers.iter().filter(|(c, _)| *c == country).map(|(_, n)| n);
-        let national = of_country().filter(|n| n.region.is_none());
-        let regional = of_country().filter(|n| region.is_some() && n.region == region);
-        let numbers = national.chain(regional).cloned().collect();
-        Emergency { country: Some(country), region, numbers }
+    pub fn at(&self, p: LonLat) -> Arc<Emergency> {
+        let Some(country) = find_near(&self.countries, p) else { return self.at_sea.clone() };
+        let state =
+            (self.countries.names[country] == "IN").then(|| find_near(&self.india_states, p)).flatten();
+        match state {
+            Some(state) => self.by_india_state[state].clone(),
+            None => self.by_country[country].clone(),
+        }
     }
 }
 
@@ -227,7 +238,7 @@ mod tests {
         EmergencyDirectory::bundled().expect("bundled files parse")
     }
 
-    fn at(lat: f64, lon: f64) -> Emergency {
+    fn at(lat: f64, lon: f64) -> Arc<Emergency> {
         dir().at(LonLat::new(lon, lat).unwrap())
     }
 
@@ -317,7 +328,7 @@ mod tests {
     fn mid_ocean_has_no_country_and_no_numbers() {
         for (lat, lon) in [(-30.0, -140.0), (0.0, -30.0), (-40.0, 80.0), (10.0, 65.0)] {
             let e = at(lat, lon);
-            assert_eq!(e, Emergency { country: None, region: None, numbers: Vec::new() }, "{lat},{lon}");
+            assert_eq!(*e, Emergency { country: None, region: None, numbers: Vec::new() }, "{lat},{lon}");
         }
     }
 
@@ -332,6 +343,47 @@ mod tests {
         }
         // 60 km out is the sea.
         assert_eq!(at(19.0, 72.2).country, None);
+    }
+
+    #[test]
+    fn answers_made_once_are_the_numbers_picked_for_each_point() {
+        use rand::{Rng, SeedableRng};
+        let d = dir();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let (mut regional, mut at_sea) = (0, 0);
+        for i in 0..1_500 {
+            // India and its coasts, then anywhere.
+            let (lon, lat) = if i % 2 == 0 {
+                (rng.random_range(66.0..99.0), rng.random_range(5.0..38.0))
+            } else {
+                (rng.random_range(-180.0..180.0), rng.random_range(-80.0..80.0))
+            };
+            let p = LonLat::new(lon, lat).unwrap();
+            // The reference: outlines tested point by point (no cells), numbers picked from the file.
+            let offsets = OFFSET_RINGS_M.iter().flat_map(|&m| {
+                (0..BEARINGS).map(move |b| destination(p, m, f64::from(b) * 360.0 / f64::from(BEARINGS)))
+            });
+            let near = |layer: &Layer| {
+                std::iter::once((p.lon, p.lat))
+                    .chain(offsets.clone())
+                    .find_map(|(x, y)| layer.find_exact(x, y))
+            };
+            let country = near(&d.countries).map(|c| d.countries.names[c].clone());
+            let region = (country.as_deref() == Some("IN"))
+                .then(|| near(&d.india_states).map(|s| d.india_states.names[s].clone()))
+                .flatten();
+            let of_country = d.numbers.iter().filter(|(c, _)| Some(c) == country.as_ref()).map(|(_, n)| n);
+            let numbers = of_country
+                .clone()
+                .filter(|n| n.region.is_none())
+                .chain(of_country.filter(|n| region.is_some() && n.region == region))
+                .cloned()
+                .collect();
+            regional += usize::from(region.is_some());
+            at_sea += usize::from(country.is_none());
+            assert_eq!(*d.at(p), Emergency { country, region, numbers }, "{p:?}");
+        }
+        assert!(regional > 200 && at_sea > 200, "{regional} {at_sea}");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! Lookups are strict: a point is in an area only when it is inside (or on) one of its outlines.
 //! The outlines are simplified (countries and states about 1 km, districts about 150 m), so a point
 //! on a beach may be in none; callers that need a coastal tolerance (emergency numbers) add it.
-//! A lookup is a point-in-polygon test behind an R-tree of polygon bounding boxes.
+//! A lookup is a point-in-polygon test behind an R-tree of polygon bounding boxes, remembered
+//! per eighth of a degree where no outline crosses that cell (see [`Layer::find`]).
 //!
 //! Antimeridian: rings that cross 180° (Fiji, Russia) are stored unwrapped, with western
 //! longitudes plus 360, so a point is tested at `lon` and, when `lon < 0`, at `lon + 360` too.
@@ -14,10 +15,10 @@
 use crate::basemap::{COUNTRIES_GEOJSON, INDIA_STATES_GEOJSON};
 use crate::model::{EARTH_RADIUS_M, LonLat, chord2_for_distance_m};
 use geo::{BoundingRect, Coord, Intersects, LineString, Point, Polygon};
-use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
 use serde::Deserialize;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 /// India's 723 districts (properties `district` and `state`).
 pub const INDIA_DISTRICTS_GEOJSON: &str = include_str!("../data/boundaries/india_districts.geojson");
@@ -67,6 +68,22 @@ fn features(file: &'static str, text: &str) -> Result<Vec<Feature>, BoundaryErro
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
+/// The side of a cell of a layer's lookup cache, in degrees: a power of two, so that a point's
+/// cell and the cell's edges are computed exactly.
+const CELL_DEG: f64 = 0.125;
+/// The most cells a layer remembers (about 2 MB); past it, lookups in new cells are worked out
+/// each time, so a caller sweeping the globe cannot grow the cache without bound.
+const MAX_CELLS: usize = 1 << 16;
+
+/// What [`Layer::find`] answers everywhere in one cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cell {
+    /// No outline crosses or touches the cell: this area (or none) for every point in it.
+    Uniform(Option<usize>),
+    /// An outline runs through the cell: each point is tested.
+    Mixed,
+}
+
 /// Named areas (countries, states or districts): polygons behind an R-tree of their bounding boxes.
 pub(crate) struct Layer {
     /// One name per area, in file order; an area's index is its position here.
@@ -74,6 +91,10 @@ pub(crate) struct Layer {
     /// Each polygon with the index of its area.
     polygons: Vec<(usize, Polygon<f64>)>,
     tree: RTree<Entry>,
+    /// `find`'s answers by cell (column and row of [`CELL_DEG`] degrees), filled as cells are
+    /// asked about: a search answer asks for the emergency numbers of its point, and testing
+    /// India's outline point by point was a twentieth of a nearest answer's time.
+    cells: RwLock<foldhash::HashMap<(i32, i32), Cell>>,
 }
 
 impl Layer {
@@ -113,7 +134,7 @@ impl Layer {
                 ))
             })
             .collect();
-        Ok(Layer { names, polygons, tree: RTree::bulk_load(entries) })
+        Ok(Layer { names, polygons, tree: RTree::bulk_load(entries), cells: RwLock::default() })
     }
 
     /// The areas containing (x, y) in the stored frame.
@@ -126,9 +147,60 @@ impl Layer {
     }
 
     /// The area containing `lon`, `lat`, trying both sides of the antimeridian; the lowest index
-    /// when several touch it.
+    /// when several touch it. Answered from the point's cell when no outline crosses it.
     pub(crate) fn find(&self, lon: f64, lat: f64) -> Option<usize> {
+        let key = ((lon / CELL_DEG).floor() as i32, (lat / CELL_DEG).floor() as i32);
+        let known = self.cells.read().unwrap_or_else(PoisonError::into_inner).get(&key).copied();
+        let cell = known.unwrap_or_else(|| {
+            let cell = self.cell(key);
+            let mut cells = self.cells.write().unwrap_or_else(PoisonError::into_inner);
+            if cells.len() < MAX_CELLS {
+                cells.insert(key, cell);
+            }
+            cell
+        });
+        match cell {
+            Cell::Uniform(area) => area,
+            Cell::Mixed => self.find_exact(lon, lat),
+        }
+    }
+
+    /// `find` by testing the point against the outlines.
+    pub(crate) fn find_exact(&self, lon: f64, lat: f64) -> Option<usize> {
         frames(lon).find_map(|x| self.areas_xy(x, lat).min())
+    }
+
+    /// What `find` answers in the cell at column `i`, row `j`. Where no ring of any polygon
+    /// crosses or touches the cell (closed, in each frame its points are tested in), every
+    /// polygon holds all of it or none, so its centre stands for all of its points.
+    fn cell(&self, (i, j): (i32, i32)) -> Cell {
+        let (west, south) = (f64::from(i) * CELL_DEG, f64::from(j) * CELL_DEG);
+        // `frames`: west of 0° a point is also tested 360° east; a cell reaching 180° holds
+        // points tested once and a point (180° itself) tested twice, so it is not summarised.
+        let shifts: &[f64] = match (i < 0, west + CELL_DEG <= 180.0) {
+            (true, _) => &[0.0, 360.0],
+            (false, true) => &[0.0],
+            (false, false) => return Cell::Mixed,
+        };
+        let mut found = None;
+        for &dx in shifts {
+            let (x0, x1, y1) = (west + dx, west + dx + CELL_DEG, south + CELL_DEG);
+            let rect = geo::Rect::new(Coord { x: x0, y: south }, Coord { x: x1, y: y1 });
+            let centre = Point::new((x0 + x1) / 2.0, (south + y1) / 2.0);
+            let mut holders = None;
+            for e in self.tree.locate_in_envelope_intersecting(&AABB::from_corners([x0, south], [x1, y1])) {
+                let (area, poly) = &self.polygons[e.data];
+                let mut rings = std::iter::once(poly.exterior()).chain(poly.interiors());
+                if rings.any(|r| r.intersects(&rect)) {
+                    return Cell::Mixed;
+                }
+                if poly.intersects(&centre) {
+                    holders = Some(holders.map_or(*area, |h: usize| h.min(*area)));
+                }
+            }
+            found = found.or(holders);
+        }
+        Cell::Uniform(found)
     }
 
     /// Whether area `area` contains `p` (on either side of the antimeridian).
@@ -500,6 +572,62 @@ mod tests {
         }
         // Enough points fell inside something for the comparison to mean anything.
         assert!(hits.iter().all(|&h| h > 300), "{hits:?}");
+    }
+
+    #[test]
+    fn cached_cells_answer_as_the_outlines_do_everywhere_in_them() {
+        let g = bundled();
+        let (countries, states, districts) = g.layers();
+        let layers = [countries, states, districts];
+        let scans = layers.map(Scan::new);
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let mut kinds = [0usize; 3];
+        for i in 0..600 {
+            // Cells over India (borders, coasts, states' and districts' edges), then over Fiji and
+            // on both sides of the antimeridian.
+            let c = match i % 3 {
+                0 | 1 => random_point(&mut rng, (68.0, 98.0), (6.0, 37.0)),
+                _ => random_point(&mut rng, (-180.0, 180.0), (-20.0, -15.0)),
+            };
+            let (west, south) =
+                ((c.lon / CELL_DEG).floor() * CELL_DEG, (c.lat / CELL_DEG).floor() * CELL_DEG);
+            // The cell's south-west corner, points on its west and south edges, points just inside
+            // its east and north edges, and random points inside, each asked twice.
+            let inside = |f: f64| f * CELL_DEG;
+            let mut points = vec![(west, south), (west, south + inside(0.5)), (west + inside(0.5), south)];
+            points.push(((west + CELL_DEG).next_down(), (south + CELL_DEG).next_down()));
+            points.extend((0..8).map(|_| (west + inside(rng.random()), south + inside(rng.random()))));
+            for (k, layer) in layers.iter().enumerate() {
+                let key = ((west / CELL_DEG) as i32, (south / CELL_DEG) as i32);
+                kinds[match layer.cell(key) {
+                    Cell::Mixed => 0,
+                    Cell::Uniform(None) => 1,
+                    Cell::Uniform(Some(_)) => 2,
+                }] += 1;
+                for &(lon, lat) in points.iter().chain(&points) {
+                    let p = LonLat { lon, lat };
+                    assert_eq!(layer.find(lon, lat), scans[k].at(p).first().copied(), "{p:?} in layer {k}");
+                }
+            }
+        }
+        // Each kind of cell was met often enough to be tested.
+        assert!(kinds.iter().all(|&n| n > 100), "{kinds:?}");
+    }
+
+    #[test]
+    fn a_full_cache_leaves_lookups_exact() {
+        let layer = Layer::parse("countries.geojson", COUNTRIES_GEOJSON, "iso_a2").unwrap();
+        // One lookup in each of more cells than the cache holds, in the Pacific (a few islands).
+        let side = ((MAX_CELLS + 100) as f64).sqrt().ceil() as i32;
+        for i in 0..side {
+            for j in 0..side {
+                let (lon, lat) = (-170.0 + f64::from(i) * CELL_DEG, -30.0 + f64::from(j) * CELL_DEG);
+                assert_eq!(layer.find(lon, lat), layer.find_exact(lon, lat));
+            }
+        }
+        assert_eq!(layer.cells.read().unwrap().len(), MAX_CELLS);
+        let fiji = (178.4, -18.1);
+        assert_eq!(layer.find(fiji.0, fiji.1).map(|a| layer.names[a].as_str()), Some("FJ"));
     }
 
     #[test]

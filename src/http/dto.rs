@@ -532,7 +532,7 @@ pub struct ProviderPage<'a> {
     /// matches. Present for point searches (within, and search with near or within); absent
     /// for bbox and polygon, which have no single point.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub emergency: Option<Emergency>,
+    pub emergency: Option<&'a Emergency>,
     /// The place the search was located by (`near=`, `place_id=`, `near.place`, ...), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub place: Option<&'a PlaceDto>,
@@ -544,7 +544,7 @@ pub struct NearestAnswer<'a> {
     pub items: Vec<ProviderDto<'a>>,
     pub total: usize,
     /// Emergency numbers for the query point's country and state, also when no provider matches.
-    pub emergency: Emergency,
+    pub emergency: &'a Emergency,
     /// The place the search was located by (`near=`, `place_id=`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub place: Option<&'a PlaceDto>,
@@ -629,7 +629,7 @@ impl ProviderPage<'_> {
         write_items(&mut buf, &self.items, false)?;
         write_member(&mut buf, "next_cursor", &self.next_cursor)?;
         write_member(&mut buf, "total", &self.total)?;
-        if let Some(e) = &self.emergency {
+        if let Some(e) = self.emergency {
             write_member(&mut buf, "emergency", e)?;
         }
         if let Some(p) = self.place {
@@ -864,14 +864,13 @@ mod tests {
                 place: None,
             };
             assert_eq!(page.encode().unwrap(), serde_json::to_vec(&page).unwrap());
-            let page = ProviderPage { next_cursor: None, emergency: Some(emergency.clone()), ..page };
+            let page = ProviderPage { next_cursor: None, emergency: Some(&emergency), ..page };
             assert_eq!(page.encode().unwrap(), serde_json::to_vec(&page).unwrap());
             let collection = FeatureCollection::new(&page.items, Some("c"), n, Some(&emergency));
             assert_eq!(collection.encode().unwrap(), serde_json::to_vec(&collection).unwrap());
             let collection = FeatureCollection::new(&page.items, None, n, None);
             assert_eq!(collection.encode().unwrap(), serde_json::to_vec(&collection).unwrap());
-            let nearest =
-                NearestAnswer { items: page.items, total: n, emergency: emergency.clone(), place: None };
+            let nearest = NearestAnswer { items: page.items, total: n, emergency: &emergency, place: None };
             assert_eq!(nearest.encode().unwrap(), serde_json::to_vec(&nearest).unwrap());
         }
     }

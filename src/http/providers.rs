@@ -16,6 +16,7 @@ use crate::model::ProviderId;
 use crate::query::{Hit, Search};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// JSON or GeoJSON for routes whose only query parameter is `format`.
 fn format_only(req: &HttpRequest) -> Result<bool, ApiError> {
@@ -43,7 +44,7 @@ pub(super) fn location_bytes(body: Vec<u8>, geojson: bool) -> HttpResponse {
 pub(super) struct Shape<'v> {
     pub viewer: &'v Viewer,
     pub geojson: bool,
-    pub emergency: Option<Emergency>,
+    pub emergency: Option<Arc<Emergency>>,
     pub at: UnixTime,
     /// The place the search was located by (near=, place_id=), if any.
     pub place: Option<&'v PlaceDto>,
@@ -103,12 +104,10 @@ fn list_answer(
     let Shape { viewer, geojson, emergency, at, place, fields } = shape;
     let items = ProviderDto::from_hits(snap, hits, viewer.role(), at, fields);
     audit_reveals(state, viewer, &items);
-    let body = match (geojson, unpaged, emergency) {
-        (true, _, emergency) => {
-            FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency.as_ref())
-                .with_place(place)
-                .encode()
-        }
+    let body = match (geojson, unpaged, emergency.as_deref()) {
+        (true, _, emergency) => FeatureCollection::new(&items, next_cursor.as_deref(), total, emergency)
+            .with_place(place)
+            .encode(),
         (false, true, Some(emergency)) => NearestAnswer { items, total, emergency, place }.encode(),
         (false, _, emergency) => ProviderPage { items, next_cursor, total, emergency, place }.encode(),
     }
