@@ -76,6 +76,11 @@ impl Fields {
     pub fn has(self, m: Member) -> bool {
         self.0 & Fields::bit(m) != 0
     }
+
+    /// How many members are written (64 for all).
+    pub fn count(self) -> u32 {
+        self.0.count_ones()
+    }
 }
 
 impl Default for Fields {
@@ -279,7 +284,8 @@ impl<'a> ProviderDto<'a> {
         at: UnixTime,
         fields: Fields,
     ) -> ProviderDto<'a> {
-        let p = snap.record(slot);
+        // An answer of many members finds where each starts once (see `View::decoded`).
+        let p = if fields.count() > 8 { snap.record(slot).decoded() } else { snap.record(slot) };
         let point = snap.points[slot as usize];
         let secret = p.confidential();
         let admin = role == Some(Role::Admin);

@@ -154,36 +154,41 @@ impl Snapshot {
         let mut kept = Vec::with_capacity(n + changed.len());
         let mut new_slot = vec![None; n];
         let mut old = 0;
-        let mut keep_until =
-            |id: Option<ProviderId>, records: &mut Vec<_>, points: &mut Vec<_>, kept: &mut Vec<_>| {
-                while old < n && id.is_none_or(|id| self.records.id(old) < id) {
-                    new_slot[old] = Some(records.len() as u32);
-                    kept.push(Some(old as u32));
-                    records.push(self.records.shared(old));
-                    points.push(self.points[old]);
-                    old += 1;
-                }
-                // The changed record replaces its old self, or leaves.
-                if id.is_some_and(|id| old < n && self.records.id(old) == id) {
-                    old += 1;
-                }
-            };
+        let mut editor = self.records.edit();
+        let mut keep_until = |id: Option<ProviderId>,
+                              editor: &mut records::Editor,
+                              records: &mut Vec<_>,
+                              points: &mut Vec<_>,
+                              kept: &mut Vec<_>| {
+            while old < n && id.is_none_or(|id| self.records.id(old) < id) {
+                new_slot[old] = Some(records.len() as u32);
+                kept.push(Some(old as u32));
+                records.push(editor.shared(old));
+                points.push(self.points[old]);
+                old += 1;
+            }
+            // The changed record replaces its old self, or leaves.
+            if id.is_some_and(|id| old < n && self.records.id(old) == id) {
+                editor.drop(old);
+                old += 1;
+            }
+        };
         let mut not_shown = 0;
         for p in changed {
-            keep_until(Some(p.id), &mut records, &mut points, &mut kept);
+            keep_until(Some(p.id), &mut editor, &mut records, &mut points, &mut kept);
             match shown(&p) {
                 Some(at) => {
                     kept.push(None);
-                    records.push(self.records.pack(&p));
+                    records.push(editor.pack(&p));
                     points.push(at);
                 }
                 None => not_shown += usize::from(p.data.status == Status::Active),
             }
         }
-        keep_until(None, &mut records, &mut points, &mut kept);
+        keep_until(None, &mut editor, &mut records, &mut points, &mut kept);
         log_left_out(not_shown);
         let previous = Previous { snap: self, kept: &kept, new_slot: &new_slot };
-        Snapshot::assemble(version, self.records.with_items(records), points, Some(previous))
+        Snapshot::assemble(version, editor.finish(records), points, Some(previous))
     }
 
     fn assemble(
