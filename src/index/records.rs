@@ -127,14 +127,14 @@ fn take_number(text: &str) -> (u32, &str) {
     (high * ESCAPE + low, chars.as_str())
 }
 
-/// One provider, packed: what answers show of it, in 64 bytes plus its text in a chunk. Read
+/// One provider, packed: what answers show of it, in 48 bytes plus its text in a chunk. Read
 /// it through [`View`], which knows the chunks and the dictionary. The public point is the
-/// snapshot's (`Snapshot::points`); the external id, creation time and the stored public
-/// points it was worked out from are only in the store.
+/// snapshot's (`Snapshot::points`), and it is the exact point of every provider but the
+/// confidential ones, whose exact points [`Records`] keeps apart; the external id, creation
+/// time and the stored public points it was worked out from are only in the store.
 #[derive(Debug, Clone)]
 pub struct Record {
     id: ProviderId,
-    location: Confidential<LonLat>,
     updated_at: OffsetDateTime,
     /// Where the text members start (see [`push_number`]); the text ends after the last one.
     text: TextAt,
@@ -335,7 +335,6 @@ fn pack(p: &Provider, chunks: &mut Chunks, mut shared: impl FnMut(&str) -> Optio
         | (position(&Wheelchair::ALL, &d.wheelchair) << FLAG_WHEELCHAIR);
     Record {
         id: p.id,
-        location: Confidential::new(*d.location.reveal()),
         updated_at: p.updated_at,
         text: at,
         verified_on: d.verified_on,
@@ -352,6 +351,8 @@ pub struct Records {
     dictionary: Arc<Dictionary>,
     chunks: Vec<Confidential<Arc<str>>>,
     items: Vec<Record>,
+    /// The exact points of the confidential records, by id.
+    exact: Vec<(ProviderId, Confidential<LonLat>)>,
     /// Bytes of the chunks that no record reads any longer: texts of records changed or gone
     /// since they were written (see [`Editor::finish`]).
     dead: usize,
@@ -372,7 +373,7 @@ impl Records {
     }
 
     fn view<'a>(&'a self, record: &'a Record) -> View<'a> {
-        View { record, chunks: &self.chunks, dictionary: &self.dictionary, starts: None }
+        View { record, records: self, starts: None }
     }
 
     pub fn id(&self, slot: usize) -> ProviderId {
@@ -390,6 +391,7 @@ impl Records {
         let d = &self.dictionary;
         let values: usize = d.values.iter().map(|v| v.len() + 16).sum();
         self.items.capacity() * size_of::<Record>()
+            + self.exact.capacity() * size_of::<(ProviderId, LonLat)>()
             + self.chunks.capacity() * size_of::<Arc<str>>()
             + text
             + values
@@ -408,8 +410,14 @@ impl Records {
             from: self,
             chunks: Chunks { done: self.chunks.clone(), open: String::new() },
             dead: self.dead,
+            exact: Vec::new(),
         }
     }
+}
+
+/// `(id, exact point)` of `p` when it is confidential: its public point is somewhere else.
+fn exact_of(p: &Provider) -> Option<(ProviderId, Confidential<LonLat>)> {
+    p.data.confidential.then_some((p.id, p.data.location))
 }
 
 /// Makes the records of a later snapshot from a small change: records kept from the earlier
@@ -418,6 +426,8 @@ pub struct Editor<'a> {
     from: &'a Records,
     chunks: Chunks,
     dead: usize,
+    /// The exact points of the confidential records packed here, by id.
+    exact: Vec<(ProviderId, Confidential<LonLat>)>,
 }
 
 impl Editor<'_> {
@@ -434,6 +444,7 @@ impl Editor<'_> {
     /// `p` packed against the earlier dictionary: values it lacks are kept in the record's
     /// own text (a full reload makes a new dictionary).
     pub fn pack(&mut self, p: &Provider) -> Record {
+        self.exact.extend(exact_of(p));
         let dictionary = &self.from.dictionary;
         pack(p, &mut self.chunks, |value| dictionary.find(value))
     }
@@ -458,7 +469,15 @@ impl Editor<'_> {
         } else {
             chunks
         };
-        Records { dictionary: self.from.dictionary.clone(), chunks, items, dead }
+        // A confidential record's exact point: packed here, else kept from the earlier records.
+        let mut packed = self.exact;
+        packed.sort_unstable_by_key(|(id, _)| *id);
+        let exact = items
+            .iter()
+            .filter(|r| r.flags & FLAG_CONFIDENTIAL != 0)
+            .filter_map(|r| find_exact(&packed, r.id).or_else(|| find_exact(&self.from.exact, r.id)))
+            .collect();
+        Records { dictionary: self.from.dictionary.clone(), chunks, items, exact, dead }
     }
 }
 
@@ -468,10 +487,12 @@ impl Editor<'_> {
 pub struct Packer {
     dictionary: Dictionary,
     chunks: Chunks,
+    exact: Vec<(ProviderId, Confidential<LonLat>)>,
 }
 
 impl Packer {
     pub fn pack(&mut self, p: &Provider) -> Record {
+        self.exact.extend(exact_of(p));
         let dictionary = &mut self.dictionary;
         pack(p, &mut self.chunks, |value| Some(dictionary.intern(value)))
     }
@@ -481,7 +502,10 @@ impl Packer {
         self.dictionary.ids.shrink_to_fit();
         self.dictionary.values.shrink_to_fit();
         items.shrink_to_fit();
-        Records { dictionary: Arc::new(self.dictionary), chunks: self.chunks.finish(), items, dead: 0 }
+        self.exact.sort_unstable_by_key(|(id, _)| *id);
+        self.exact.shrink_to_fit();
+        let chunks = self.chunks.finish();
+        Records { dictionary: Arc::new(self.dictionary), chunks, items, exact: self.exact, dead: 0 }
     }
 }
 
@@ -496,12 +520,20 @@ impl Record {
     }
 }
 
-/// A record read with its chunks and dictionary: the provider's members, borrowed.
+/// The exact point of `id` in `exact` (sorted by id), with its id.
+fn find_exact(
+    exact: &[(ProviderId, Confidential<LonLat>)],
+    id: ProviderId,
+) -> Option<(ProviderId, Confidential<LonLat>)> {
+    exact.binary_search_by_key(&id, |(id, _)| *id).ok().map(|i| exact[i])
+}
+
+/// A record read with its records' chunks, dictionary and exact points: the provider's
+/// members, borrowed.
 #[derive(Clone, Copy)]
 pub struct View<'a> {
     record: &'a Record,
-    chunks: &'a [Confidential<Arc<str>>],
-    dictionary: &'a Dictionary,
+    records: &'a Records,
     /// Where each kept text member starts in the record's text, once [`View::decoded`].
     starts: Option<[u16; TEXTS]>,
 }
@@ -575,14 +607,14 @@ impl<'a> View<'a> {
     /// The record's text, from its start to the end of its chunk.
     fn text_from_start(self) -> &'a str {
         let at = self.record.text;
-        &self.chunks[at.chunk as usize].reveal()[at.start as usize..]
+        &self.records.chunks[at.chunk as usize].reveal()[at.start as usize..]
     }
 
     /// The value of kept member `j` written at the start of `rest`, and what follows it.
     fn member(self, j: usize, rest: &'a str) -> (&'a str, &'a str) {
         let (n, after) = take_number(rest);
         if self.record.shared >> j & 1 != 0 {
-            (&self.dictionary.values[n as usize], after)
+            (&self.records.dictionary.values[n as usize], after)
         } else {
             after.split_at(n as usize)
         }
@@ -671,9 +703,11 @@ impl<'a> View<'a> {
         self.categories().contains(&c)
     }
 
-    /// The exact location: for a confidential provider it never leaves the server publicly.
-    pub fn location(self) -> Confidential<LonLat> {
-        self.record.location
+    /// The exact point of a confidential provider: it never leaves the server publicly.
+    /// `None` for any other provider, whose exact point is its public one (`Snapshot::points`).
+    pub fn exact_location(self) -> Confidential<Option<LonLat>> {
+        let found = self.confidential().then(|| find_exact(&self.records.exact, self.record.id)).flatten();
+        Confidential::new(found.map(|(_, at)| *at.reveal()))
     }
 
     pub fn location_precision(self) -> LocationPrecision {
@@ -792,7 +826,7 @@ impl PartialEq for View<'_> {
     fn eq(&self, o: &View<'_>) -> bool {
         let (a, b) = (self.record, o.record);
         a.id == b.id
-            && a.location == b.location
+            && self.exact_location() == o.exact_location()
             && a.updated_at == b.updated_at
             && a.verified_on == b.verified_on
             && a.categories == b.categories
@@ -820,7 +854,8 @@ mod tests {
         assert_eq!(view.organization(), d.organization.as_deref());
         assert_eq!(view.description(), d.description.as_deref());
         assert_eq!(view.categories(), d.categories);
-        assert_eq!(view.location(), d.location);
+        let exact = d.confidential.then_some(*d.location.reveal());
+        assert_eq!(*view.exact_location().reveal(), exact);
         assert_eq!(view.location_precision(), d.location_precision);
         assert_eq!(view.public_precision(), p.public_precision());
         assert_eq!(view.confidential(), d.confidential);
@@ -916,6 +951,13 @@ mod tests {
             assert_eq!(bytes, live + records.dead, "round {round}: every byte is live or counted dead");
         }
         assert!(copies >= 2 && grown > 300, "the texts were copied anew {copies} times, added to {grown}");
+        // Confidential records came and went, with their exact points kept apart.
+        let secret = shown.iter().filter(|p| p.data.confidential).count();
+        assert!(
+            secret > 5 && records.exact.len() == secret,
+            "{secret} confidential, {}",
+            records.exact.len()
+        );
     }
 
     #[test]
@@ -1027,8 +1069,8 @@ mod tests {
     }
 
     #[test]
-    fn a_record_is_64_bytes() {
-        assert_eq!(size_of::<Record>(), 64);
+    fn a_record_is_48_bytes() {
+        assert_eq!(size_of::<Record>(), 48);
     }
 
     #[test]
