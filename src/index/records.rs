@@ -610,6 +610,12 @@ impl<'a> View<'a> {
         &self.records.chunks[at.chunk as usize].reveal()[at.start as usize..]
     }
 
+    /// The first byte of the record's text (0 when it has none): reading it brings the record
+    /// and the start of its text into the cache.
+    pub fn touch(self) -> u8 {
+        self.text_from_start().as_bytes().first().copied().unwrap_or(0)
+    }
+
     /// The value of kept member `j` written at the start of `rest`, and what follows it.
     fn member(self, j: usize, rest: &'a str) -> (&'a str, &'a str) {
         let (n, after) = take_number(rest);
