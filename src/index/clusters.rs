@@ -7,16 +7,24 @@
 //! Each level is a flat array kept in k-d order (as kdbush does): sorting by recursive median
 //! split is the whole index, so a level costs 16 bytes per item and builds in one pass.
 //!
+//! The most detailed zooms (from [`DELTA_FROM`]) are not kept as levels: they hold nearly every
+//! provider on its own (at 1M, 801k–953k items for 970k providers, 42 MB), so they are answered
+//! from the leaf level and the few clusters made there, each item knowing the zooms it shows at.
+//!
 //! Memory is what limits a server (a million providers make about six million items), so
 //! positions are fixed-point (`Fixed`: 2^-32 of the unit square, about 1 cm at the equator,
 //! far below the 1e-6 degrees answers are rounded to), and a cluster keeps its category counts
 //! as u16, with the few clusters of more than 65,535 providers counted exactly in a side table.
 
 use crate::model::{Category, LonLat};
+use std::borrow::Cow;
 
 pub const MAX_ZOOM: u8 = 18;
 /// The level holding every provider on its own.
 pub const LEAF_ZOOM: u8 = MAX_ZOOM + 1;
+/// The lowest zoom answered from the leaves and the clusters made at or above it rather than
+/// from a level of its own.
+const DELTA_FROM: u8 = 16;
 /// Cluster radius in screen pixels, and the tile size those pixels are measured on: 256 px
 /// tiles are what zoom means in Leaflet and raster maps, so clusters are 40 px apart on screen.
 const RADIUS_PX: f64 = 40.0;
@@ -89,7 +97,7 @@ impl Item {
     }
 
     pub fn node(&self) -> Node {
-        if self.node & CLUSTER == 0 { Node::Provider(self.node) } else { Node::Cluster(self.node & !CLUSTER) }
+        Node::of(self.node)
     }
 }
 
@@ -101,16 +109,25 @@ pub enum Node {
     Cluster(u32),
 }
 
+impl Node {
+    /// The node an `Item::node` (or a cluster's member) holds.
+    fn of(raw: u32) -> Node {
+        if raw & CLUSTER == 0 { Node::Provider(raw) } else { Node::Cluster(raw & !CLUSTER) }
+    }
+}
+
 /// A cluster: made at `zoom` from items of level `zoom + 1`. 28 bytes.
 #[derive(Debug, Clone)]
 pub struct Cluster {
-    /// Its members start here in `children` (positions in level `zoom + 1`) and run to the next
-    /// cluster's start: clusters are made in id order, each appending its members.
+    /// Its members start here in `children` (their nodes, as `Item::node` holds them) and run
+    /// to the next cluster's start: clusters are made in id order, each appending its members.
     first_child: u32,
     /// Providers per category (index as in `Category::ALL`), when the cluster holds at most
     /// 65,535 providers (so every count fits); else `ClusterIndex::large` has them.
     categories: [u16; 11],
     pub zoom: u8,
+    /// The lowest zoom it shows at: one above the zoom a larger cluster took it in, or 0.
+    from: u8,
 }
 
 impl Cluster {
@@ -121,9 +138,17 @@ impl Cluster {
     }
 }
 
-/// Every level from zoom 0 to `LEAF_ZOOM`, and the cluster table.
+/// Every level from zoom 0 to `LEAF_ZOOM` (those from `delta_from` to `MAX_ZOOM` empty), and
+/// the cluster table.
 pub struct ClusterIndex {
     levels: Vec<Vec<Item>>,
+    /// The zooms from this one to `MAX_ZOOM` are answered from the leaf level and `high`.
+    delta_from: u8,
+    /// The clusters made at `delta_from` or above, in k-d order.
+    high: Vec<Item>,
+    /// By slot, the lowest zoom a provider shows at on its own: one above the zoom a cluster
+    /// took it in, or 0.
+    leaf_from: Vec<u8>,
     clusters: Vec<Cluster>,
     children: Vec<u32>,
     /// The exact category counts of the clusters of more than 65,535 providers, by id
@@ -148,14 +173,28 @@ impl ClusterIndex {
     /// Clusters the providers in `slots`; `points[slot]` is a provider's public point and
     /// `category_bits[slot]` its categories (see `category_bits`).
     pub fn build(points: &[LonLat], category_bits: &[u16], slots: impl Iterator<Item = u32>) -> ClusterIndex {
+        ClusterIndex::build_from(points, category_bits, slots, DELTA_FROM)
+    }
+
+    /// `build`, keeping levels up to `delta_from - 1` (tests compare against every level kept).
+    fn build_from(
+        points: &[LonLat],
+        category_bits: &[u16],
+        slots: impl Iterator<Item = u32>,
+        delta_from: u8,
+    ) -> ClusterIndex {
         let leaves: Vec<Item> = slots
             .map(|slot| Item::new(fixed(project(points[slot as usize])), 1, Node::Provider(slot)))
             .collect();
         let mut leaves = exact(leaves);
         let len = leaves.len();
+        let slots = leaves.iter().map(|i| i.node as usize + 1).max().unwrap_or(0);
         kd_sort(&mut leaves, 0);
         let mut index = ClusterIndex {
             levels: vec![leaves],
+            delta_from,
+            high: Vec::new(),
+            leaf_from: vec![0; slots],
             clusters: Vec::new(),
             children: Vec::new(),
             large: Vec::new(),
@@ -164,19 +203,46 @@ impl ClusterIndex {
         for zoom in (0..=MAX_ZOOM).rev() {
             let mut next = exact(index.cluster_level(zoom, category_bits));
             kd_sort(&mut next, 0);
+            // The level just clustered is dropped when its zoom is answered from the leaves:
+            // at most two such levels are held at once while building.
+            let below = zoom + 1;
+            if index.is_delta(below) {
+                index.levels.last_mut().expect("a level below").clear();
+                index.levels.last_mut().expect("a level below").shrink_to_fit();
+            }
             index.levels.push(next);
         }
         index.levels.reverse(); // levels[z] is zoom z
+        kd_sort(&mut index.high, 0);
+        index.high = exact(std::mem::take(&mut index.high));
         index.clusters = exact(std::mem::take(&mut index.clusters));
         index.children = exact(std::mem::take(&mut index.children));
         index.large = exact(std::mem::take(&mut index.large));
         index
     }
 
+    /// Whether `zoom` has no level of its own (see `DELTA_FROM`).
+    fn is_delta(&self, zoom: u8) -> bool {
+        (self.delta_from..=MAX_ZOOM).contains(&zoom)
+    }
+
+    /// Whether `item` (of the leaf level or `high`) is one of the items of `zoom`.
+    fn shows(&self, item: &Item, zoom: u8) -> bool {
+        match item.node() {
+            Node::Provider(slot) => self.leaf_from[slot as usize] <= zoom,
+            Node::Cluster(id) => {
+                let c = &self.clusters[id as usize];
+                c.from <= zoom && zoom <= c.zoom
+            }
+        }
+    }
+
     /// Bytes on the heap (allocator overhead aside).
     pub fn heap_bytes(&self) -> usize {
         self.levels.capacity() * size_of::<Vec<Item>>()
             + self.levels.iter().map(|l| l.capacity() * size_of::<Item>()).sum::<usize>()
+            + self.high.capacity() * size_of::<Item>()
+            + self.leaf_from.capacity()
             + self.clusters.capacity() * size_of::<Cluster>()
             + self.children.capacity() * size_of::<u32>()
             + self.large.capacity() * size_of::<(u32, [u32; 11])>()
@@ -191,22 +257,40 @@ impl ClusterIndex {
         self.len == 0
     }
 
-    /// All items of level `zoom` (zooms past `LEAF_ZOOM` are the leaf level).
-    pub fn level(&self, zoom: u8) -> &[Item] {
-        &self.levels[zoom.min(LEAF_ZOOM) as usize]
+    /// All items of level `zoom` (zooms past `LEAF_ZOOM` are the leaf level), in k-d order
+    /// where the level is kept, else gathered from the leaves and `high`.
+    pub fn level(&self, zoom: u8) -> Cow<'_, [Item]> {
+        let zoom = zoom.min(LEAF_ZOOM);
+        if !self.is_delta(zoom) {
+            return Cow::Borrowed(&self.levels[zoom as usize]);
+        }
+        let leaves = &self.levels[LEAF_ZOOM as usize];
+        Cow::Owned(leaves.iter().chain(&self.high).filter(|i| self.shows(i, zoom)).copied().collect())
     }
 
     /// Items of level `zoom` inside the box (degrees; `west > east` crosses the antimeridian).
     /// The box's corners are made fixed-point as the points were, so a point inside it (or on
     /// its edge) is always found; one within half a unit (~0.5 cm) outside may be too.
     pub fn in_bbox(&self, zoom: u8, west: f64, south: f64, east: f64, north: f64) -> Vec<&Item> {
-        let level = self.level(zoom);
+        let zoom = zoom.min(LEAF_ZOOM);
+        let delta = self.is_delta(zoom);
+        let sources: Vec<&[Item]> = if delta {
+            vec![&self.levels[LEAF_ZOOM as usize], &self.high]
+        } else {
+            vec![&self.levels[zoom as usize]]
+        };
         let ranges = if west > east { vec![(west, 180.0), (-180.0, east)] } else { vec![(west, east)] };
         let mut out = Vec::new();
         for (w, e) in ranges {
             let [x0, y1] = fixed(project(LonLat { lon: w, lat: south }));
             let [x1, y0] = fixed(project(LonLat { lon: e, lat: north }));
-            kd_range(level, [x0, y0], [x1, y1], &mut |i| out.push(&level[i]));
+            for level in &sources {
+                kd_range(level, [x0, y0], [x1, y1], &mut |i| {
+                    if !delta || self.shows(&level[i], zoom) {
+                        out.push(&level[i]);
+                    }
+                });
+            }
         }
         out
     }
@@ -228,7 +312,7 @@ impl ClusterIndex {
         }
     }
 
-    /// The members of cluster `id`: positions in level `zoom + 1`.
+    /// The members of cluster `id`: their nodes (as `Item::node` holds them) in level `zoom + 1`.
     fn members(&self, id: u32) -> &[u32] {
         let from = self.clusters[id as usize].first_child as usize;
         let to = self.clusters.get(id as usize + 1).map_or(self.children.len(), |c| c.first_child as usize);
@@ -240,9 +324,8 @@ impl ClusterIndex {
         let mut out = Vec::new();
         let mut stack = vec![id];
         while let Some(c) = stack.pop() {
-            let level = &self.levels[self.clusters[c as usize].zoom as usize + 1];
             for m in self.members(c) {
-                match level[*m as usize].node() {
+                match Node::of(*m) {
                     Node::Provider(slot) => out.push(slot),
                     Node::Cluster(inner) => stack.push(inner),
                 }
@@ -312,10 +395,26 @@ impl ClusterIndex {
                 self.large.push((id, categories));
                 [u16::MAX; 11]
             };
-            self.clusters.push(Cluster { zoom, categories: small, first_child: self.children.len() as u32 });
-            self.children.extend_from_slice(&members);
+            self.clusters.push(Cluster {
+                zoom,
+                categories: small,
+                first_child: self.children.len() as u32,
+                from: 0,
+            });
+            self.children.extend(members.iter().map(|m| below[*m as usize].node));
+            // The members show down to the zoom above this one.
+            for m in &members {
+                match below[*m as usize].node() {
+                    Node::Provider(slot) => self.leaf_from[slot as usize] = zoom + 1,
+                    Node::Cluster(c) => self.clusters[c as usize].from = zoom + 1,
+                }
+            }
             let c = f64::from(count);
-            out.push(Item::new(fixed([wx / c, wy / c]), count, Node::Cluster(id)));
+            let item = Item::new(fixed([wx / c, wy / c]), count, Node::Cluster(id));
+            if self.is_delta(zoom) {
+                self.high.push(item);
+            }
+            out.push(item);
         }
         out
     }
@@ -451,7 +550,7 @@ mod tests {
         assert_eq!(index.len(), slots.len());
         for zoom in 0..=LEAF_ZOOM {
             let mut seen = vec![0u32; points.len()];
-            for item in index.level(zoom) {
+            for item in index.level(zoom).iter() {
                 let leaves = leaves_of(&index, item);
                 assert_eq!(leaves.len() as u32, item.count, "zoom {zoom}: count equals the leaves");
                 let mut expect = [0u32; 11];
@@ -484,13 +583,13 @@ mod tests {
         let (points, bits) = random_points(2000, 3);
         let index = ClusterIndex::build(&points, &bits, 0..points.len() as u32);
         for zoom in [0u8, 4, 9, 14, 18] {
-            for item in index.level(zoom) {
+            for item in index.level(zoom).iter() {
                 let Node::Cluster(id) = item.node() else { continue };
                 let cluster = index.cluster(id).unwrap();
                 let deeper = index.level(cluster.expansion_zoom());
                 let mut parts: Vec<u32> = Vec::new();
                 let mut pieces = 0;
-                for other in deeper {
+                for other in deeper.iter() {
                     let l = leaves_of(&index, other);
                     if l.iter().all(|s| index.leaves(id).binary_search(s).is_ok()) {
                         pieces += 1;
@@ -536,11 +635,13 @@ mod tests {
                 want.sort_unstable();
                 assert_eq!(got, want, "zoom {zoom} box {w},{s},{e},{n}");
             }
-            let level = index.level(zoom);
+            // The radius query runs on levels in k-d order, as while building.
+            let mut level = index.level(zoom).into_owned();
+            kd_sort(&mut level, 0);
             for c in level.iter().step_by(97) {
                 let r = 42_949_673; // 0.01 of the unit square
                 let mut got = Vec::new();
-                kd_within(level, c.fixed(), r, &mut |i| got.push(i));
+                kd_within(&level, c.fixed(), r, &mut |i| got.push(i));
                 got.sort_unstable();
                 let d = |a: u32, b: u32| i128::from(a) - i128::from(b);
                 let want: Vec<usize> = (0..level.len())
@@ -552,6 +653,61 @@ mod tests {
                 assert_eq!(got, want);
             }
         }
+    }
+
+    /// The zooms answered from the leaves and the clusters made there hold exactly the items
+    /// the same build keeping every level has, answer boxes alike, and keep their clusters'
+    /// leaves.
+    #[test]
+    fn zooms_without_a_level_answer_as_kept_levels_do() {
+        let (mut points, mut bits) = random_points(4000, 17);
+        // And a patch 1 km across, dense enough for clusters to form, grow and be taken in
+        // at every zoom without a level.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(18);
+        for i in 0..1500 {
+            let (dx, dy): (f64, f64) = (rng.random_range(-0.005..0.005), rng.random_range(-0.005..0.005));
+            points.push(LonLat { lon: 75.0 + dx, lat: 20.0 + dy });
+            bits.push(category_bits(&[Category::ALL[i % 11]]));
+        }
+        let slots = || (0..points.len() as u32).filter(|s| s % 5 != 1);
+        let delta = ClusterIndex::build(&points, &bits, slots());
+        let kept = ClusterIndex::build_from(&points, &bits, slots(), LEAF_ZOOM);
+        assert!((DELTA_FROM..=MAX_ZOOM).all(|z| delta.levels[z as usize].is_empty() && delta.is_delta(z)));
+        assert!(!kept.is_delta(MAX_ZOOM) && !delta.is_delta(LEAF_ZOOM) && !delta.is_delta(DELTA_FROM - 1));
+        let key = |i: &Item| (i.fixed(), i.count, i.node);
+        let sorted = |mut v: Vec<(Fixed, u32, u32)>| {
+            v.sort_unstable();
+            v
+        };
+        let mut clustered = 0;
+        for zoom in 0..=LEAF_ZOOM + 1 {
+            let want = sorted(kept.level(zoom).iter().map(key).collect());
+            assert_eq!(sorted(delta.level(zoom).iter().map(key).collect()), want, "zoom {zoom}");
+            clustered += want.iter().filter(|(_, count, _)| *count > 1).count();
+            for (w, s, e, n) in
+                [(80.7, 26.6, 81.2, 27.1), (170.0, -25.0, -170.0, -10.0), (-180.0, -85.0, 180.0, 85.0)]
+            {
+                let got = sorted(delta.in_bbox(zoom, w, s, e, n).into_iter().map(key).collect());
+                let want = sorted(kept.in_bbox(zoom, w, s, e, n).into_iter().map(key).collect());
+                assert_eq!(got, want, "zoom {zoom} box {w},{s},{e},{n}");
+            }
+        }
+        assert!(clustered > 1000, "{clustered} clusters over all zooms");
+        // Providers and clusters taken in at each zoom without a level, so each boundary counts.
+        for z in DELTA_FROM..=MAX_ZOOM {
+            assert!(delta.leaf_from.contains(&(z + 1)), "a provider taken in at zoom {z}");
+            let taken = delta
+                .high
+                .iter()
+                .filter(|i| matches!(i.node(), Node::Cluster(c) if delta.clusters[c as usize].from == z + 1));
+            assert!(taken.count() > 0 || z == MAX_ZOOM, "a cluster made above {z} taken in at {z}");
+        }
+        assert_eq!(delta.clusters.len(), kept.clusters.len());
+        for id in 0..delta.clusters.len() as u32 {
+            assert_eq!(delta.leaves(id), kept.leaves(id));
+            assert_eq!(delta.categories(id), kept.categories(id));
+        }
+        assert!(delta.heap_bytes() < kept.heap_bytes());
     }
 
     /// Points on the edges and corners of a box (in f64 degrees) are inside it, and a point a
