@@ -188,13 +188,13 @@ impl ClusterIndex {
             .collect();
         let mut leaves = exact(leaves);
         let len = leaves.len();
-        let slots = leaves.iter().map(|i| i.node as usize + 1).max().unwrap_or(0);
+        let slot_count = leaves.iter().map(|i| i.node as usize + 1).max().unwrap_or(0);
         kd_sort(&mut leaves, 0);
         let mut index = ClusterIndex {
             levels: vec![leaves],
             delta_from,
             high: Vec::new(),
-            leaf_from: vec![0; slots],
+            leaf_from: vec![0; slot_count],
             clusters: Vec::new(),
             children: Vec::new(),
             large: Vec::new(),
@@ -205,10 +205,8 @@ impl ClusterIndex {
             kd_sort(&mut next, 0);
             // The level just clustered is dropped when its zoom is answered from the leaves:
             // at most two such levels are held at once while building.
-            let below = zoom + 1;
-            if index.is_delta(below) {
-                index.levels.last_mut().expect("a level below").clear();
-                index.levels.last_mut().expect("a level below").shrink_to_fit();
+            if index.is_delta(zoom + 1) {
+                *index.levels.last_mut().expect("the level below") = Vec::new();
             }
             index.levels.push(next);
         }
