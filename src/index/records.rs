@@ -411,6 +411,7 @@ impl Records {
             chunks: Chunks { done: self.chunks.clone(), open: String::new() },
             dead: self.dead,
             exact: Vec::new(),
+            dropped: Vec::new(),
         }
     }
 }
@@ -428,6 +429,8 @@ pub struct Editor<'a> {
     dead: usize,
     /// The exact points of the confidential records packed here, by id.
     exact: Vec<(ProviderId, Confidential<LonLat>)>,
+    /// The ids of the earlier records dropped.
+    dropped: Vec<ProviderId>,
 }
 
 impl Editor<'_> {
@@ -437,8 +440,11 @@ impl Editor<'_> {
     }
 
     /// The record in `slot` of the earlier records is replaced or gone: its text is dead.
+    /// Every earlier record is either kept (`shared`) or dropped.
     pub fn drop(&mut self, slot: usize) {
-        self.dead += text_of(&self.from.chunks, &self.from.items[slot]).len();
+        let record = &self.from.items[slot];
+        self.dead += text_of(&self.from.chunks, record).len();
+        self.dropped.push(record.id);
     }
 
     /// `p` packed against the earlier dictionary: values it lacks are kept in the record's
@@ -469,14 +475,21 @@ impl Editor<'_> {
         } else {
             chunks
         };
-        // A confidential record's exact point: packed here, else kept from the earlier records.
-        let mut packed = self.exact;
+        // The confidential records' exact points: those packed here, and the earlier ones of
+        // records kept as they were (neither dropped nor packed again); a change reads only
+        // these few, not every record.
+        let (mut packed, mut dropped) = (self.exact, self.dropped);
         packed.sort_unstable_by_key(|(id, _)| *id);
-        let exact = items
+        dropped.sort_unstable();
+        let mut exact: Vec<_> = self
+            .from
+            .exact
             .iter()
-            .filter(|r| r.flags & FLAG_CONFIDENTIAL != 0)
-            .filter_map(|r| find_exact(&packed, r.id).or_else(|| find_exact(&self.from.exact, r.id)))
+            .copied()
+            .filter(|(id, _)| dropped.binary_search(id).is_err() && find_exact(&packed, *id).is_none())
             .collect();
+        exact.append(&mut packed);
+        exact.sort_unstable_by_key(|(id, _)| *id);
         Records { dictionary: self.from.dictionary.clone(), chunks, items, exact, dead }
     }
 }
