@@ -292,7 +292,8 @@ impl<'a> ProviderDto<'a> {
         // Only the members written are looked up: a `fields=` answer reads a few of each record.
         let want = |m: Member| fields.has(m);
         let open = |v: Option<&'a str>| if secret && !admin { None } else { v };
-        let exact = |v: Option<f64>| v.filter(|_| secret && admin);
+        // Only an admin sees a confidential provider's exact point.
+        let exact = (secret && admin).then(|| *p.exact_location().reveal()).flatten();
         ProviderDto {
             id: p.id().0,
             name: if want(Member::Name) { p.name() } else { "" },
@@ -339,8 +340,8 @@ impl<'a> ProviderDto<'a> {
                 String::new()
             },
             contact_note: secret.then_some(CONFIDENTIAL_NOTE),
-            exact_lat: exact(p.exact_location().reveal().map(|at| at.lat)),
-            exact_lon: exact(p.exact_location().reveal().map(|at| at.lon)),
+            exact_lat: exact.map(|at| at.lat),
+            exact_lon: exact.map(|at| at.lon),
             distance_m,
             fields,
         }
