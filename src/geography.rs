@@ -186,19 +186,17 @@ impl Layer {
         for &dx in shifts {
             let (x0, x1, y1) = (west + dx, west + dx + CELL_DEG, south + CELL_DEG);
             let rect = geo::Rect::new(Coord { x: x0, y: south }, Coord { x: x1, y: y1 });
-            let centre = Point::new((x0 + x1) / 2.0, (south + y1) / 2.0);
-            let mut holders = None;
-            for e in self.tree.locate_in_envelope_intersecting(&AABB::from_corners([x0, south], [x1, y1])) {
-                let (area, poly) = &self.polygons[e.data];
-                let mut rings = std::iter::once(poly.exterior()).chain(poly.interiors());
-                if rings.any(|r| r.intersects(&rect)) {
-                    return Cell::Mixed;
-                }
-                if poly.intersects(&centre) {
-                    holders = Some(holders.map_or(*area, |h: usize| h.min(*area)));
-                }
+            let crossed = self
+                .tree
+                .locate_in_envelope_intersecting(&AABB::from_corners([x0, south], [x1, y1]))
+                .any(|e| {
+                    let poly = &self.polygons[e.data].1;
+                    std::iter::once(poly.exterior()).chain(poly.interiors()).any(|r| r.intersects(&rect))
+                });
+            if crossed {
+                return Cell::Mixed;
             }
-            found = found.or(holders);
+            found = found.or_else(|| self.areas_xy((x0 + x1) / 2.0, (south + y1) / 2.0).min());
         }
         Cell::Uniform(found)
     }
