@@ -364,6 +364,7 @@ impl ClusterIndex {
                 continue;
             }
             // The weighted centre in f64, from the members' fixed-point positions.
+            // The members show down to the zoom above this one (`leaf_from`, `Cluster::from`).
             let (mut wx, mut wy, mut count, mut categories) = (0.0, 0.0, 0u32, [0u32; 11]);
             for m in &members {
                 let it = &below[*m as usize];
@@ -377,11 +378,13 @@ impl ClusterIndex {
                         for (c, n) in categories.iter_mut().enumerate() {
                             *n += u32::from(bits >> c & 1);
                         }
+                        self.leaf_from[slot as usize] = zoom + 1;
                     }
                     Node::Cluster(c) => {
                         for (n, add) in categories.iter_mut().zip(self.categories(c)) {
                             *n += add;
                         }
+                        self.clusters[c as usize].from = zoom + 1;
                     }
                 }
             }
@@ -400,13 +403,6 @@ impl ClusterIndex {
                 from: 0,
             });
             self.children.extend(members.iter().map(|m| below[*m as usize].node));
-            // The members show down to the zoom above this one.
-            for m in &members {
-                match below[*m as usize].node() {
-                    Node::Provider(slot) => self.leaf_from[slot as usize] = zoom + 1,
-                    Node::Cluster(c) => self.clusters[c as usize].from = zoom + 1,
-                }
-            }
             let c = f64::from(count);
             let item = Item::new(fixed([wx / c, wy / c]), count, Node::Cluster(id));
             if self.is_delta(zoom) {
