@@ -48,7 +48,7 @@ pub fn build(database_url: &str, args: &ServeArgs) -> Result<Application, AppErr
     let db = Db::open(database_url)?;
     let service = Arc::new(match args.database_read_url.as_deref().filter(|u| !u.trim().is_empty()) {
         Some(read_url) => Service::open_with_replica(db, Db::open_replica(read_url)?)?,
-        None => Service::open(db)?,
+        None => Service::open_saved(db, args.snapshot_path(database_url))?,
     });
     if !args.no_seed {
         let csv = match &args.seed_csv {

@@ -162,6 +162,12 @@ pub struct ServeArgs {
     /// the primary. Never migrated: the server refuses to start if its schema is behind.
     #[arg(long, env = "DATABASE_READ_URL")]
     pub database_read_url: Option<String>,
+    /// Where the snapshot is saved for the next start-up, which then reads this file and the
+    /// rows changed since instead of every row. Default: beside a SQLite database file
+    /// (`bellmap.db.snapshot`); none for PostgreSQL. `off` saves none. The file holds
+    /// confidential addresses, as the database does: it is written readable by its owner only.
+    #[arg(long, env = "BELLMAP_SNAPSHOT_FILE")]
+    pub snapshot_file: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -179,6 +185,7 @@ impl Default for ServeArgs {
             exit_url: crate::http::page::DEFAULT_EXIT_URL.into(),
             watch_ms: 500,
             database_read_url: None,
+            snapshot_file: None,
         }
     }
 }
@@ -186,5 +193,16 @@ impl Default for ServeArgs {
 impl ServeArgs {
     pub fn watch_interval(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.watch_ms.max(10))
+    }
+
+    /// The file the snapshot is saved in for a server on `database_url` (see `snapshot_file`).
+    pub fn snapshot_path(&self, database_url: &str) -> Option<std::path::PathBuf> {
+        match self.snapshot_file.as_deref().map(str::trim) {
+            Some("off") | Some("") => None,
+            Some(path) => Some(path.into()),
+            None => {
+                crate::db::sqlite_file(database_url).map(|db| format!("{}.snapshot", db.display()).into())
+            }
+        }
     }
 }

@@ -259,11 +259,7 @@ impl Db {
         let backend = Backend::of_url(url);
         let target = match backend {
             Backend::Postgres => with_timeouts(url),
-            Backend::Sqlite => url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url)
-                .to_string(),
+            Backend::Sqlite => sqlite_target(url).to_string(),
         };
         let pool = Pool::builder()
             .max_size(8)
@@ -410,6 +406,18 @@ impl Db {
             providers::table.order(providers::id).select(ProviderRow::as_select()).load(&mut conn)?;
         rows.into_iter().map(|r| Provider::try_from(r).map_err(DbError::from)).collect()
     }
+}
+
+/// What SQLite opens for `url` (a SQLite URL).
+fn sqlite_target(url: &str) -> &str {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+}
+
+/// The file of a SQLite database at `url`; `None` for PostgreSQL and for a database in memory.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let target = sqlite_target(url);
+    let in_memory = target.is_empty() || target.starts_with(":memory:") || target.contains("mode=memory");
+    (Backend::of_url(url) == Backend::Sqlite && !in_memory).then(|| target.into())
 }
 
 /// A page of active rows as read (see `Db::load_active_pages`).

@@ -6,6 +6,7 @@ mod kept;
 pub mod open;
 pub mod postings;
 pub mod records;
+pub mod saved;
 
 use crate::hours;
 use crate::model::{Category, LonLat, Provider, ProviderId, Status};
@@ -117,6 +118,67 @@ impl Loader {
     }
 }
 
+/// Records and points with a change applied, and how their slots map to the earlier ones'.
+struct Merged {
+    records: Records,
+    points: Vec<LonLat>,
+    /// Per new slot: the earlier slot of an unchanged record, `None` for a new or changed one.
+    kept: Vec<Option<u32>>,
+    /// Per earlier slot: its new slot, `None` for a record gone or changed.
+    new_slot: Vec<Option<u32>>,
+}
+
+impl Merged {
+    /// `before` (with `points_before`, by slot) with `changed` applied: every provider written
+    /// since, any status.
+    fn of(before: &Records, points_before: &[LonLat], mut changed: Vec<Provider>) -> Merged {
+        // A record written twice counts as its last write.
+        changed.reverse();
+        changed.sort_by_key(|p| p.id);
+        changed.dedup_by_key(|p| p.id);
+        let n = before.len();
+        let mut items = Vec::with_capacity(n + changed.len());
+        let mut points = Vec::with_capacity(n + changed.len());
+        let mut kept = Vec::with_capacity(n + changed.len());
+        let mut new_slot = vec![None; n];
+        let mut old = 0;
+        let mut editor = before.edit();
+        let mut keep_until = |id: Option<ProviderId>,
+                              editor: &mut records::Editor,
+                              items: &mut Vec<_>,
+                              points: &mut Vec<_>,
+                              kept: &mut Vec<_>| {
+            while old < n && id.is_none_or(|id| before.id(old) < id) {
+                new_slot[old] = Some(items.len() as u32);
+                kept.push(Some(old as u32));
+                items.push(editor.shared(old));
+                points.push(points_before[old]);
+                old += 1;
+            }
+            // The changed record replaces its old self, or leaves.
+            if id.is_some_and(|id| old < n && before.id(old) == id) {
+                editor.drop(old);
+                old += 1;
+            }
+        };
+        let mut not_shown = 0;
+        for p in changed {
+            keep_until(Some(p.id), &mut editor, &mut items, &mut points, &mut kept);
+            match shown(&p) {
+                Some(at) => {
+                    kept.push(None);
+                    items.push(editor.pack(&p));
+                    points.push(at);
+                }
+                None => not_shown += usize::from(p.data.status == Status::Active),
+            }
+        }
+        keep_until(None, &mut editor, &mut items, &mut points, &mut kept);
+        log_left_out(not_shown);
+        Merged { records: editor.finish(items), points, kept, new_slot }
+    }
+}
+
 impl Snapshot {
     /// Builds a snapshot of `providers` (any order, any status).
     pub fn build(version: u64, providers: impl IntoIterator<Item = Provider>) -> Snapshot {
@@ -140,55 +202,24 @@ impl Snapshot {
         Snapshot::assemble(version, packer.finish(records), points, None)
     }
 
+    /// The snapshot of records read back from a file (`saved`) with `changed` (every provider
+    /// written since, any status) applied, current at change `version`: built once, as a
+    /// loaded one is.
+    pub fn restore(saved: saved::Saved, version: u64, changed: Vec<Provider>) -> Snapshot {
+        if changed.is_empty() {
+            return Snapshot::assemble(version, saved.records, saved.points, None);
+        }
+        let merged = Merged::of(&saved.records, &saved.points, changed);
+        Snapshot::assemble(version, merged.records, merged.points, None)
+    }
+
     /// The snapshot of change `version`: this one with `changed` (every provider written since,
     /// any status) applied. Unchanged records keep what was worked out for them (tree entries,
     /// time zones, schedules, postings), so a small change costs a small part of a build.
-    pub fn with_changes(&self, version: u64, mut changed: Vec<Provider>) -> Snapshot {
-        // A record written twice counts as its last write.
-        changed.reverse();
-        changed.sort_by_key(|p| p.id);
-        changed.dedup_by_key(|p| p.id);
-        let n = self.records.len();
-        let mut records = Vec::with_capacity(n + changed.len());
-        let mut points = Vec::with_capacity(n + changed.len());
-        let mut kept = Vec::with_capacity(n + changed.len());
-        let mut new_slot = vec![None; n];
-        let mut old = 0;
-        let mut editor = self.records.edit();
-        let mut keep_until = |id: Option<ProviderId>,
-                              editor: &mut records::Editor,
-                              records: &mut Vec<_>,
-                              points: &mut Vec<_>,
-                              kept: &mut Vec<_>| {
-            while old < n && id.is_none_or(|id| self.records.id(old) < id) {
-                new_slot[old] = Some(records.len() as u32);
-                kept.push(Some(old as u32));
-                records.push(editor.shared(old));
-                points.push(self.points[old]);
-                old += 1;
-            }
-            // The changed record replaces its old self, or leaves.
-            if id.is_some_and(|id| old < n && self.records.id(old) == id) {
-                editor.drop(old);
-                old += 1;
-            }
-        };
-        let mut not_shown = 0;
-        for p in changed {
-            keep_until(Some(p.id), &mut editor, &mut records, &mut points, &mut kept);
-            match shown(&p) {
-                Some(at) => {
-                    kept.push(None);
-                    records.push(editor.pack(&p));
-                    points.push(at);
-                }
-                None => not_shown += usize::from(p.data.status == Status::Active),
-            }
-        }
-        keep_until(None, &mut editor, &mut records, &mut points, &mut kept);
-        log_left_out(not_shown);
-        let previous = Previous { snap: self, kept: &kept, new_slot: &new_slot };
-        Snapshot::assemble(version, editor.finish(records), points, Some(previous))
+    pub fn with_changes(&self, version: u64, changed: Vec<Provider>) -> Snapshot {
+        let merged = Merged::of(&self.records, &self.points, changed);
+        let previous = Previous { snap: self, kept: &merged.kept, new_slot: &merged.new_slot };
+        Snapshot::assemble(version, merged.records, merged.points, Some(previous))
     }
 
     fn assemble(

@@ -5,6 +5,8 @@
 //! providers share (organisation, description, place names, languages, hours, eligibility,
 //! cost) are kept once, in a dictionary.
 
+mod bytes;
+
 use super::clusters::category_bits;
 use crate::hours::HoursOf;
 use crate::model::fields::{E164, e164_of};

@@ -10,6 +10,7 @@ mod feed;
 mod imports;
 mod providers;
 mod replica;
+mod saved;
 
 pub use crate::db::{AuditEntry, ImportRecord, TokenInfo};
 pub use contact::Contact;
@@ -77,15 +78,31 @@ pub struct Service {
     replica: Option<replica::Replica>,
     /// false for a command that writes and exits: it never builds a snapshot.
     publishes: bool,
+    /// Where the snapshot is saved for the next start-up.
+    saved: Option<saved::SavedFile>,
+    /// See `restored_from_saved`.
+    restored: Option<usize>,
 }
 
 impl Service {
     /// Loads every active provider from `db` into a fresh live index.
     pub fn open(db: Db) -> Result<Service, ServiceError> {
+        Service::open_saved(db, None)
+    }
+
+    /// `open`, starting from the snapshot saved in `file` at the last start-up when it can be
+    /// used (the rows changed since are applied), and saving the new one there for the next.
+    pub fn open_saved(db: Db, file: Option<std::path::PathBuf>) -> Result<Service, ServiceError> {
         let started = std::time::Instant::now();
-        let (version, loader) = read_active(&db)?;
-        let loaded = started.elapsed();
-        let index = LiveIndex::new(on_builder(move || Snapshot::load(version, loader)));
+        let file = file.map(|path| saved::SavedFile::new(&db, path)).transpose()?;
+        let (index, restored) = match file.as_ref().and_then(|f| f.restore(&db)) {
+            Some((snapshot, changed)) => (LiveIndex::new(snapshot), Some(changed)),
+            None => {
+                let (version, loader) = read_active(&db)?;
+                tracing::info!(load_ms = started.elapsed().as_millis() as u64, "rows read");
+                (LiveIndex::new(on_builder(move || Snapshot::load(version, loader))), None)
+            }
+        };
         let heap: Vec<String> = index
             .load()
             .heap_bytes()
@@ -95,11 +112,33 @@ impl Service {
         tracing::info!(
             providers = index.load().len(),
             heap_mb = heap.join(", "),
-            load_ms = loaded.as_millis() as u64,
-            build_ms = (started.elapsed() - loaded).as_millis() as u64,
+            from = if restored.is_some() { "saved snapshot" } else { "database" },
+            changed_since_saved = restored,
+            ms = started.elapsed().as_millis() as u64,
             "snapshot loaded"
         );
-        Ok(Service::with_index(db, index))
+        if let Some(file) = &file
+            && restored != Some(0)
+        {
+            file.write_later(index.load());
+        }
+        let mut service = Service::with_index(db, index);
+        service.saved = file;
+        service.restored = restored;
+        Ok(service)
+    }
+
+    /// How the snapshot was made at start-up: `Some(rows applied)` from a saved snapshot,
+    /// `None` from every row.
+    pub fn restored_from_saved(&self) -> Option<usize> {
+        self.restored
+    }
+
+    /// Waits until the snapshot being saved for the next start-up is written.
+    pub fn wait_for_saved(&self) {
+        if let Some(file) = &self.saved {
+            file.wait();
+        }
     }
 
     /// A service for one command that serves no reads (tokens, export): its snapshot stays
@@ -125,6 +164,8 @@ impl Service {
             contact: contact::ContactLog::new(),
             replica: None,
             publishes: true,
+            saved: None,
+            restored: None,
         }
     }
 
