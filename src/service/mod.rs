@@ -194,7 +194,18 @@ impl Service {
         if let Some(replica) = &self.replica {
             return self.refresh_from_replica(replica, seq as u64);
         }
-        Ok(self.index.publish_if_newer(seq as u64, |current| read_since(&self.db, current))?)
+        let mut reloaded = false;
+        let published = self.index.publish_if_newer(seq as u64, |current| {
+            let loaded = read_since(&self.db, current)?;
+            reloaded = matches!(loaded, Loaded::Everything(..));
+            Ok::<_, DbError>(loaded)
+        })?;
+        // After every row was read (a bulk change), the saved snapshot is saved again: the
+        // next start-up could not have applied that change row by row either.
+        if let Some(file) = self.saved.as_ref().filter(|_| published && reloaded) {
+            file.write_later(self.index.load());
+        }
+        Ok(published)
     }
 
     /// Polls the change sequence every `every` on a thread of its own, for as long as the

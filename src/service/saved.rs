@@ -13,7 +13,11 @@ pub(super) struct SavedFile {
     /// The database's own id (made once, kept in it): a file made for another database is
     /// never read, whatever its change number.
     database: String,
-    writing: Mutex<Option<JoinHandle<()>>>,
+    /// The saves begun and not yet waited for.
+    writing: Mutex<Vec<JoinHandle<()>>>,
+    /// The version last saved: held while saving, so two saves of this process never write the
+    /// same `.partial` file at once, and one never replaces a later snapshot with an earlier.
+    saved: Arc<Mutex<Option<u64>>>,
 }
 
 impl SavedFile {
@@ -21,7 +25,7 @@ impl SavedFile {
         let database = db.shared_secret("database_id", || {
             rand::random::<[u8; 16]>().iter().map(|b| format!("{b:02x}")).collect()
         })?;
-        Ok(SavedFile { path, database, writing: Mutex::new(None) })
+        Ok(SavedFile { path, database, writing: Mutex::default(), saved: Arc::default() })
     }
 
     /// The saved snapshot with every change since applied, current at the database's last
@@ -71,28 +75,36 @@ impl SavedFile {
     /// only costs the next start-up its shortcut.
     pub(super) fn write_later(&self, snap: Arc<Snapshot>) {
         let (path, database) = (self.path.clone(), self.database.clone());
+        let saved = self.saved.clone();
         let spawned = std::thread::Builder::new().name("snapshot-file".into()).spawn(move || {
+            let mut saved = saved.lock().unwrap_or_else(|e| e.into_inner());
+            if saved.is_some_and(|v| v >= snap.version) {
+                return;
+            }
             let started = std::time::Instant::now();
             match saved::write(&path, &database, &snap) {
-                Ok(()) => tracing::info!(
-                    path = %path.display(),
-                    version = snap.version,
-                    ms = started.elapsed().as_millis() as u64,
-                    "snapshot saved"
-                ),
+                Ok(()) => {
+                    *saved = Some(snap.version);
+                    let ms = started.elapsed().as_millis() as u64;
+                    tracing::info!(path = %path.display(), version = snap.version, ms, "snapshot saved");
+                }
                 Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot save the snapshot"),
             }
         });
         match spawned {
-            Ok(handle) => *self.writing.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle),
+            Ok(handle) => {
+                let mut writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+                writing.retain(|h| !h.is_finished());
+                writing.push(handle);
+            }
             Err(e) => tracing::warn!(error = %e, "cannot save the snapshot"),
         }
     }
 
-    /// Waits for a save begun by `write_later` (tests, and before a command exits).
+    /// Waits for the saves begun by `write_later`.
     pub(super) fn wait(&self) {
-        let handle = self.writing.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(handle) = handle {
+        let handles = std::mem::take(&mut *self.writing.lock().unwrap_or_else(|e| e.into_inner()));
+        for handle in handles {
             let _ = handle.join();
         }
     }
@@ -154,14 +166,25 @@ mod tests {
         let fourth = restart(&url, &file);
         assert_eq!(fourth.restored_from_saved(), Some(0), "nothing changed since the last save");
 
-        // A revert deletes the rows an import made: deleted rows cannot be applied.
+        // A revert deletes the rows an import made: deleted rows cannot be applied. Made by
+        // another process (the CLI), the next start reads every row...
         let later = String::from_utf8(csv(20, 9)).unwrap().replace("sample-", "later-");
         let import_id = fourth.import_csv(later.as_bytes(), false).unwrap().import_id.unwrap();
-        fourth.revert(import_id, "test").unwrap();
         drop(fourth);
+        let cli = Service::for_writes(Db::open(&url).unwrap());
+        cli.revert(import_id, "test").unwrap();
+        drop(cli);
         let fifth = restart(&url, &file);
         assert_eq!(fifth.restored_from_saved(), None, "every row read");
         assert_eq!(fifth.index().load().records.len(), shown - 1);
+        // ...and made by a running server, that server reads every row and saves the result.
+        let import_id = fifth.import_csv(later.as_bytes(), false).unwrap().import_id.unwrap();
+        fifth.revert(import_id, "test").unwrap();
+        fifth.wait_for_saved();
+        drop(fifth);
+        let sixth = restart(&url, &file);
+        assert_eq!(sixth.restored_from_saved(), Some(0), "saved after the revert");
+        assert_eq!(sixth.index().load().records.len(), shown - 1);
     }
 
     #[test]
