@@ -55,6 +55,23 @@ pub struct Emergency {
     /// National numbers first, then the region's, in the order of data/emergency_numbers.csv.
     /// Empty when the country is unknown or has no numbers on file.
     pub numbers: Vec<EmergencyNumber>,
+    /// These members as JSON, written once: every location answer carries them (about 1.5 KB
+    /// in India), and copying is cheaper than writing them again.
+    #[serde(skip)]
+    json: Box<str>,
+}
+
+impl Emergency {
+    pub fn new(country: Option<String>, region: Option<String>, numbers: Vec<EmergencyNumber>) -> Emergency {
+        let mut e = Emergency { country, region, numbers, json: Box::default() };
+        e.json = serde_json::to_string(&e).expect("strings, lists and booleans always serialise").into();
+        e
+    }
+
+    /// The answer as JSON, as serialising it writes it.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
 }
 
 /// Why the bundled files could not be read. Only a broken build produces one.
@@ -208,11 +225,11 @@ impl EmergencyDirectory {
             let national = of_country().filter(|n| n.region.is_none());
             let regional = of_country().filter(|n| region.is_some() && n.region.as_deref() == region);
             let numbers = national.chain(regional).cloned().collect();
-            Arc::new(Emergency { country: Some(country.into()), region: region.map(Into::into), numbers })
+            Arc::new(Emergency::new(Some(country.into()), region.map(Into::into), numbers))
         };
         let by_country = countries.names.iter().map(|c| answer(c, None)).collect();
         let by_india_state = india_states.names.iter().map(|s| answer("IN", Some(s))).collect();
-        let at_sea = Arc::new(Emergency { country: None, region: None, numbers: Vec::new() });
+        let at_sea = Arc::new(Emergency::new(None, None, Vec::new()));
         Ok(EmergencyDirectory { numbers, countries, india_states, by_country, by_india_state, at_sea })
     }
 
@@ -328,7 +345,7 @@ mod tests {
     fn mid_ocean_has_no_country_and_no_numbers() {
         for (lat, lon) in [(-30.0, -140.0), (0.0, -30.0), (-40.0, 80.0), (10.0, 65.0)] {
             let e = at(lat, lon);
-            assert_eq!(*e, Emergency { country: None, region: None, numbers: Vec::new() }, "{lat},{lon}");
+            assert_eq!(*e, Emergency::new(None, None, Vec::new()), "{lat},{lon}");
         }
     }
 
@@ -381,7 +398,7 @@ mod tests {
                 .collect();
             regional += usize::from(region.is_some());
             at_sea += usize::from(country.is_none());
-            assert_eq!(*d.at(p), Emergency { country, region, numbers }, "{p:?}");
+            assert_eq!(*d.at(p), Emergency::new(country, region, numbers), "{p:?}");
         }
         assert!(regional > 200 && at_sea > 200, "{regional} {at_sea}");
     }

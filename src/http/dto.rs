@@ -633,6 +633,14 @@ fn write_member<T: Serialize + ?Sized>(
     serde_json::to_writer(&mut *buf, value)
 }
 
+/// `,"name":json`, with `json` already written.
+fn write_raw_member(buf: &mut Vec<u8>, name: &str, json: &str) {
+    buf.extend_from_slice(b",\"");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\":");
+    buf.extend_from_slice(json.as_bytes());
+}
+
 // The `encode`s below write the same bytes as serialising the derived structs (a test checks),
 // with the providers written straight into the buffer by `write_json`.
 
@@ -644,7 +652,7 @@ impl ProviderPage<'_> {
         write_member(&mut buf, "next_cursor", &self.next_cursor)?;
         write_member(&mut buf, "total", &self.total)?;
         if let Some(e) = self.emergency {
-            write_member(&mut buf, "emergency", e)?;
+            write_raw_member(&mut buf, "emergency", e.json());
         }
         if let Some(p) = self.place {
             write_member(&mut buf, "place", p)?;
@@ -660,7 +668,7 @@ impl NearestAnswer<'_> {
         buf.extend_from_slice(b"{\"items\":");
         write_items(&mut buf, &self.items, false)?;
         write_member(&mut buf, "total", &self.total)?;
-        write_member(&mut buf, "emergency", &self.emergency)?;
+        write_raw_member(&mut buf, "emergency", self.emergency.json());
         if let Some(p) = self.place {
             write_member(&mut buf, "place", p)?;
         }
@@ -683,7 +691,7 @@ impl FeatureCollection<'_, '_> {
         write_member(&mut buf, "next_cursor", &self.next_cursor)?;
         write_member(&mut buf, "total", &self.total)?;
         if let Some(e) = self.emergency {
-            write_member(&mut buf, "emergency", e)?;
+            write_raw_member(&mut buf, "emergency", e.json());
         }
         if let Some(p) = self.place {
             write_member(&mut buf, "place", p)?;
@@ -867,7 +875,11 @@ mod tests {
         };
         let narrow =
             ProviderDto { fields: Fields::of([Member::Name, Member::DistanceM, Member::Lat]), ..full() };
-        let emergency = Emergency { country: Some("IN".into()), region: None, numbers: Vec::new() };
+        // The numbers of Lucknow, as every answer there carries them (written once, copied).
+        let directory = crate::emergency::EmergencyDirectory::bundled().unwrap();
+        let emergency = directory.at(crate::model::LonLat { lon: 80.95, lat: 26.85 });
+        let emergency: &Emergency = &emergency;
+        assert!(emergency.numbers.len() > 3);
         for items in [vec![], vec![full()], vec![full(), tricky, narrow]] {
             let n = items.len();
             let page = ProviderPage {
@@ -878,13 +890,13 @@ mod tests {
                 place: None,
             };
             assert_eq!(page.encode().unwrap(), serde_json::to_vec(&page).unwrap());
-            let page = ProviderPage { next_cursor: None, emergency: Some(&emergency), ..page };
+            let page = ProviderPage { next_cursor: None, emergency: Some(emergency), ..page };
             assert_eq!(page.encode().unwrap(), serde_json::to_vec(&page).unwrap());
-            let collection = FeatureCollection::new(&page.items, Some("c"), n, Some(&emergency));
+            let collection = FeatureCollection::new(&page.items, Some("c"), n, Some(emergency));
             assert_eq!(collection.encode().unwrap(), serde_json::to_vec(&collection).unwrap());
             let collection = FeatureCollection::new(&page.items, None, n, None);
             assert_eq!(collection.encode().unwrap(), serde_json::to_vec(&collection).unwrap());
-            let nearest = NearestAnswer { items: page.items, total: n, emergency: &emergency, place: None };
+            let nearest = NearestAnswer { items: page.items, total: n, emergency, place: None };
             assert_eq!(nearest.encode().unwrap(), serde_json::to_vec(&nearest).unwrap());
         }
     }

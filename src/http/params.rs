@@ -18,7 +18,6 @@ use actix_web::http::header;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::Digest;
-use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// Most providers a nearest query returns.
@@ -46,12 +45,17 @@ pub fn allowed(own: &[&'static str]) -> Vec<&'static str> {
     own.iter().copied().chain(FILTER_PARAMS).collect()
 }
 
+/// The value of parameter `name` in `values`.
+fn value_of<'a>(values: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
 /// A value as a request gave it: `None` when absent, else read or not (with the reason).
 type Given<T> = Option<Result<T, String>>;
 
 /// The parameters of one request, and the errors found so far.
 pub struct Params {
-    values: HashMap<String, String>,
+    values: Vec<(String, String)>,
     pub errors: Vec<FieldError>,
 }
 
@@ -59,28 +63,30 @@ impl Params {
     /// Parses a query string. Parameters outside `allowed` are errors: a mistyped filter
     /// (`categories=` for `category=`) must not silently widen an answer.
     pub fn parse(query_string: &str, allowed: &[&str]) -> Result<Params, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query_string)
-            .map_err(|_| ApiError::field("query", "the query string is not valid URL encoding"))?;
-        let mut values = HashMap::new();
+        // Decoded as serde_urlencoded decodes (`+` is a space, bytes that are not UTF-8 are
+        // replaced), which cannot fail; into a short list, not a map (a handful of parameters).
+        let mut values: Vec<(String, String)> = Vec::new();
         let mut errors = Vec::new();
-        for (k, v) in pairs {
-            if !allowed.contains(&k.as_str()) {
+        for (k, v) in form_urlencoded::parse(query_string.as_bytes()) {
+            if !allowed.contains(&k.as_ref()) {
                 errors.push(FieldError::new(
-                    &k,
+                    k.as_ref(),
                     format!("is not a parameter of this route; allowed: {}", allowed.join(", ")),
                 ));
-            } else if values.insert(k.clone(), v).is_some() {
+            } else if values.iter().any(|(seen, _)| *seen == k) {
                 errors.push(FieldError::new(
-                    &k,
+                    k.as_ref(),
                     "is given more than once; give it once (lists are comma-separated)",
                 ));
+            } else {
+                values.push((k.into_owned(), v.into_owned()));
             }
         }
         Ok(Params { values, errors })
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+        value_of(&self.values, name)
     }
 
     /// `name` read by `read`, if present.
@@ -109,7 +115,7 @@ impl Params {
     /// `category`, `language` (comma-separated lists), `open_24_7`, `open_now`, `open_at`
     /// (`open_now` is evaluated at `now`).
     pub fn filters(&mut self, now: UnixTime) -> Filters {
-        let get = |name: &str| self.values.get(name).map(String::as_str);
+        let get = |name: &str| value_of(&self.values, name);
         let category = get("category").map(|raw| split_entries(raw, MAX_CATEGORIES));
         let language = get("language").map(|raw| split_entries(raw, MAX_LANGUAGES));
         let open = get("open_24_7").map(crate::model::fields::parse_bool);
