@@ -61,16 +61,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::PathConfig::default()
                 .error_handler(|e, _| problem::ApiError::field("path", e.to_string()).into()),
         )
-        .configure(page::routes)
+        // Routes are tried in order, and a pattern with a variable part costs a regular
+        // expression: the API's scopes come before the page's and the docs' (no path is in two).
         .service(get("/health", meta::health))
         .service(get("/ready", meta::ready))
-        .service(get("/openapi.json", || async {
-            let spec = openapi::spec_json().map_err(|e| problem::ApiError::Internal(e.to_string()))?;
-            Ok::<_, problem::ApiError>(HttpResponse::Ok().content_type("application/json").body(spec))
-        }))
-        .service(get("/docs", || async { redirect("/docs/") }))
-        // validator_url none: Swagger UI would otherwise call validator.swagger.io, a third party.
-        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"]).validator_url("none")))
         // Admin first, so /v1/admin never falls into the public scope; no CORS here.
         .service(
             web::scope("/v1/admin")
@@ -101,16 +95,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/v1")
                 .wrap(public_cors())
                 .wrap(from_fn(no_store))
-                .service(get("/categories", meta::categories))
-                .service(get("/changes", changes::changes))
-                .service(get("/clusters", clusters::clusters))
-                .service(get("/clusters/{id}/leaves", clusters::leaves))
-                .service(get("/providers", providers::list))
-                .service(get("/providers.ndjson", providers::ndjson))
                 .service(get("/providers/nearest", providers::nearest))
+                .service(get("/providers", providers::list))
+                .service(get("/clusters", clusters::clusters))
                 .service(get("/providers/within", providers::within))
                 .service(post("/providers/search", providers::search))
+                .service(get("/providers.ndjson", providers::ndjson))
                 .service(get("/providers/{id}", providers::get_one))
+                .service(get("/clusters/{id}/leaves", clusters::leaves))
+                .service(get("/categories", meta::categories))
+                .service(get("/changes", changes::changes))
                 .service(get("/places", places::search_get))
                 .service(post("/places/search", places::search_post))
                 .service(get("/places/photon", places::photon)),
@@ -131,7 +125,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(get("/collections/{collectionId}/items/{featureId}", ogc::item)),
         )
         // HSDS 3.0, public and read-only like /v1.
-        .service(web::scope("/hsds").wrap(public_cors()).wrap(from_fn(no_store)).configure(hsds::routes));
+        .service(web::scope("/hsds").wrap(public_cors()).wrap(from_fn(no_store)).configure(hsds::routes))
+        .service(get("/openapi.json", || async {
+            let spec = openapi::spec_json().map_err(|e| problem::ApiError::Internal(e.to_string()))?;
+            Ok::<_, problem::ApiError>(HttpResponse::Ok().content_type("application/json").body(spec))
+        }))
+        .service(get("/docs", || async { redirect("/docs/") }))
+        // validator_url none: Swagger UI would otherwise call validator.swagger.io, a third party.
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"]).validator_url("none")))
+        .configure(page::routes);
 }
 
 /// CORS of the public read-only scopes: any site may call them, without credentials.
