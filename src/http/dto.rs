@@ -104,6 +104,10 @@ trait Sink {
     fn text(&mut self, member: Member, value: Option<&str>) -> Result<(), Self::Error> {
         self.value(member, &value)
     }
+    /// A phone member (`None`: null); written as `value` writes it.
+    fn phone(&mut self, member: Member, value: Option<PhoneRef<'_>>) -> Result<(), Self::Error> {
+        self.value(member, &value)
+    }
 }
 
 struct StructSink<'m, M>(&'m mut M, Fields);
@@ -161,6 +165,27 @@ impl Sink for JsonOut<'_> {
             }
             Some(s) => write_str(self.buf, s),
         }
+    }
+
+    /// `{"display":…,"e164":…}`, as serde writes a `PhoneRef`: up to four on every provider.
+    fn phone(&mut self, member: Member, value: Option<PhoneRef<'_>>) -> Result<(), serde_json::Error> {
+        if !self.fields.has(member) {
+            return Ok(());
+        }
+        self.key(member);
+        let Some(phone) = value else {
+            self.buf.extend_from_slice(b"null");
+            return Ok(());
+        };
+        self.buf.extend_from_slice(b"{\"display\":");
+        write_str(self.buf, phone.display)?;
+        self.buf.extend_from_slice(b",\"e164\":");
+        match phone.e164 {
+            Some(e164) => write_str(self.buf, e164.as_str())?,
+            None => self.buf.extend_from_slice(b"null"),
+        }
+        self.buf.push(b'}');
+        Ok(())
     }
 }
 
@@ -412,10 +437,10 @@ impl<'a> ProviderDto<'a> {
         k.text(M::State, self.state)?;
         k.text(M::PostalCode, self.postal_code)?;
         k.text(M::Country, Some(self.country))?;
-        k.value(M::Phone, &self.phone)?;
-        k.value(M::Hotline, &self.hotline)?;
-        k.value(M::Sms, &self.sms)?;
-        k.value(M::IntakePhone, &self.intake_phone)?;
+        k.phone(M::Phone, self.phone)?;
+        k.phone(M::Hotline, self.hotline)?;
+        k.phone(M::Sms, self.sms)?;
+        k.phone(M::IntakePhone, self.intake_phone)?;
         k.text(M::Email, self.email)?;
         k.text(M::Website, self.website)?;
         k.value(M::Languages, &self.languages)?;
@@ -757,6 +782,7 @@ pub struct ReplicaReadiness {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::records::E164Ref;
     use std::collections::BTreeSet;
 
     /// An admin's view of a confidential provider with a distance: every member present.
@@ -871,6 +897,11 @@ mod tests {
             contact_note: None,
             exact_lat: None,
             distance_m: None,
+            phone: Some(PhoneRef {
+                display: "0522 \"230\" 5551",
+                e164: Some(E164Ref::Kept("+915222305551")),
+            }),
+            hotline: None,
             ..full()
         };
         let narrow =
