@@ -116,7 +116,7 @@ pub async fn create_import(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["mode", "dry_run", "on_error", "fix", "geocode"])?;
+    let mut p = Params::parse(req.query_string(), &["mode", "dry_run", "on_error", "fix", "geocode"]);
     let raw = p.str("mode").unwrap_or("upsert").to_string();
     let mode = ImportMode::parse(&raw).unwrap_or_else(|| {
         p.errors.push(FieldError::new("mode", format!("'{raw}' is not a mode; use upsert or replace")));
@@ -160,7 +160,7 @@ pub async fn create_import(
 }
 
 fn paging(req: &HttpRequest) -> Result<(i64, i64), ApiError> {
-    let mut p = Params::parse(req.query_string(), &["limit", "offset"])?;
+    let mut p = Params::parse(req.query_string(), &["limit", "offset"]);
     let limit = p.int_in("limit", 1, 500, 50) as i64;
     let offset = p.int_in("offset", 0, i64::MAX as u64, 0) as i64;
     p.finish()?;

@@ -92,7 +92,7 @@ fn decode_cursor(raw: &str) -> Option<FeedPosition> {
     )
 )]
 pub async fn changes(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["since", "limit", "cursor"])?;
+    let mut p = Params::parse(req.query_string(), &["since", "limit", "cursor"]);
     let since = p.int_in("since", 0, i64::MAX as u64, 0) as i64;
     let limit = p.int_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT) as usize;
     let cursor = match p.str("cursor").map(decode_cursor) {

@@ -209,7 +209,7 @@ pub async fn clusters(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
     let mut p = Params::parse(
         req.query_string(),
         &["bbox", "zoom", "category", "language", "open_24_7", "open_now", "open_at"],
-    )?;
+    );
     let bbox = p.bbox();
     let zoom = zoom_param(&mut p);
     let filters = p.filters(now());
@@ -269,7 +269,7 @@ pub async fn leaves(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let snap = state.index.load();
-    let mut p = Params::parse(req.query_string(), &allowed(&["limit", "cursor"]))?;
+    let mut p = Params::parse(req.query_string(), &allowed(&["limit", "cursor"]));
     let raw = path.into_inner();
     let malformed =
         || ApiError::field("cluster_id", format!("'{raw}' is not a cluster_id from /v1/clusters"));

@@ -62,7 +62,7 @@ pub struct Params {
 impl Params {
     /// Parses a query string. Parameters outside `allowed` are errors: a mistyped filter
     /// (`categories=` for `category=`) must not silently widen an answer.
-    pub fn parse(query_string: &str, allowed: &[&str]) -> Result<Params, ApiError> {
+    pub fn parse(query_string: &str, allowed: &[&str]) -> Params {
         // Decoded as serde_urlencoded decodes (`+` is a space, bytes that are not UTF-8 are
         // replaced), which cannot fail; into a short list, not a map (a handful of parameters).
         let mut values: Vec<(String, String)> = Vec::new();
@@ -82,7 +82,7 @@ impl Params {
                 values.push((k.into_owned(), v.into_owned()));
             }
         }
-        Ok(Params { values, errors })
+        Params { values, errors }
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
@@ -558,7 +558,7 @@ impl Request {
             Route::Within => &["lat", "lon", "near", "place_id", "radius_km", "limit", "cursor"],
             Route::Bbox => &["bbox", "limit", "cursor"],
         };
-        let mut p = Params::parse(req.query_string(), &allowed(own))?;
+        let mut p = Params::parse(req.query_string(), &allowed(own));
         let mut candidates = Vec::new();
         let mut place = None;
         let mut origin = || {

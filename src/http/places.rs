@@ -300,7 +300,7 @@ fn answer(items: Vec<PlaceDto>, geojson: bool) -> Result<HttpResponse, ApiError>
     )
 )]
 pub async fn search_get(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["q", "limit", "country", "format"])?;
+    let mut p = Params::parse(req.query_string(), &["q", "limit", "country", "format"]);
     let geojson = p.geojson(&req);
     let query =
         build(std::mem::take(&mut p.errors), p.str("q"), p.str("limit").map(whole), p.str("country"))?;
@@ -333,7 +333,7 @@ pub struct PlaceSearchBody {
 )]
 pub async fn search_post(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     require_json(&req)?;
-    let mut p = Params::parse(req.query_string(), &["format"])?;
+    let mut p = Params::parse(req.query_string(), &["format"]);
     let geojson = p.geojson(&req);
     p.finish()?;
     let b: PlaceSearchBody = read_typed(&body)?;
@@ -363,7 +363,7 @@ pub async fn search_post(req: HttpRequest, body: web::Bytes) -> Result<HttpRespo
 )]
 pub async fn photon(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let allowed = ["q", "limit", "lang", "lat", "lon", "zoom", "location_bias_scale", "bbox"];
-    let mut p = Params::parse(req.query_string(), &allowed)?;
+    let mut p = Params::parse(req.query_string(), &allowed);
     if let Some(lang) = p.str("lang")
         && !(lang == "default"
             || (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_alphabetic()))

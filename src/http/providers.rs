@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// JSON or GeoJSON for routes whose only query parameter is `format`.
 fn format_only(req: &HttpRequest) -> Result<bool, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["format"])?;
+    let mut p = Params::parse(req.query_string(), &["format"]);
     let geojson = p.geojson(req);
     p.finish()?;
     Ok(geojson)
@@ -275,7 +275,7 @@ pub async fn get_one(
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["format", "open_at", "fields"])?;
+    let mut p = Params::parse(req.query_string(), &["format", "open_at", "fields"]);
     let geojson = p.geojson(&req);
     let at = p.given_instant("open_at");
     let fields = p.fields();
@@ -319,7 +319,7 @@ pub async fn ndjson(
     _viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["fields"])?;
+    let mut p = Params::parse(req.query_string(), &["fields"]);
     let fields = p.fields();
     p.finish()?;
     let snap = state.index.load();

@@ -334,7 +334,7 @@ const LIST_PARAMS: [&str; 11] = [
     responses((status = 200, description = "The HSDS version, profile and OpenAPI document", body = HsdsMeta))
 )]
 pub async fn meta(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?.finish()?;
+    Params::parse(req.query_string(), &[]).finish()?;
     let info = req.connection_info();
     let openapi_url = format!("{}://{}/openapi.json", info.scheme(), info.host());
     json(&HsdsMeta { version: VERSION, profile: PROFILE, openapi_url })
@@ -363,7 +363,7 @@ pub async fn meta(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     )
 )]
 pub async fn services(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &LIST_PARAMS)?;
+    let mut p = Params::parse(req.query_string(), &LIST_PARAMS);
     let paging = Paging::read(&mut p);
     let selection = Selection::read(&mut p);
     let full = flag(&mut p, "full") | flag(&mut p, "full_service");
@@ -407,7 +407,7 @@ pub async fn service(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?.finish()?;
+    Params::parse(req.query_string(), &[]).finish()?;
     let id = path_id(&path)?;
     let snap = state.index.load();
     let slot = slot_of(&snap, Kind::Service, id)
@@ -434,7 +434,7 @@ const ORGANIZATION_PARAMS: [&str; 5] = ["search", "full_service", "full", "page"
     )
 )]
 pub async fn organizations(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &ORGANIZATION_PARAMS)?;
+    let mut p = Params::parse(req.query_string(), &ORGANIZATION_PARAMS);
     let paging = Paging::read(&mut p);
     let selection = Selection::read(&mut p);
     let full_service = flag(&mut p, "full_service");
@@ -482,7 +482,7 @@ pub async fn organization(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["full_service"])?;
+    let mut p = Params::parse(req.query_string(), &["full_service"]);
     let full_service = flag(&mut p, "full_service");
     p.finish()?;
     let id = path_id(&path)?;
@@ -549,7 +549,7 @@ pub async fn service_at_locations(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &SAL_PARAMS)?;
+    let mut p = Params::parse(req.query_string(), &SAL_PARAMS);
     let paging = Paging::read(&mut p);
     let selection = Selection::read(&mut p);
     let full = flag(&mut p, "full");
@@ -616,7 +616,7 @@ pub async fn service_at_location(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?.finish()?;
+    Params::parse(req.query_string(), &[]).finish()?;
     let id = path_id(&path)?;
     let snap = state.index.load();
     let slot = slot_of(&snap, Kind::ServiceAtLocation, id)
@@ -639,7 +639,7 @@ pub async fn service_at_location(
     )
 )]
 pub async fn taxonomies(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let mut p = Params::parse(req.query_string(), &["search", "page", "per_page", "format"])?;
+    let mut p = Params::parse(req.query_string(), &["search", "page", "per_page", "format"]);
     let paging = Paging::read(&mut p);
     let selection = Selection::read(&mut p);
     format(&mut p);
@@ -667,7 +667,7 @@ fn words_in(words: &[String], text: &str) -> bool {
     )
 )]
 pub async fn taxonomy(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?.finish()?;
+    Params::parse(req.query_string(), &[]).finish()?;
     let id = path_id(&path)?;
     let t = Taxonomy::ALL
         .into_iter()
@@ -697,7 +697,7 @@ pub async fn taxonomy_terms(req: HttpRequest) -> Result<HttpResponse, ApiError> 
     let mut p = Params::parse(
         req.query_string(),
         &["search", "page", "per_page", "format", "taxonomy_id", "top_only", "parent_id"],
-    )?;
+    );
     let paging = Paging::read(&mut p);
     let selection = Selection::read(&mut p);
     format(&mut p);
@@ -740,7 +740,7 @@ pub async fn taxonomy_terms(req: HttpRequest) -> Result<HttpResponse, ApiError> 
     )
 )]
 pub async fn taxonomy_term(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    Params::parse(req.query_string(), &[])?.finish()?;
+    Params::parse(req.query_string(), &[]).finish()?;
     let id = path_id(&path)?;
     let term = map::all_terms()
         .into_iter()

@@ -153,7 +153,7 @@ fn json_answer(value: &impl Serialize, media_type: &str) -> Result<HttpResponse,
 
 /// `f=json` (the default) on the metadata routes; anything else is a 400 naming `f`.
 fn json_only(req: &HttpRequest) -> Result<(), ApiError> {
-    let p = Params::parse(req.query_string(), &["f"])?;
+    let p = Params::parse(req.query_string(), &["f"]);
     check_f(p, &["json"]).map(|_| ())
 }
 
@@ -416,7 +416,7 @@ struct ItemsQuery {
 
 impl ItemsQuery {
     fn parse(query_string: &str) -> Result<ItemsQuery, ApiError> {
-        let mut p = Params::parse(query_string, ITEMS_PARAMS)?;
+        let mut p = Params::parse(query_string, ITEMS_PARAMS);
         let bbox = if p.str("bbox").is_some() { p.bbox() } else { None };
         let limit = p.int_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT) as usize;
         let filters = p.filters(now());
@@ -671,7 +671,7 @@ pub async fn item(
 ) -> Result<HttpResponse, ApiError> {
     let (collection, id) = path.into_inner();
     collection_id(&collection)?;
-    let p = Params::parse(req.query_string(), &["f"])?;
+    let p = Params::parse(req.query_string(), &["f"]);
     let f = check_f(p, &["geojson", "json"])?;
     let snap: Arc<Snapshot> = state.index.load();
     let missing = || ApiError::NotFound(format!("no active provider has id '{id}'"));
