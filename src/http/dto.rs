@@ -646,23 +646,26 @@ fn write_items(buf: &mut Vec<u8>, items: &[ProviderDto], features: bool) -> Resu
     Ok(())
 }
 
+/// The start of a member after the first of an object: `,"name":`.
+fn write_key(buf: &mut Vec<u8>, name: &str) {
+    buf.extend_from_slice(b",\"");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\":");
+}
+
 /// A member after the first of an object: `,"name":value`.
 fn write_member<T: Serialize + ?Sized>(
     buf: &mut Vec<u8>,
     name: &str,
     value: &T,
 ) -> Result<(), serde_json::Error> {
-    buf.extend_from_slice(b",\"");
-    buf.extend_from_slice(name.as_bytes());
-    buf.extend_from_slice(b"\":");
+    write_key(buf, name);
     serde_json::to_writer(&mut *buf, value)
 }
 
 /// `,"name":json`, with `json` already written.
 fn write_raw_member(buf: &mut Vec<u8>, name: &str, json: &str) {
-    buf.extend_from_slice(b",\"");
-    buf.extend_from_slice(name.as_bytes());
-    buf.extend_from_slice(b"\":");
+    write_key(buf, name);
     buf.extend_from_slice(json.as_bytes());
 }
 
