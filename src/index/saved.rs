@@ -77,10 +77,7 @@ pub fn write(path: &Path, database: &str, snap: &Snapshot) -> io::Result<()> {
         snap.records.write_to(&mut out)?;
         out.u64(snap.points.len() as u64)?;
         for p in snap.points.iter() {
-            let mut b = [0u8; 16];
-            b[..8].copy_from_slice(&p.lon.to_le_bytes());
-            b[8..].copy_from_slice(&p.lat.to_le_bytes());
-            out.bytes(&b)?;
+            out.bytes(&point_bytes(*p))?;
         }
         let file = out.finish()?.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
@@ -116,15 +113,27 @@ pub fn read(path: &Path, database: &str) -> io::Result<Option<Saved>> {
     }
     let mut points = Vec::with_capacity(n);
     for _ in 0..n {
-        let b = input.array::<16>()?;
-        let (lon, lat) = (f64::from_le_bytes(take(&b, 0)), f64::from_le_bytes(take(&b, 8)));
-        if !(lon.is_finite() && lat.is_finite()) {
+        let p = point_of(&input.array::<16>()?);
+        if !(p.lon.is_finite() && p.lat.is_finite()) {
             return Err(invalid("finite points"));
         }
-        points.push(LonLat { lon, lat });
+        points.push(p);
     }
     input.finish()?;
     Ok(Some(Saved { version, records, points }))
+}
+
+/// A point in 16 bytes: longitude, then latitude.
+pub(super) fn point_bytes(p: LonLat) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&p.lon.to_le_bytes());
+    b[8..].copy_from_slice(&p.lat.to_le_bytes());
+    b
+}
+
+/// The point `point_bytes` wrote.
+pub(super) fn point_of(b: &[u8; 16]) -> LonLat {
+    LonLat { lon: f64::from_le_bytes(take(b, 0)), lat: f64::from_le_bytes(take(b, 8)) }
 }
 
 /// `N` bytes of `b` from `at`.

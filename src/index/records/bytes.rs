@@ -2,8 +2,8 @@
 //! text, every record's fixed members, and the confidential exact points, little-endian.
 
 use super::{Dictionary, Record, Records, TextAt};
-use crate::index::saved::{In, Out, invalid, take};
-use crate::model::{Confidential, LonLat, ProviderId};
+use crate::index::saved::{In, Out, invalid, point_bytes, point_of, take};
+use crate::model::{Confidential, ProviderId};
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -28,11 +28,8 @@ impl Records {
         }
         out.u64(self.exact.len() as u64)?;
         for (id, at) in &self.exact {
-            let mut b = [0u8; 24];
-            b[..8].copy_from_slice(&id.0.to_le_bytes());
-            b[8..16].copy_from_slice(&at.reveal().lon.to_le_bytes());
-            b[16..].copy_from_slice(&at.reveal().lat.to_le_bytes());
-            out.bytes(&b)?;
+            out.bytes(&id.0.to_le_bytes())?;
+            out.bytes(&point_bytes(*at.reveal()))?;
         }
         Ok(())
     }
@@ -72,10 +69,8 @@ impl Records {
         let n = input.count(24)?;
         let mut exact = Vec::with_capacity(n);
         for _ in 0..n {
-            let b = input.array::<24>()?;
-            let id = ProviderId(i64::from_le_bytes(take(&b, 0)));
-            let at = LonLat { lon: f64::from_le_bytes(take(&b, 8)), lat: f64::from_le_bytes(take(&b, 16)) };
-            exact.push((id, Confidential::new(at)));
+            let id = ProviderId(i64::from_le_bytes(input.array()?));
+            exact.push((id, Confidential::new(point_of(&input.array()?))));
         }
         if !exact.is_sorted_by_key(|(id, _)| *id) {
             return Err(invalid("exact points by id"));
