@@ -5,6 +5,7 @@ mod area;
 mod envelope;
 mod filters;
 mod request;
+mod walk;
 
 pub use area::{Area, AreaError};
 pub use filters::{Filters, Matcher};
@@ -124,32 +125,15 @@ fn nearest_in(
     budget: usize,
     keep: impl Fn(u32) -> bool,
 ) -> Option<Vec<Hit>> {
-    let q = origin.to_xyz();
-    let max_chord2 = max_distance_m.map(|m| loosen(chord2_for_distance_m(m)));
-    let mut hits: Vec<Hit> = Vec::new();
-    let mut cutoff: Option<f64> = None;
-    for (stepped, (point, chord2)) in tree.nearest_neighbor_iter_with_distance_2(&q).enumerate() {
-        if max_chord2.is_some_and(|m| chord2 > m) || cutoff.is_some_and(|c| chord2 > c) {
-            break;
-        }
-        if stepped >= budget {
-            return None;
-        }
-        visit();
-        let slot = point.data;
-        if !keep(slot) {
-            continue;
-        }
-        let d = origin.distance_m(snap.points[slot as usize]);
-        if max_distance_m.is_some_and(|m| d > m) {
-            continue;
-        }
-        hits.push(Hit { slot, distance_m: Some(shown(d)) });
-        // Keep collecting anything that rounds to the k-th distance (a tie settled by id), then cut.
-        if hits.len() == k {
-            cutoff = Some(loosen(chord2_for_distance_m(shown(d) + 0.05)).max(loosen(chord2)));
-        }
-    }
+    let max_chord2 = max_distance_m.map_or(f64::INFINITY, |m| loosen(chord2_for_distance_m(m)));
+    let found = walk::k_nearest(tree, origin.to_xyz(), k, max_chord2, budget, keep).ok()?;
+    let mut hits: Vec<Hit> = found
+        .into_iter()
+        .filter_map(|(_, slot)| {
+            let d = origin.distance_m(snap.points[slot as usize]);
+            max_distance_m.is_none_or(|m| d <= m).then_some(Hit { slot, distance_m: Some(shown(d)) })
+        })
+        .collect();
     sort_by_distance(&mut hits);
     hits.truncate(k);
     Some(hits)
