@@ -18,6 +18,7 @@ use geo::{BoundingRect, Coord, Intersects, LineString, Point, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use serde::Deserialize;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 /// India's 723 districts (properties `district` and `state`).
@@ -71,7 +72,15 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 /// The side of a cell of a layer's lookup cache, in degrees: a power of two, so that a point's
 /// cell and the cell's edges are computed exactly.
 const CELL_DEG: f64 = 0.125;
-/// The most cells a layer remembers (about 2 MB); past it, lookups in new cells are worked out
+/// The side of the finer cells that a cell an outline crosses is split into: an outline runs
+/// through few of the 64, so few points are tested against it.
+const FINE_CELL_DEG: f64 = CELL_DEG / 8.0;
+/// Lookups in a mixed cell before its finer cells are used: working one out is a pass over the
+/// outlines, worth it where points keep coming (a town on a border), not for a one-off.
+const FINE_AFTER: u32 = 16;
+/// Counters of lookups in mixed cells, shared by cells whose keys hash alike (a rough count).
+const ASK_COUNTERS: usize = 4096;
+/// The most cells of each size a layer remembers (about 2 MB); past it, lookups in new cells are worked out
 /// each time, so a caller sweeping the globe cannot grow the cache without bound.
 const MAX_CELLS: usize = 1 << 16;
 
@@ -95,6 +104,15 @@ pub(crate) struct Layer {
     /// asked about: a search answer asks for the emergency numbers of its point, and testing
     /// India's outline point by point was a twentieth of a nearest answer's time.
     cells: RwLock<foldhash::HashMap<(i32, i32), Cell>>,
+    /// The same by cells of [`FINE_CELL_DEG`], asked about for points in mixed cells.
+    fine_cells: RwLock<foldhash::HashMap<(i32, i32), Cell>>,
+    /// Lookups in mixed cells, by [`asked`].
+    asks: Box<[AtomicU32]>,
+}
+
+/// The column and row of the cell of `side` degrees holding the point.
+fn cell_key(side: f64, lon: f64, lat: f64) -> (i32, i32) {
+    ((lon / side).floor() as i32, (lat / side).floor() as i32)
 }
 
 impl Layer {
@@ -134,7 +152,14 @@ impl Layer {
                 ))
             })
             .collect();
-        Ok(Layer { names, polygons, tree: RTree::bulk_load(entries), cells: RwLock::default() })
+        Ok(Layer {
+            names,
+            polygons,
+            tree: RTree::bulk_load(entries),
+            cells: RwLock::default(),
+            fine_cells: RwLock::default(),
+            asks: (0..ASK_COUNTERS).map(|_| AtomicU32::new(0)).collect(),
+        })
     }
 
     /// The areas containing (x, y) in the stored frame.
@@ -149,20 +174,52 @@ impl Layer {
     /// The area containing `lon`, `lat`, trying both sides of the antimeridian; the lowest index
     /// when several touch it. Answered from the point's cell when no outline crosses it.
     pub(crate) fn find(&self, lon: f64, lat: f64) -> Option<usize> {
-        let key = ((lon / CELL_DEG).floor() as i32, (lat / CELL_DEG).floor() as i32);
-        let known = self.cells.read().unwrap_or_else(PoisonError::into_inner).get(&key).copied();
-        let cell = known.unwrap_or_else(|| {
-            let cell = self.cell(key);
-            let mut cells = self.cells.write().unwrap_or_else(PoisonError::into_inner);
-            if cells.len() < MAX_CELLS {
-                cells.insert(key, cell);
+        let cell = match self.cached(&self.cells, CELL_DEG, lon, lat) {
+            Cell::Mixed if self.asked(lon, lat) >= FINE_AFTER => {
+                self.cached(&self.fine_cells, FINE_CELL_DEG, lon, lat)
             }
-            cell
-        });
+            cell => cell,
+        };
         match cell {
             Cell::Uniform(area) => area,
             Cell::Mixed => self.find_exact(lon, lat),
         }
+    }
+
+    /// The cell of `side` degrees holding the point, from `cells` or worked out and kept there.
+    fn cached(
+        &self,
+        cells: &RwLock<foldhash::HashMap<(i32, i32), Cell>>,
+        side: f64,
+        lon: f64,
+        lat: f64,
+    ) -> Cell {
+        let key = cell_key(side, lon, lat);
+        let (known, full) = {
+            let cells = cells.read().unwrap_or_else(PoisonError::into_inner);
+            (cells.get(&key).copied(), cells.len() >= MAX_CELLS)
+        };
+        match known {
+            Some(cell) => cell,
+            // Not worked out for a lookup it would not be kept for: the point is tested.
+            None if full => Cell::Mixed,
+            None => {
+                let cell = self.cell(key, side);
+                let mut cells = cells.write().unwrap_or_else(PoisonError::into_inner);
+                if cells.len() < MAX_CELLS {
+                    cells.insert(key, cell);
+                }
+                cell
+            }
+        }
+    }
+
+    /// Counts a lookup in the mixed cell holding the point; how many there have been.
+    fn asked(&self, lon: f64, lat: f64) -> u32 {
+        let (i, j) = cell_key(CELL_DEG, lon, lat);
+        let hash = (i as u32).wrapping_mul(0x9e37_79b1) ^ (j as u32).wrapping_mul(0x85eb_ca6b);
+        let counter = &self.asks[hash as usize % ASK_COUNTERS];
+        counter.fetch_add(1, Ordering::Relaxed).saturating_add(1)
     }
 
     /// `find` by testing the point against the outlines.
@@ -170,21 +227,22 @@ impl Layer {
         frames(lon).find_map(|x| self.areas_xy(x, lat).min())
     }
 
-    /// What `find` answers in the cell at column `i`, row `j`. Where no ring of any polygon
+    /// What `find` answers in the cell of `side` degrees (a power of two) at column `i`, row
+    /// `j`. Where no ring of any polygon
     /// crosses or touches the cell (closed, in each frame its points are tested in), every
     /// polygon holds all of it or none, so its centre stands for all of its points.
-    fn cell(&self, (i, j): (i32, i32)) -> Cell {
-        let (west, south) = (f64::from(i) * CELL_DEG, f64::from(j) * CELL_DEG);
+    fn cell(&self, (i, j): (i32, i32), side: f64) -> Cell {
+        let (west, south) = (f64::from(i) * side, f64::from(j) * side);
         // `frames`: west of 0° a point is also tested 360° east; a cell reaching 180° holds
         // points tested once and a point (180° itself) tested twice, so it is not summarised.
-        let shifts: &[f64] = match (i < 0, west + CELL_DEG <= 180.0) {
+        let shifts: &[f64] = match (i < 0, west + side <= 180.0) {
             (true, _) => &[0.0, 360.0],
             (false, true) => &[0.0],
             (false, false) => return Cell::Mixed,
         };
         let mut found = None;
         for &dx in shifts {
-            let (x0, x1, y1) = (west + dx, west + dx + CELL_DEG, south + CELL_DEG);
+            let (x0, x1, y1) = (west + dx, west + dx + side, south + side);
             let rect = geo::Rect::new(Coord { x: x0, y: south }, Coord { x: x1, y: y1 });
             let crossed = self
                 .tree
@@ -579,7 +637,7 @@ mod tests {
         let layers = [countries, states, districts];
         let scans = layers.map(Scan::new);
         let mut rng = ChaCha8Rng::seed_from_u64(12);
-        let mut kinds = [0usize; 3];
+        let (mut kinds, mut fine_kinds) = ([0usize; 3], [0usize; 3]);
         for i in 0..600 {
             // Cells over India (borders, coasts, states' and districts' edges), then over Fiji and
             // on both sides of the antimeridian.
@@ -595,21 +653,35 @@ mod tests {
             let mut points = vec![(west, south), (west, south + inside(0.5)), (west + inside(0.5), south)];
             points.push(((west + CELL_DEG).next_down(), (south + CELL_DEG).next_down()));
             points.extend((0..8).map(|_| (west + inside(rng.random()), south + inside(rng.random()))));
+            // And on the edges of the finer cells a mixed cell is split into, and just inside them.
+            for m in 1..8 {
+                let edge = inside(f64::from(m) / 8.0);
+                points.push((west + edge, south + inside(rng.random())));
+                points.push((west + inside(rng.random()), (south + edge).next_down()));
+            }
             for (k, layer) in layers.iter().enumerate() {
                 let key = ((west / CELL_DEG) as i32, (south / CELL_DEG) as i32);
-                kinds[match layer.cell(key) {
+                let kind = |cell| match cell {
                     Cell::Mixed => 0,
                     Cell::Uniform(None) => 1,
                     Cell::Uniform(Some(_)) => 2,
-                }] += 1;
+                };
+                kinds[kind(layer.cell(key, CELL_DEG))] += 1;
+                if layer.cell(key, CELL_DEG) == Cell::Mixed {
+                    let fine =
+                        ((c.lon / FINE_CELL_DEG).floor() as i32, (c.lat / FINE_CELL_DEG).floor() as i32);
+                    fine_kinds[kind(layer.cell(fine, FINE_CELL_DEG))] += 1;
+                }
                 for &(lon, lat) in points.iter().chain(&points) {
                     let p = LonLat { lon, lat };
                     assert_eq!(layer.find(lon, lat), scans[k].at(p).first().copied(), "{p:?} in layer {k}");
                 }
             }
         }
-        // Each kind of cell was met often enough to be tested.
+        // Each kind of cell was met often enough to be tested, and so were mixed cells' finer
+        // cells that an outline crosses and that it does not.
         assert!(kinds.iter().all(|&n| n > 100), "{kinds:?}");
+        assert!(fine_kinds[0] > 10 && fine_kinds[2] > 50, "{fine_kinds:?}");
     }
 
     #[test]
