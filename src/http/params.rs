@@ -18,6 +18,7 @@ use actix_web::http::header;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::Digest;
+use std::borrow::Cow;
 use utoipa::ToSchema;
 
 /// Most providers a nearest query returns.
@@ -46,28 +47,38 @@ pub fn allowed(own: &[&'static str]) -> Vec<&'static str> {
 }
 
 /// The value of parameter `name` in `values`.
-fn value_of<'a>(values: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+fn value_of<'a>(values: &'a [(Cow<'_, str>, Cow<'_, str>)], name: &str) -> Option<&'a str> {
+    values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref())
 }
 
 /// A value as a request gave it: `None` when absent, else read or not (with the reason).
 type Given<T> = Option<Result<T, String>>;
 
-/// The parameters of one request, and the errors found so far.
-pub struct Params {
-    values: Vec<(String, String)>,
+/// The parameters of one request, and the errors found so far. Values borrow the query string
+/// unless decoding changed them.
+pub struct Params<'q> {
+    values: Vec<(Cow<'q, str>, Cow<'q, str>)>,
     pub errors: Vec<FieldError>,
 }
 
-impl Params {
+impl<'q> Params<'q> {
     /// Parses a query string. Parameters outside `allowed` are errors: a mistyped filter
     /// (`categories=` for `category=`) must not silently widen an answer.
-    pub fn parse(query_string: &str, allowed: &[&str]) -> Params {
+    pub fn parse(query_string: &'q str, allowed: &[&str]) -> Params<'q> {
         // Decoded as serde_urlencoded decodes (`+` is a space, bytes that are not UTF-8 are
         // replaced), which cannot fail; into a short list, not a map (a handful of parameters).
-        let mut values: Vec<(String, String)> = Vec::new();
+        let mut values: Vec<(Cow<'q, str>, Cow<'q, str>)> = Vec::new();
         let mut errors = Vec::new();
-        for (k, v) in form_urlencoded::parse(query_string.as_bytes()) {
+        // With no '%' or '+' nothing is decoded, and the pairs are the string's own slices.
+        let plain = !query_string.bytes().any(|b| b == b'%' || b == b'+');
+        let pairs: Vec<(Cow<'q, str>, Cow<'q, str>)> = if plain {
+            let pair = |p: &'q str| p.split_once('=').unwrap_or((p, ""));
+            let pairs = query_string.split('&').filter(|p| !p.is_empty()).map(pair);
+            pairs.map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v))).collect()
+        } else {
+            form_urlencoded::parse(query_string.as_bytes()).collect()
+        };
+        for (k, v) in pairs {
             if !allowed.contains(&k.as_ref()) {
                 errors.push(FieldError::new(
                     k.as_ref(),
@@ -79,7 +90,7 @@ impl Params {
                     "is given more than once; give it once (lists are comma-separated)",
                 ));
             } else {
-                values.push((k.into_owned(), v.into_owned()));
+                values.push((k, v));
             }
         }
         Params { values, errors }
@@ -761,4 +772,36 @@ pub struct SearchBody {
     /// the provider answer, at least one, at most 100 (repeats allowed). All when left out.
     #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
     pub fields: Option<Bounded<String, MAX_FIELDS>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_read_as_form_urlencoded_reads_them() {
+        let names = ["lat", "lon", "k", "fields", "near", "category", "", "x"];
+        let strings = [
+            "",
+            "&",
+            "lat=26.85&lon=80.95&k=10&fields=id,name,lat,lon,distance_m,phone",
+            "lat=26.85&&lon=80.95&",
+            "k&lat=&=5&near==a=b",
+            "near=New+Delhi&category=shelter%2Clegal_aid",
+            "near=%E0%A4%A6%E0%A4%BF&lat=%ZZ&lon=%FF",
+            "fields=id,name&x=a%20b+c",
+        ];
+        for q in strings {
+            let p = Params::parse(q, &names);
+            let mut want: Vec<(String, String)> = Vec::new();
+            for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+                if names.contains(&k.as_ref()) && !want.iter().any(|(seen, _)| *seen == k) {
+                    want.push((k.into_owned(), v.into_owned()));
+                }
+            }
+            let got: Vec<(String, String)> =
+                p.values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            assert_eq!(got, want, "{q:?}");
+        }
+    }
 }
