@@ -5,7 +5,7 @@ use super::places::PlaceDto;
 use crate::emergency::Emergency;
 use crate::hours::{self, UnixTime};
 use crate::index::Snapshot;
-use crate::index::records::{Languages, PhoneRef};
+use crate::index::records::{E164Ref, Languages, PhoneRef};
 use crate::model::Role;
 use crate::model::fields::format_date;
 use crate::model::{Category, Phone, Status, Wheelchair};
@@ -37,6 +37,11 @@ macro_rules! members {
 
             pub fn from_name(name: &str) -> Option<Member> {
                 match name { $($name => Some(Member::$member),)* _ => None }
+            }
+
+            /// `,"name":` as JSON writes it after another member (a name needs no escaping).
+            fn key_after_another(self) -> &'static [u8] {
+                match self { $(Member::$member => concat!(",\"", $name, "\":").as_bytes()),* }
             }
         }
     };
@@ -132,13 +137,9 @@ pub struct JsonOut<'b> {
 
 impl JsonOut<'_> {
     fn key(&mut self, member: Member) {
-        if !self.first {
-            self.buf.push(b',');
-        }
+        let key = member.key_after_another();
+        self.buf.extend_from_slice(if self.first { &key[1..] } else { key });
         self.first = false;
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(member.name().as_bytes());
-        self.buf.extend_from_slice(b"\":");
     }
 }
 
@@ -181,6 +182,12 @@ impl Sink for JsonOut<'_> {
         write_str(self.buf, phone.display)?;
         self.buf.extend_from_slice(b",\"e164\":");
         match phone.e164 {
+            // Worked out here, so only '+' and digits: nothing to escape.
+            Some(E164Ref::Derived(e164)) => {
+                self.buf.push(b'"');
+                self.buf.extend_from_slice(e164.as_bytes());
+                self.buf.push(b'"');
+            }
             Some(e164) => write_str(self.buf, e164.as_str())?,
             None => self.buf.extend_from_slice(b"null"),
         }
@@ -785,7 +792,6 @@ pub struct ReplicaReadiness {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::records::E164Ref;
     use std::collections::BTreeSet;
 
     /// An admin's view of a confidential provider with a distance: every member present.
@@ -904,9 +910,14 @@ mod tests {
                 display: "0522 \"230\" 5551",
                 e164: Some(E164Ref::Kept("+915222305551")),
             }),
-            hotline: None,
+            // An E.164 form worked out from the display, as records give most of them.
+            hotline: Some(PhoneRef {
+                display: "0522 230 5552",
+                e164: crate::model::fields::e164_of("0522 230 5552", "IN").map(E164Ref::Derived),
+            }),
             ..full()
         };
+        assert!(matches!(tricky.hotline, Some(PhoneRef { e164: Some(E164Ref::Derived(_)), .. })));
         let narrow =
             ProviderDto { fields: Fields::of([Member::Name, Member::DistanceM, Member::Lat]), ..full() };
         // The numbers of Lucknow, as every answer there carries them (written once, copied).

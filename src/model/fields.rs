@@ -120,11 +120,16 @@ impl E164 {
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
     }
 
-    fn of(parts: &[&str]) -> Option<E164> {
+    /// The form's bytes: '+' and ASCII digits, which JSON writes as they are.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    fn of(parts: &[&[u8]]) -> Option<E164> {
         let mut e = E164 { len: 0, bytes: [0; 19] };
         for part in parts {
             let at = usize::from(e.len);
-            e.bytes.get_mut(at..at + part.len())?.copy_from_slice(part.as_bytes());
+            e.bytes.get_mut(at..at + part.len())?.copy_from_slice(part);
             e.len += part.len() as u8;
         }
         Some(e)
@@ -141,14 +146,14 @@ pub fn e164_of(display: &str, country: &str) -> Option<E164> {
         *buf.get_mut(n)? = d;
         n += 1;
     }
-    let digits = std::str::from_utf8(&buf[..n]).ok()?;
+    let digits = &buf[..n];
     if display.trim_start().starts_with('+') {
-        (digits.len() >= 8).then(|| E164::of(&["+", digits])).flatten()
+        (digits.len() >= 8).then(|| E164::of(&[b"+", digits])).flatten()
     } else {
-        let national = digits.strip_prefix('0')?;
+        let national = digits.strip_prefix(b"0")?;
         let code = calling_code(country)?;
-        (national.len() >= 7 && !national.starts_with('0'))
-            .then(|| E164::of(&["+", code, national]))
+        (national.len() >= 7 && !national.starts_with(b"0"))
+            .then(|| E164::of(&[b"+", code.as_bytes(), national]))
             .flatten()
     }
 }
