@@ -61,10 +61,31 @@ impl LonLat {
 
     /// Great-circle distance in metres (haversine on the mean radius).
     pub fn distance_m(self, other: LonLat) -> f64 {
-        let (p1, p2) = (self.lat.to_radians(), other.lat.to_radians());
-        let dp = p2 - p1;
+        self.distances().to(other)
+    }
+
+    /// Distances from this point to many, its cosine worked out once.
+    pub fn distances(self) -> DistancesFrom {
+        let lat = self.lat.to_radians();
+        DistancesFrom { lon: self.lon, lat, cos_lat: lat.cos() }
+    }
+}
+
+/// [`LonLat::distance_m`] from one origin: the same operations, so the same bits.
+#[derive(Debug, Clone, Copy)]
+pub struct DistancesFrom {
+    lon: f64,
+    /// In radians.
+    lat: f64,
+    cos_lat: f64,
+}
+
+impl DistancesFrom {
+    pub fn to(&self, other: LonLat) -> f64 {
+        let p2 = other.lat.to_radians();
+        let dp = p2 - self.lat;
         let dl = (other.lon - self.lon).to_radians();
-        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        let a = (dp / 2.0).sin().powi(2) + self.cos_lat * p2.cos() * (dl / 2.0).sin().powi(2);
         2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
     }
 }

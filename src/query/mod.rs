@@ -127,10 +127,11 @@ fn nearest_in(
 ) -> Option<Vec<Hit>> {
     let max_chord2 = max_distance_m.map_or(f64::INFINITY, |m| loosen(chord2_for_distance_m(m)));
     let found = walk::k_nearest(tree, origin.to_xyz(), k, max_chord2, budget, keep).ok()?;
+    let from = origin.distances();
     let mut hits: Vec<Hit> = found
         .into_iter()
         .filter_map(|(_, slot)| {
-            let d = origin.distance_m(snap.points[slot as usize]);
+            let d = from.to(snap.points[slot as usize]);
             max_distance_m.is_none_or(|m| d <= m).then_some(Hit { slot, distance_m: Some(shown(d)) })
         })
         .collect();
@@ -149,12 +150,13 @@ pub fn clusters(snap: &Snapshot, filters: &Filters) -> std::sync::Arc<ClusterInd
 pub fn within(snap: &Snapshot, origin: LonLat, radius_m: f64, filters: &Filters) -> Vec<Hit> {
     let q = origin.to_xyz();
     let matcher = filters.matcher(snap);
+    let from = origin.distances();
     let mut hits: Vec<Hit> = snap
         .tree
         .locate_within_distance(q, loosen(chord2_for_distance_m(radius_m)))
         .filter(|p| matcher.matches(p.data))
         .filter_map(|p| {
-            let d = origin.distance_m(snap.points[p.data as usize]);
+            let d = from.to(snap.points[p.data as usize]);
             (d <= radius_m).then_some(Hit { slot: p.data, distance_m: Some(shown(d)) })
         })
         .collect();
