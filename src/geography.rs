@@ -174,9 +174,10 @@ impl Layer {
     /// The area containing `lon`, `lat`, trying both sides of the antimeridian; the lowest index
     /// when several touch it. Answered from the point's cell when no outline crosses it.
     pub(crate) fn find(&self, lon: f64, lat: f64) -> Option<usize> {
-        let cell = match self.cached(&self.cells, CELL_DEG, lon, lat) {
-            Cell::Mixed if self.asked(lon, lat) >= FINE_AFTER => {
-                self.cached(&self.fine_cells, FINE_CELL_DEG, lon, lat)
+        let key = cell_key(CELL_DEG, lon, lat);
+        let cell = match self.cached(&self.cells, key, CELL_DEG) {
+            Cell::Mixed if self.asked(key) >= FINE_AFTER => {
+                self.cached(&self.fine_cells, cell_key(FINE_CELL_DEG, lon, lat), FINE_CELL_DEG)
             }
             cell => cell,
         };
@@ -186,15 +187,13 @@ impl Layer {
         }
     }
 
-    /// The cell of `side` degrees holding the point, from `cells` or worked out and kept there.
+    /// The cell of `side` degrees at `key`, from `cells` or worked out and kept there.
     fn cached(
         &self,
         cells: &RwLock<foldhash::HashMap<(i32, i32), Cell>>,
+        key: (i32, i32),
         side: f64,
-        lon: f64,
-        lat: f64,
     ) -> Cell {
-        let key = cell_key(side, lon, lat);
         let (known, full) = {
             let cells = cells.read().unwrap_or_else(PoisonError::into_inner);
             (cells.get(&key).copied(), cells.len() >= MAX_CELLS)
@@ -214,9 +213,8 @@ impl Layer {
         }
     }
 
-    /// Counts a lookup in the mixed cell holding the point; how many there have been.
-    fn asked(&self, lon: f64, lat: f64) -> u32 {
-        let (i, j) = cell_key(CELL_DEG, lon, lat);
+    /// Counts a lookup in the mixed cell at `(i, j)`; how many there have been.
+    fn asked(&self, (i, j): (i32, i32)) -> u32 {
         let hash = (i as u32).wrapping_mul(0x9e37_79b1) ^ (j as u32).wrapping_mul(0x85eb_ca6b);
         let counter = &self.asks[hash as usize % ASK_COUNTERS];
         counter.fetch_add(1, Ordering::Relaxed).saturating_add(1)
@@ -666,10 +664,10 @@ mod tests {
                     Cell::Uniform(None) => 1,
                     Cell::Uniform(Some(_)) => 2,
                 };
-                kinds[kind(layer.cell(key, CELL_DEG))] += 1;
-                if layer.cell(key, CELL_DEG) == Cell::Mixed {
-                    let fine =
-                        ((c.lon / FINE_CELL_DEG).floor() as i32, (c.lat / FINE_CELL_DEG).floor() as i32);
+                let coarse = layer.cell(key, CELL_DEG);
+                kinds[kind(coarse)] += 1;
+                if coarse == Cell::Mixed {
+                    let fine = cell_key(FINE_CELL_DEG, c.lon, c.lat);
                     fine_kinds[kind(layer.cell(fine, FINE_CELL_DEG))] += 1;
                 }
                 for &(lon, lat) in points.iter().chain(&points) {

@@ -117,7 +117,7 @@ pub struct E164 {
 impl E164 {
     pub fn as_str(&self) -> &str {
         // Only '+' and ASCII digits are ever put in.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
     /// The form's bytes: '+' and ASCII digits, which JSON writes as they are.

@@ -85,7 +85,7 @@ impl<K: Fn(u32) -> bool> Walk<K> {
             }
         }
         let order = &mut order[..parents];
-        sort_by_distance(order);
+        sort_children(order);
         for &(d2, i) in order.iter() {
             // The bound only shrinks, and the rest are farther still.
             if d2 > self.bound {
@@ -133,7 +133,7 @@ impl<K: Fn(u32) -> bool> Walk<K> {
 
 /// Sorts a node's children by distance: an insertion sort, as there are at most a handful and
 /// no distance is NaN.
-fn sort_by_distance(order: &mut [(f64, usize)]) {
+fn sort_children(order: &mut [(f64, usize)]) {
     for i in 1..order.len() {
         let mut j = i;
         while j > 0 && order[j - 1].0 > order[j].0 {
